@@ -1,0 +1,73 @@
+"""Command-line entry point: ``scprobe COMMAND ...``.
+
+Every user error becomes one line ``error: ...`` on stderr and exit code 2
+(``--debug`` shows the traceback); results go to stdout, as JSON with ``--json``.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from scprobe.cli._app import STATE, app, err_console
+from scprobe.errors import ScprobeError
+
+
+def _load_commands() -> None:
+    # each sibling module registers its commands on ``app``; sorted for a stable help order
+    for mod in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{mod}")
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    STATE["debug"] = debug
+    if version:
+        from scprobe import __version__
+
+        print(__version__)
+        raise typer.Exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 bug)."""
+    _load_commands()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="scprobe", standalone_mode=False)
+        return 0
+    except ScprobeError as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("error: aborted", markup=False)
+        return 130
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            msg = exc.format_message().replace("\n", " ")
+            err_console.print(f"error: {msg}", markup=False, soft_wrap=True)
+            return 2
+        if isinstance(exc, click.exceptions.ClickException):
+            err_console.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
+            return 2
+        if debug:
+            raise
+        err_console.print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
+                          markup=False, soft_wrap=True)
+        return 1
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""What every reader returns, unit parsing, and safe writing.
+
+A reader turns one file into :class:`Channel` objects: data already in SI units,
+void pixels as NaN, row 0 the top row as Gwyddion displays it.  Grouping channels
+into a Scan happens in :mod:`scprobe.io.group`, so readers stay format-only.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from scprobe.errors import FormatError
+
+_PREFIX = {
+    "Y": 24, "Z": 21, "E": 18, "P": 15, "T": 12, "G": 9, "M": 6, "k": 3, "h": 2,
+    "da": 1, "d": -1, "c": -2, "m": -3, "u": -6, "\u00b5": -6, "\u03bc": -6, "n": -9,
+    "p": -12, "f": -15, "a": -18, "z": -21, "y": -24,
+}
+_BASE_UNITS = ("m", "A", "V", "s", "Hz", "N", "W", "Ohm", "S", "K", "T", "F", "C", "deg", "rad", "Pa")
+_SPECIAL = {"Å": ("m", -10), "AA": ("m", -10), "angstrom": ("m", -10), "Angstrom": ("m", -10),
+            "%": ("", -2), "": ("", 0), "1": ("", 0)}
+
+
+def parse_unit(text: str | None, default: str = "nm") -> tuple[str, int]:
+    """Split a unit string into its SI base unit and power of ten.
+
+    Follows Gwyddion's ``gwy_si_unit_new_parse`` for the units SPM files use:
+    ``"nm"`` -> ``("m", -9)``, ``"um"``/``"µm"`` -> ``("m", -6)``, ``"nA"`` ->
+    ``("A", -9)`` and ``"A"`` -> ``("A", 0)`` (ampere, not angstrom).  An unknown
+    unit is kept verbatim with power 0.  ``None`` means ``default``.
+    """
+    s = (default if text is None else text).strip()
+    if s in _SPECIAL:
+        return _SPECIAL[s]
+    if s in _BASE_UNITS:
+        return s, 0
+    for plen in (2, 1):
+        pre, rest = s[:plen], s[plen:]
+        if pre in _PREFIX and rest in _BASE_UNITS:
+            return rest, _PREFIX[pre]
+    return s, 0
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One image channel as read from a file.
+
+    Attributes
+    ----------
+    name : str
+        Channel name as the file gives it (title, wave name, Daisy channel).
+    data : ndarray, shape (ny, nx)
+        float64 values in SI units of ``unit``; void pixels are NaN.
+    unit : str
+        SI base unit of the values (``m``, ``A``, ``V`` ...; ``""`` if none).
+    size_m : (float, float)
+        Physical size ``(yreal, xreal)`` in metres.
+    offset_m : (float, float)
+        Position ``(y, x)`` of the top-left corner as the format's reader in
+        Gwyddion places the field (BCR offsets are NOT applied; they go to
+        ``scan_position_m``).
+    metadata : dict
+        Every header key of the file, values as strings.
+    quantity : str or None
+        ``topography``, ``deflection`` or ``current`` when the file says so.
+    direction : str or None
+        ``forward`` / ``backward`` when the file says so.
+    scan_position_m : (float, float) or None
+        Scan position ``(y, x)`` stored in the header, in metres.
+    """
+
+    name: str
+    data: np.ndarray
+    unit: str
+    size_m: tuple[float, float]
+    offset_m: tuple[float, float] = (0.0, 0.0)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    quantity: str | None = None
+    direction: str | None = None
+    scan_position_m: tuple[float, float] | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.data.shape)
+
+    @property
+    def pixel_size_m(self) -> tuple[float, float]:
+        """``(dy, dx)`` in metres."""
+        ny, nx = self.data.shape
+        return self.size_m[0] / ny, self.size_m[1] / nx
+
+    @property
+    def void_count(self) -> int:
+        return int(np.count_nonzero(np.isnan(self.data)))
+
+
+def check_path(path: str | os.PathLike) -> Path:
+    """Return ``path`` as a Path after checking it is a readable, non-empty regular file."""
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(p, "no such file")
+    if p.is_dir():
+        raise FormatError(p, "is a directory, not a file")
+    if not os.access(p, os.R_OK):
+        raise FormatError(p, "permission denied")
+    if p.stat().st_size == 0:
+        raise FormatError(p, "file is empty")
+    return p
+
+
+def to_float(path, key: str, value: str | None, *, positive: bool = False) -> float:
+    """Parse a header number, with a FormatError that names the key."""
+    if value is None:
+        raise FormatError(path, f"header field {key!r} is missing")
+    try:
+        v = float(value.strip().split()[0])
+    except (ValueError, IndexError):
+        raise FormatError(path, f"header field {key!r} is not a number: {value!r}") from None
+    if not math.isfinite(v) or (positive and v <= 0):
+        raise FormatError(path, f"header field {key!r} must be a positive finite number, got {value!r}")
+    return v
+
+
+def to_int(path, key: str, value: str | None, *, minimum: int = 1) -> int:
+    """Parse a header integer (a pixel count), with a FormatError that names the key."""
+    if value is None:
+        raise FormatError(path, f"header field {key!r} is missing")
+    if not re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        raise FormatError(path, f"header field {key!r} is not an integer: {value!r}")
+    v = int(value)
+    if v < minimum:
+        raise FormatError(path, f"header field {key!r} must be at least {minimum}, got {v}")
+    return v
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
+    """Open a temporary file beside ``path`` and rename it over ``path`` on success.
+
+    A crash or an exception leaves any existing ``path`` untouched and no partial file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for libraries that write by file name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

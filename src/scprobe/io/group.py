@@ -1,0 +1,206 @@
+"""Group per-channel, per-direction files into one Scan (``open_scan``).
+
+attocube Daisy writes one file per channel and direction; a user passes any one
+of them (or all, or a folder) and gets one Scan with ``topography``,
+``deflection`` and ``current`` and a ``direction`` dim when both traces exist.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from scprobe.errors import FormatError
+from scprobe.io.base import Channel
+from scprobe.io.naming import quantity_from_name, split_filename
+from scprobe.io.registry import detect, image_extensions, read_channels
+from scprobe.scan import file_record, make_scan
+
+#: Relative tolerance on pixel sizes of files grouped into one scan.
+PIXEL_TOLERANCE = 1e-6
+
+
+def find_siblings(path: str | os.PathLike) -> list[Path]:
+    """Files in the same folder that belong to the same Daisy scan as ``path``.
+
+    Siblings share the base name and extension and differ in channel or direction
+    (``scan-topo-fwd.bcrf``, ``scan-current-bwd.bcrf`` ...).  A name that does not
+    follow the convention has no siblings.
+    """
+    p = Path(path)
+    parts = split_filename(p)
+    if parts is None:
+        return [p]
+    base = parts[0]
+    out = []
+    for q in sorted(p.parent.iterdir()):
+        if q.is_file() and q.suffix.lower() == p.suffix.lower():
+            qp = split_filename(q)
+            if qp is not None and qp[0] == base:
+                out.append(q)
+    return out or [p]
+
+
+def _expand(paths: str | os.PathLike | Sequence[str | os.PathLike], siblings: bool) -> list[Path]:
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            files = [q for q in sorted(p.iterdir()) if q.is_file() and q.suffix.lower() in image_extensions()]
+            if not files:
+                raise FormatError(p, "folder holds no scan files")
+            out.extend(files)
+        elif siblings and len(paths) == 1:
+            out.extend(find_siblings(p))
+        else:
+            out.append(p)
+    seen, unique = set(), []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            unique.append(p)
+    return unique
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", name).strip("_").lower() or "channel"
+
+
+def _assign(ch: Channel, path: Path, mapping: Mapping[str, str] | None) -> tuple[str, str]:
+    parts = split_filename(path)
+    file_channel = parts[1] if parts else None
+    direction = ch.direction or (parts[2] if parts else None) or "forward"
+    if mapping:
+        for name in (ch.name, file_channel):
+            if name is not None and name in mapping:
+                return mapping[name], direction
+    quantity = (quantity_from_name(file_channel) if file_channel else None) or ch.quantity
+    quantity = quantity or quantity_from_name(ch.name)
+    return quantity or _key(ch.name), direction
+
+
+def open_scan(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    siblings: bool = True,
+    temperature_K: float | None = None,
+    bias_V: float | None = None,
+) -> xr.Dataset:
+    """Open one scan from one or more files.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Any one file of a scan (its Daisy siblings in the same folder are picked up),
+        several files, a folder, a ``.gwy`` or a scprobe ``.nc``.
+    mapping : mapping, optional
+        File channel name -> model channel (``{"ch3": "current"}``), overriding aliases.
+    siblings : bool
+        Pick up sibling files of a single path (default True).
+    temperature_K, bias_V : float, optional
+        Override what the headers say (K, V).
+
+    Returns
+    -------
+    xarray.Dataset
+        A Scan (see :mod:`scprobe.scan`).
+
+    Raises
+    ------
+    FormatError
+        Unreadable files, or files whose shapes or pixel sizes disagree.
+    """
+    files = _expand(paths, siblings)
+    if len(files) == 1 and detect(files[0]).name == "netcdf":
+        from scprobe.io.nc import read_scan
+
+        scan = read_scan(files[0])
+        return _override(scan, temperature_K, bias_V)
+    entries: dict[tuple[str, str], tuple[Channel, Path]] = {}
+    for f in files:
+        for ch in read_channels(f):
+            key = _assign(ch, f, mapping)
+            if key in entries:
+                # Two files claim the same channel and direction: keep the first, name the second.
+                other = entries[key][1]
+                if other != f:
+                    raise FormatError(f, f"channel {key[0]} ({key[1]}) is also in {other}; pass files explicitly")
+                key = (f"{key[0]}_{len(entries)}", key[1])
+            entries[key] = (ch, f)
+    if not entries:
+        raise FormatError(files[0], "no image channels found")
+    first_ch, first_path = next(iter(entries.values()))
+    shape = first_ch.shape
+    dy, dx = first_ch.pixel_size_m
+    for ch, f in entries.values():
+        if ch.shape != shape:
+            raise FormatError(f, f"shape {ch.shape} differs from {first_path.name} {shape}")
+        cdy, cdx = ch.pixel_size_m
+        if not (math.isclose(cdx, dx, rel_tol=PIXEL_TOLERANCE) and math.isclose(cdy, dy, rel_tol=PIXEL_TOLERANCE)):
+            raise FormatError(f, f"pixel size {cdx:.4g} x {cdy:.4g} m differs from {first_path.name} {dx:.4g} x {dy:.4g} m")
+    dirs = sorted({d for (_, d) in entries}, key=lambda d: ("forward", "backward").index(d)
+                  if d in ("forward", "backward") else 2)
+    names = list(dict.fromkeys(q for (q, _) in entries))
+    channels, units = {}, {}
+    for q in names:
+        stack = []
+        for d in dirs:
+            ch = entries.get((q, d), (None, None))[0]
+            stack.append(ch.data if ch is not None else np.full(shape, np.nan))
+            if ch is not None:
+                units[q] = ch.unit
+        channels[q] = np.stack(stack) if len(dirs) > 1 else stack[0]
+    current = entries.get(("current", "forward"), (first_ch, first_path))[0]
+    md = dict(current.metadata)
+    temp = temperature_K if temperature_K is not None else _first(entries, "temperature_K")
+    bias = bias_V if bias_V is not None else _first(entries, "bias_V")
+    slow = str(md.get("slow_scan", "horizontal")).lower()
+    source = [file_record(f) for f in dict.fromkeys(f for (_, f) in entries.values())]
+    scan = make_scan(
+        channels,
+        pixel_size_m=dx,
+        pixel_size_y_m=dy,
+        directions=dirs if len(dirs) > 1 else None,
+        offset_m=first_ch.offset_m,
+        temperature_K=math.nan if temp is None else temp,
+        bias_V=math.nan if bias is None else bias,
+        slow_scan=slow if slow in ("horizontal", "vertical") else "horizontal",
+        source_files=source,
+        metadata=md,
+        units=units,
+    )
+    for (q, d), (ch, f) in entries.items():
+        scan[q].attrs.setdefault("source_file", str(f))
+        scan[q].attrs.setdefault("file_channel", ch.name)
+        if ch.unit != scan[q].attrs.get("units"):
+            scan[q].attrs["units"] = ch.unit
+    if first_ch.scan_position_m is not None:
+        scan.attrs["scan_position_m"] = list(first_ch.scan_position_m)
+    scan.attrs["file_format"] = detect(first_path).name
+    return scan
+
+
+def _first(entries, key):
+    for ch, _ in entries.values():
+        if key in ch.metadata:
+            return float(ch.metadata[key])
+    return None
+
+
+def _override(scan: xr.Dataset, temperature_K, bias_V) -> xr.Dataset:
+    if temperature_K is None and bias_V is None:
+        return scan
+    out = scan.copy()
+    if temperature_K is not None:
+        out.attrs["temperature_K"] = float(temperature_K)
+    if bias_V is not None:
+        out.attrs["bias_V"] = float(bias_V)
+    return out

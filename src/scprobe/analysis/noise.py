@@ -54,15 +54,15 @@ def noise_stats(current: np.ndarray, *, seed_fraction: float = 0.2, clip_sigmas:
         ``noise_offset_A`` (median), ``noise_rms_A`` (1.4826 MAD), ``noise_floor_A``
         (``|offset| + 3 rms``), A.
     """
-    values = np.asarray(current, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 4:
-        raise ParameterError("current map has fewer than 4 valid pixels")
+    values = np.asarray(current, dtype=float).ravel()
     if not 0 < seed_fraction <= 1:
         raise ParameterError("seed_fraction must be in (0, 1]")
     # Subsample huge maps for speed: noise statistics need ~1e6 pixels, not 1.6e7.
     if values.size > 2_000_000:
         values = values[:: values.size // 1_000_000]
+    values = values[np.isfinite(values)]
+    if values.size < 4:
+        raise ParameterError("current map has fewer than 4 valid pixels")
     k = max(4, int(seed_fraction * values.size))
     sel = np.partition(values, k - 1)[:k]
     offset = float(np.median(sel))

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="scprobe", standalone_mode=False)
-        return 0
+        rc = app(args=args, prog_name="scprobe", standalone_mode=False)
+        return rc if isinstance(rc, int) else 0  # typer.Exit(n) comes back as n in non-standalone mode
     except ScprobeError as exc:
         if debug:
             raise

@@ -22,6 +22,8 @@ def describe(path: Path) -> dict:
             "name": ch.name, "quantity": ch.quantity, "direction": ch.direction, "unit": ch.unit,
             "shape": list(ch.shape), "size_m": list(ch.size_m), "offset_m": list(ch.offset_m),
             "pixel_size_m": [dy, dx], "void_pixels": ch.void_count,
+            "scan_position_m": list(ch.scan_position_m) if ch.scan_position_m else None,
+            "masked_pixels": int(ch.mask.sum()) if ch.mask is not None else None,
             "min": float(_nan(ch.data, "min")), "max": float(_nan(ch.data, "max")),
         })
     if chans:

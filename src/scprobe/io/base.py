@@ -58,7 +58,9 @@ class Channel:
     name : str
         Channel name as the file gives it (title, wave name, Daisy channel).
     data : ndarray, shape (ny, nx)
-        float64 values in SI units of ``unit``; void pixels are NaN.
+        Floating-point values in SI units of ``unit``; void pixels are NaN.
+        float64, except float32 where the file holds 16/32-bit data (BCR), so a
+        reader does not double the memory traffic; ``make_scan`` promotes to float64.
     unit : str
         SI base unit of the values (``m``, ``A``, ``V`` ...; ``""`` if none).
     size_m : (float, float)
@@ -75,6 +77,8 @@ class Channel:
         ``forward`` / ``backward`` when the file says so.
     scan_position_m : (float, float) or None
         Scan position ``(y, x)`` stored in the header, in metres.
+    mask : ndarray of bool or None
+        A mask stored with the channel (Gwyddion ``/N/mask``), True = masked.
     """
 
     name: str
@@ -86,6 +90,7 @@ class Channel:
     quantity: str | None = None
     direction: str | None = None
     scan_position_m: tuple[float, float] | None = None
+    mask: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -100,6 +105,20 @@ class Channel:
     @property
     def void_count(self) -> int:
         return int(np.count_nonzero(np.isnan(self.data)))
+
+
+def split_title(title: str) -> tuple[str, str | None]:
+    """Split a channel title such as ``"Current (Backward)"`` into ``("Current", "backward")``.
+
+    Gwyddion, Nanonis and scprobe's own .gwy writer put the trace direction in
+    parentheses after the channel name; a title without one gives ``(title, None)``.
+    """
+    m = re.fullmatch(r"\s*(.*?)\s*\((forward|backward|fwd|bwd|trace|retrace)\)\s*", title, re.IGNORECASE)
+    if not m:
+        return title, None
+    from scprobe.io.naming import direction_from_name
+
+    return m[1], direction_from_name(m[2])
 
 
 def check_path(path: str | os.PathLike) -> Path:

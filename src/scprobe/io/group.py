@@ -17,7 +17,7 @@ import xarray as xr
 
 from scprobe.errors import FormatError
 from scprobe.io.base import Channel
-from scprobe.io.naming import quantity_from_name, split_filename
+from scprobe.io.naming import base_name, quantity_from_name, split_filename
 from scprobe.io.registry import detect, image_extensions, read_channels
 from scprobe.scan import file_record, make_scan
 
@@ -83,7 +83,7 @@ def _assign(ch: Channel, path: Path, mapping: Mapping[str, str] | None) -> tuple
                 return mapping[name], direction
     quantity = (quantity_from_name(file_channel) if file_channel else None) or ch.quantity
     quantity = quantity or quantity_from_name(ch.name)
-    return quantity or _key(ch.name), direction
+    return quantity or _key(base_name(ch.name)), direction
 
 
 def open_scan(
@@ -177,6 +177,7 @@ def open_scan(
         metadata=md,
         units=units,
     )
+    _add_masks(scan, entries, dirs, shape)
     for (q, d), (ch, f) in entries.items():
         scan[q].attrs.setdefault("source_file", str(f))
         scan[q].attrs.setdefault("file_channel", ch.name)
@@ -186,6 +187,19 @@ def open_scan(
         scan.attrs["scan_position_m"] = list(first_ch.scan_position_m)
     scan.attrs["file_format"] = detect(first_path).name
     return scan
+
+
+def _add_masks(scan: xr.Dataset, entries, dirs, shape) -> None:
+    """Masks stored with channels (Gwyddion ``/N/mask``) become boolean variables ``<channel>_mask``."""
+    for q in dict.fromkeys(q for (q, _) in entries):
+        masks = [entries.get((q, d), (None, None))[0] for d in dirs]
+        if all(ch is None or ch.mask is None for ch in masks):
+            continue
+        stack = np.stack([ch.mask if ch is not None and ch.mask is not None else np.zeros(shape, bool)
+                          for ch in masks])
+        dims = ("direction", "y", "x") if len(dirs) > 1 else ("y", "x")
+        scan[f"{q}_mask"] = xr.Variable(dims, stack if len(dirs) > 1 else stack[0],
+                                        attrs={"long_name": f"mask of {q} (True = masked)", "units": ""})
 
 
 def _first(entries, key):

@@ -16,7 +16,8 @@ CHANNEL_ALIASES: dict[str, str] = {
     **dict.fromkeys(["topography", "topo", "z", "height", "sc_topo", "heightsensor", "zsensor",
                      "heighttrace", "heightretrace", "height sensor"], "topography"),
     **dict.fromkeys(["deflection", "amp", "amplitude", "intensity", "error", "sc_amp",
-                     "deflectiontrace", "deflectionretrace", "sc_deflection"], "deflection"),
+                     "deflectiontrace", "deflectionretrace", "sc_deflection", "amplitudeerror",
+                     "amplitude error", "deflectionerror", "deflection error"], "deflection"),
     **dict.fromkeys(["current", "cur", "sc_current", "i", "tip current", "currenttrace",
                      "currentretrace", "tunneling current"], "current"),
 }
@@ -37,6 +38,15 @@ def quantity_from_name(name: str | None) -> str | None:
         if key.endswith(suffix) and key[: -len(suffix)] in CHANNEL_ALIASES:
             return CHANNEL_ALIASES[key[: -len(suffix)]]
     return None
+
+
+def base_name(name: str) -> str:
+    """A channel name without its trace suffix: ``PhaseRetrace`` -> ``Phase``, ``z_fwd`` -> ``z``."""
+    low = name.lower()
+    for suffix in ("retrace", "trace", "_fwd", "_bwd", " fwd", " bwd", "-fwd", "-bwd"):
+        if low.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def direction_from_name(name: str | None) -> str | None:

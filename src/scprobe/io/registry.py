@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,7 @@ def read_channels(path: str | os.PathLike) -> list:
     except FormatError:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OSError, EOFError, UnicodeDecodeError,
-            OverflowError, MemoryError, AttributeError, AssertionError) as exc:
+            OverflowError, MemoryError, AttributeError, AssertionError, struct.error, RecursionError,
+            NotImplementedError, ZeroDivisionError) as exc:
         # third-party parsers raise anything on corrupt input; name the file and keep one line
         raise FormatError(path, f"cannot read {fmt.name} file: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,78 @@
+"""Benchmark of the transport solver: scaling with pixel count, 2048^2 time and memory, AMG vs spsolve.
+
+Run ``python bench/bench_transport.py [--max-size 2048]``.  The peer is
+``scipy.sparse.linalg.spsolve`` (SuperLU) on the same grounded system at 1024 x 1024; both answers are
+compared.  Maps are correlated random superconducting landscapes (40 % superconducting, clusters
+contracted) with van der Pauw contacts.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import scipy.sparse.linalg as spla
+from scipy import ndimage
+
+from scprobe.transport import build_network, four_probe, make_contacts
+from scprobe.transport.solve import GroundedSolver
+
+
+def landscape(n: int, seed: int = 1, fraction: float = 0.4) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    f = ndimage.gaussian_filter(rng.standard_normal((n, n)), n / 128, mode="wrap")
+    return f > np.quantile(f, 1 - fraction)
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--max-size", type=int, default=2048)
+    ap.add_argument("--peer-size", type=int, default=1024)
+    args = ap.parse_args()
+
+    print("four_probe (vdp, classified; network + 2 AMG solves + homogeneous reference + current map)")
+    print("wall = elapsed seconds; cpu = process CPU seconds (what the run costs without other load)")
+    print(f"{'pixels':>10} {'wall s':>8} {'cpu s':>8} {'cpu s/Mpx':>9} {'unknowns':>9} {'iters':>6} {'residual':>9}")
+    n = 256
+    times = []
+    while n <= args.max_size:
+        mask = landscape(n)
+        t, c = time.perf_counter(), time.process_time()
+        r = four_probe(mask, contacts="vdp")
+        dt, dc = time.perf_counter() - t, time.process_time() - c
+        times.append((n * n, dc))
+        print(f"{n * n:>10} {dt:>8.2f} {dc:>8.2f} {dc / (n * n / 1e6):>9.2f} {r.n_unknowns:>9} {r.iterations:>6} "
+              f"{r.residual:>9.1e}", flush=True)
+        n *= 2
+    px, sec = np.array(times).T
+    slope = np.polyfit(np.log(px), np.log(sec), 1)[0]
+    print(f"cpu time ~ pixels^{slope:.2f}; peak RSS so far {peak_rss_gb():.2f} GB (target: 2048^2 < 20 s, < 4 GB)")
+
+    n = args.peer_size
+    mask = landscape(n)
+    cts = make_contacts("vdp", mask.shape)
+    net = build_network(np.ones(mask.shape), mask, cts.pixels)
+    nodes = np.arange(net.n_nodes)
+    inj = np.zeros(net.n_nodes)
+    inj[net.node.ravel()[cts.pixels[0][0]]], inj[net.node.ravel()[cts.pixels[1][0]]] = 1.0, -1.0
+    t = time.process_time()
+    solver = GroundedSolver(net.laplacian, nodes[:-1], nodes[-1:], method="amg", tol=1e-10)
+    v, info = solver.solve(inj)
+    t_amg = time.process_time() - t
+    t = time.process_time()
+    exact = spla.spsolve(solver.matrix.tocsc(), inj[:-1])
+    t_lu = time.process_time() - t
+    err = np.max(np.abs(v[:-1] - exact)) / np.max(np.abs(exact))
+    print(f"{n}x{n} (cpu seconds): AMG-CG set-up + solve {t_amg:.2f} s ({info.iterations} iterations, residual {info.residual:.1e}); "
+          f"spsolve {t_lu:.2f} s; ratio spsolve/AMG = {t_lu / t_amg:.1f}x (target >= 10x); "
+          f"max relative difference {err:.1e}")
+    print(f"peak RSS {peak_rss_gb():.2f} GB")
+
+
+if __name__ == "__main__":
+    main()

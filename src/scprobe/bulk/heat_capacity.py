@@ -1,0 +1,273 @@
+"""Specific heat: Debye fit of C/T vs T^2, lattice subtraction, equal-entropy jump, SC electronic fraction.
+
+PHYSICS.md: at low temperature C/T = gamma + beta T^2; the Debye temperature is
+theta_D = (12 pi^4 n R / (5 beta))^(1/3) (Kittel, Introduction to Solid State Physics, ch. 5;
+beta = 0.393 mJ/(mol K^4) and n = 2 give 215 K).  The jump at Tc is found by the equal-entropy
+construction (an idealised sharp step that conserves the entropy, i.e. the area under C_el/T,
+e.g. Tallon & Loram, Physica C 349, 53 (2001)); the BCS weak-coupling value of dC/(gamma_n Tc)
+is 1.43.  The superconducting electronic fraction is 1 - gamma_0/gamma_n.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from scprobe.bulk._util import BulkResultMixin, clean_xy, internal, local_slope, robust_std
+from scprobe.errors import FormatError, ParameterError
+from scprobe.io.qd import QDFile, column, column_unit, find_column
+
+__all__ = ["DebyeFit", "HeatCapacityResult", "debye_fit", "debye_temperature_K", "equal_entropy_jump",
+           "analyze_heat_capacity", "load_heat_capacity"]
+
+R_J_MOL_K = 8.314462618
+HC_TEMPERATURE_COLUMNS = ("Sample Temp (Kelvin)", "Sample Temp (K)", "Temperature (K)", "Temperature (Kelvin)",
+                          "System Temp (Kelvin)")
+_HC_BASES = ("samp hc", "sample hc", "heat capacity", "specific heat", "c")
+_PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "k": 1e3}
+
+
+@dataclass(frozen=True)
+class DebyeFit(BulkResultMixin):
+    """C/T = gamma + beta T^2 over a window; J/(mol K^2), J/(mol K^4) and their standard errors."""
+
+    gamma_J_molK2: float
+    beta_J_molK4: float
+    gamma_err_J_molK2: float
+    beta_err_J_molK4: float
+    window_K: tuple[float, float]
+    n_points: int
+
+
+def debye_temperature_K(beta_J_molK4: float, atoms_per_formula_unit: int) -> float:
+    """theta_D = (12 pi^4 n R / (5 beta))^(1/3) in K (beta in J/(mol K^4), n atoms per formula unit)."""
+    if not (beta_J_molK4 > 0):
+        return math.nan
+    return float((12 * math.pi ** 4 * atoms_per_formula_unit * R_J_MOL_K / (5 * beta_J_molK4)) ** (1 / 3))
+
+
+def debye_fit(T_K, C_J_molK, window_K: tuple[float, float] = (3.0, 5.0), *, source: str | None = None) -> DebyeFit:
+    """Least-squares line C/T = gamma + beta T^2 over ``window_K``.
+
+    Parameters
+    ----------
+    T_K : array_like
+        Temperature, K.
+    C_J_molK : array_like
+        Molar heat capacity, J/(mol K).
+    window_K : (lo, hi)
+        Temperature window of the fit, K (default 3-5 K as in the reference study).
+
+    Returns
+    -------
+    DebyeFit
+        gamma, beta and standard errors from the residual scatter (zero for exact data).
+
+    Raises
+    ------
+    ParameterError
+        lo >= hi, or fewer than 4 distinct temperatures in the window.
+    """
+    lo, hi = (float(v) for v in window_K)
+    where = f" of {source}" if source else ""
+    if not hi > lo:
+        raise ParameterError(f"Debye fit window must increase (lo < hi), got {window_K}")
+    T, C = clean_xy(T_K, C_J_molK, xname="temperature", yname="heat capacity", source=source)
+    sel = (T >= lo) & (T <= hi)
+    if np.unique(T[sel]).size < 4:
+        raise ParameterError(f"Debye fit{where}: {int(sel.sum())} points in {lo:g}-{hi:g} K, need at least 4 "
+                             "distinct temperatures")
+    x, y = T[sel] ** 2, C[sel] / T[sel]
+    A = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    dof = max(1, x.size - 2)
+    cov = np.linalg.inv(A.T @ A) * float(resid @ resid) / dof
+    return DebyeFit(gamma_J_molK2=float(coef[0]), beta_J_molK4=float(coef[1]),
+                    gamma_err_J_molK2=float(math.sqrt(cov[0, 0])), beta_err_J_molK4=float(math.sqrt(cov[1, 1])),
+                    window_K=(lo, hi), n_points=int(x.size))
+
+
+def _branch(T, y, sel, deg, what):
+    if np.unique(T[sel]).size < deg + 2:
+        raise ParameterError(f"too few heat-capacity points {what} the anomaly to extrapolate its "
+                             f"{'superconducting' if what == 'below' else 'normal'} branch "
+                             f"({int(sel.sum())}, need {deg + 2})")
+    return np.polynomial.Polynomial.fit(T[sel], y[sel], deg).convert()
+
+
+def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K: float = 0.0,
+                       branch_span_K: float = 1.5):
+    """Idealised sharp jump of C_el/T that conserves entropy across a broadened transition.
+
+    Classic equal-area construction on C_el/T vs T: the superconducting branch below the
+    transition (quadratic) and the normal branch above it (linear) are extrapolated into the
+    transition region [T_a, T_b], and the idealised step is placed at the Tc where
+    int_{T_a}^{Tc} S(T) dT + int_{Tc}^{T_b} N(T) dT equals the measured area, i.e. the entropy
+    at T_b is conserved (e.g. Tallon & Loram, Physica C 349, 53 (2001); Bouquet et al.,
+    Europhys. Lett. 56, 856 (2001)).  T_a, T_b lie 3 half-widths of the steep drop below and
+    above its steepest point.
+
+    Parameters
+    ----------
+    T_K : array_like
+        Temperature, K.
+    Cel_over_T : array_like
+        Electronic C/T (lattice subtracted), any unit (J/(mol K^2) in this package).
+    gamma_n : float, optional
+        Known normal-state Sommerfeld coefficient in the unit of ``Cel_over_T``; default: the
+        normal branch at Tc.
+    above_K : float
+        Search for the anomaly only above this temperature (e.g. the top of the Debye window).
+    branch_span_K : float
+        Temperature span of data used for each branch fit, K.
+
+    Returns
+    -------
+    tc_K, jump, gamma_n, branches : float, float, float, tuple
+        Tc of the idealised step; jump = S(Tc) - N(Tc) = dC/Tc; gamma_n used; the branch
+        polynomials ``(S, N)`` and the interval ``(T_a, T_b)`` for figures.
+
+    Raises
+    ------
+    ParameterError
+        No anomaly above ``above_K`` or too few points on either side of it.
+    """
+    T, y = clean_xy(T_K, Cel_over_T, xname="temperature", yname="electronic C/T", min_points=8)
+    upper = np.flatnonzero(T > above_K)
+    if upper.size < 8:
+        raise ParameterError(f"too few heat-capacity points above {above_K:g} K to find the jump at Tc")
+    p = int(upper[np.argmax(y[upper])])
+    if p + 2 >= T.size:
+        raise ParameterError("no specific-heat data above the anomaly: cannot place the jump at Tc")
+    slope = local_slope(T, y)
+    q = p + int(np.argmin(slope[p:]))
+    if not slope[q] < 0:
+        raise ParameterError("no specific-heat anomaly (no drop of C/T above its maximum)")
+    # the drop: where C_el/T falls steeply on warming (at least 5 % of the steepest slope)
+    k = q
+    while k + 1 < T.size and slope[k + 1] < 0.05 * slope[q]:
+        k += 1
+    j = q
+    while j - 1 > p and slope[j - 1] < 0.05 * slope[q]:
+        j -= 1
+    noise = robust_std(np.diff(y[upper])) / math.sqrt(2)
+    if not y[j] - y[k] > max(5 * noise, 0.01 * abs(y[p])):
+        raise ParameterError("no specific-heat anomaly: the drop of C/T above its maximum is within the noise")
+    half = max((T[k] - T[j]) / 2, 2 * float(np.median(np.diff(T))))
+    ta, tb = T[q] - 3 * half, T[q] + 3 * half
+    sc = _branch(T, y, (T <= ta) & (T >= ta - branch_span_K) & (T > above_K), 2, "below")
+    nb = _branch(T, y, (T >= tb) & (T <= tb + branch_span_K), 1, "above")
+    grid = np.linspace(ta, tb, 4001)
+    area = float(np.trapezoid(np.interp(grid, T, y), grid))
+    s_int, n_int = sc.integ(), nb.integ()
+
+    def excess(tc):
+        return float(s_int(tc) - s_int(ta) + n_int(tb) - n_int(tc)) - area
+
+    if excess(ta) * excess(tb) > 0:
+        raise ParameterError("equal-entropy construction has no solution: the anomaly is not a step up on cooling")
+    tc = float(brentq(excess, ta, tb, xtol=1e-7))
+    gn_tc = float(nb(tc))
+    if gamma_n is None:
+        gamma_n = gn_tc
+    return tc, float(sc(tc)) - gn_tc, float(gamma_n), (sc, nb, (float(ta), float(tb)))
+
+
+@dataclass(frozen=True)
+class HeatCapacityResult(BulkResultMixin):
+    """Specific-heat analysis; mJ/(mol K^2), mJ/(mol K^4), K; fractions 0..1."""
+
+    gamma_mJ_mol_K2: float
+    gamma_err_mJ_mol_K2: float
+    beta_mJ_mol_K4: float
+    beta_err_mJ_mol_K4: float
+    debye_temperature_K: float
+    tc_K: float
+    jump_ratio: float
+    sc_electronic_fraction: float
+    gamma_n_mJ_mol_K2: float = internal(math.nan)
+    fit: DebyeFit | None = internal()
+    T_K: np.ndarray = internal()
+    C_J_molK: np.ndarray = internal()
+    branches: tuple | None = internal()
+
+
+def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formula_unit: int | None = None,
+                          gamma_n_mJ_mol_K2: float | None = None, source: str | None = None) -> HeatCapacityResult:
+    """Debye fit, lattice subtraction, equal-entropy jump and superconducting electronic fraction.
+
+    Parameters
+    ----------
+    T_K, C_J_molK : array_like
+        Temperature (K) and molar heat capacity (J/(mol K)).
+    window_K : (lo, hi)
+        Debye-fit window, K.
+    atoms_per_formula_unit : int, optional
+        For the Debye temperature (NaN without it).
+    gamma_n_mJ_mol_K2 : float, optional
+        Known normal-state gamma; default fitted just above Tc.
+
+    Returns
+    -------
+    HeatCapacityResult
+        gamma (= gamma_0 when the window lies deep in the superconducting state) and beta with
+        errors; theta_D; Tc and dC/(gamma_n Tc) from the equal-entropy construction on
+        C_el/T = C/T - beta T^2; sc_electronic_fraction = 1 - gamma_0/gamma_n.  Tc, jump and
+        fraction are NaN when the data show no anomaly (or do not reach above it).
+    """
+    T, C = clean_xy(T_K, C_J_molK, xname="temperature", yname="heat capacity", source=source)
+    fit = debye_fit(T, C, window_K, source=source)
+    cel_t = C / T - fit.beta_J_molK4 * T ** 2
+    gn = None if gamma_n_mJ_mol_K2 is None else gamma_n_mJ_mol_K2 * 1e-3
+    try:
+        tc, jump, gn, branches = equal_entropy_jump(T, cel_t, gamma_n=gn, above_K=fit.window_K[1])
+    except ParameterError:
+        # no anomaly in the data (not superconducting, or no data above Tc): Tc and jump undetermined
+        tc, jump, branches = math.nan, math.nan, None
+        gn = math.nan if gn is None else gn
+    theta = debye_temperature_K(fit.beta_J_molK4, atoms_per_formula_unit) if atoms_per_formula_unit else math.nan
+    return HeatCapacityResult(
+        gamma_mJ_mol_K2=fit.gamma_J_molK2 * 1e3, gamma_err_mJ_mol_K2=fit.gamma_err_J_molK2 * 1e3,
+        beta_mJ_mol_K4=fit.beta_J_molK4 * 1e3, beta_err_mJ_mol_K4=fit.beta_err_J_molK4 * 1e3,
+        debye_temperature_K=theta, tc_K=tc, jump_ratio=jump / gn if gn and math.isfinite(gn) else math.nan,
+        sc_electronic_fraction=1 - fit.gamma_J_molK2 / gn if gn and math.isfinite(gn) else math.nan,
+        gamma_n_mJ_mol_K2=gn * 1e3, fit=fit, T_K=T, C_J_molK=C, branches=branches)
+
+
+def _hc_unit(path, name: str) -> tuple[float, bool]:
+    """(factor to J/K or J/(mol K), per_mole) from the column unit."""
+    u = column_unit(name).lower().replace("\u00b5", "u").replace("\u03bc", "u").replace(" ", "")
+    u = u.replace("mole", "mol")
+    m = re.fullmatch(r"([munk]?)j/(?:\(?mol[-/*.·]?k\)?|k(?:[-/*.·]?mol)?|k/mol|mol/k)", u)
+    if not m:
+        raise FormatError(path, f"column {name!r}: unknown heat-capacity unit {column_unit(name)!r}")
+    return _PREFIX[m.group(1)], "mol" in u
+
+
+def load_heat_capacity(qd: QDFile, moles: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Temperature (K) and molar heat capacity (J/(mol K)) from a PPMS heat-capacity file.
+
+    Per-sample columns (``Samp HC (µJ/K)``) are divided by ``moles`` (mass / molar mass);
+    per-mole columns (``Samp HC (mJ/mole-K)``) are used directly.
+    """
+    tname = find_column(qd, HC_TEMPERATURE_COLUMNS, with_data=True) or find_column(qd, HC_TEMPERATURE_COLUMNS)
+    T = column(qd, [tname] if tname else HC_TEMPERATURE_COLUMNS)
+    cols = [c for c in qd.columns if re.sub(r"\s*\([^()]*\)\s*$", "", c).strip().lower() in _HC_BASES
+            and qd.data[c].notna().any()]
+    if not cols:
+        raise FormatError(qd.path, "no heat-capacity column (e.g. 'Samp HC (µJ/K)' or 'Samp HC (mJ/mole-K)')")
+    per_mol = [c for c in cols if _hc_unit(qd.path, c)[1]]
+    name = per_mol[0] if per_mol else cols[0]
+    factor, is_molar = _hc_unit(qd.path, name)
+    C = column(qd, [name]) * factor
+    if not is_molar:
+        if moles is None:
+            raise ParameterError(f"{qd.path}: column {name!r} is per sample; give the sample mass and molar mass")
+        if not moles > 0:
+            raise ParameterError(f"{qd.path}: sample amount must be positive, got {moles} mol")
+        C = C / moles
+    return T, C

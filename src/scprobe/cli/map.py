@@ -1,0 +1,94 @@
+"""``scprobe map FILE``: noise floor, conducting mask, regions, states, edges and artefact checks of one map."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+
+
+def _fmt(v, unit: str = "", digits: int = 3) -> str:
+    return "-" if v is None else f"{v:.{digits}g}{(' ' + unit) if unit else ''}"
+
+
+def _summary(d: dict, figures: list[Path]) -> None:
+    console.print(f"[bold]{d['file']}[/bold]  {d['channel']} ({d['direction']}), {d['shape'][1]} x {d['shape'][0]} px, "
+                  f"pixel {d['pixel_size_m'] * 1e9:.3g} nm, T = {_fmt(d['temperature_K'], 'K')}, "
+                  f"bias = {_fmt(d['bias_V'], 'V')}")
+    if d["processing"]:
+        console.print("processing: " + ", ".join(h["step"] for h in d["processing"]))
+    t = Table(show_header=False, box=None)
+    rows = [
+        ("noise offset / RMS / floor", f"{_fmt(d['noise_offset_A'], 'A')} / {_fmt(d['noise_rms_A'], 'A')} / "
+                                       f"{_fmt(d['noise_floor_A'], 'A')}"),
+        ("threshold", _fmt(d["threshold_A"], "A")),
+        ("conducting fraction", f"{_fmt(d['conducting_fraction'], digits=4)} (above threshold "
+                                f"{_fmt(d['above_threshold_fraction'], digits=4)})"),
+        ("contrast", _fmt(d["contrast_decades"], "decades")),
+        ("regions", f"{d['regions']['count']} ({d['regions']['n_islands']} islands, {d['regions']['n_stripes']} "
+                    f"stripes), {d['regions']['n_spots']} spots"),
+        ("conductance states", ", ".join(f"{s['current_A'] * 1e6:.3g} uA ({100 * s['fraction']:.0f} %)"
+                                         for s in d["states"]) or "none"),
+        ("edge width 10-90 %", f"median {_fmt(d['edge_width_m']['median'], 'm')} (p10 "
+                               f"{_fmt(d['edge_width_m']['p10'], 'm')}, p90 {_fmt(d['edge_width_m']['p90'], 'm')}, "
+                               f"{d['edge_width_m']['n_profiles']} profiles)"),
+        ("junction resistance", _fmt(d["junction_resistance_ohm"], "Ohm")),
+        ("spreading resistance", _fmt(d["spreading_resistance_ohm"], "Ohm")
+         + ("" if d["contact_limited"] is None else
+            ("  -> current limited by the tip contact" if d["contact_limited"] else "  -> not contact limited"))),
+        ("saturated fraction", _fmt(d["saturated_fraction"], digits=3)),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    checks = Table(title="artefact checks", show_lines=False)
+    for col in ("check", "pass", "note"):
+        checks.add_column(col)
+    for name, c in d["artefacts"].items():
+        if isinstance(c, dict):
+            mark = "n/a" if c["pass"] is None else ("yes" if c["pass"] else "[red]NO[/red]")
+            checks.add_row(name, mark, c["note"])
+    console.print(checks)
+    for p in figures:
+        console.print(f"wrote {p}")
+
+
+@app.command("map")
+def map_command(
+    file: Path = typer.Argument(..., help="A current map (BCR/BCRF with its Daisy siblings, .gwy, .sxm, .ibw, .nc)."),
+    channel: str = typer.Option("current", "--channel", help="Channel to analyse."),
+    direction: str = typer.Option("forward", "--direction", help="Trace: forward or backward."),
+    process: str = typer.Option(None, "--process",
+                                help="Processing steps, e.g. scars,rows:median,plane,poly:3,crop:x0,y0,x1,y1."),
+    threshold_A: float = typer.Option(None, "--threshold-A", help="Detection threshold, A (default from the noise)."),
+    tip_radius_m: float = typer.Option(10e-9, "--tip-radius-m", help="Tip contact radius, m."),
+    resistivity_ohm_m: float = typer.Option(None, "--resistivity-ohm-m", help="Sample resistivity, Ohm m."),
+    saturation_A: float = typer.Option(None, "--saturation-A", help="Amplifier limit, A (default: detect clipping)."),
+    bias_V: float = typer.Option(None, "--bias-V", help="Override the bias from the header, V."),
+    force: bool = typer.Option(False, "--force", help="Analyse a channel whose unit is not A."),
+    out: Path = typer.Option(None, "--out", help="Write figures and the mask (.png, .npy, .gwy) here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Single current map: noise floor, conducting mask, regions, states, edges, artefact checks."""
+    from scprobe.analysis import analyze_map
+    from scprobe.io import open_scan
+    from scprobe.process import apply_steps
+
+    scan = open_scan(file, bias_V=bias_V)
+    if process:
+        scan = apply_steps(scan, process)
+    result = analyze_map(scan, channel=channel, direction=direction, threshold_A=threshold_A,
+                         tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m, saturation_A=saturation_A,
+                         force=force, file=str(file))
+    figures: list[Path] = []
+    if out is not None:
+        from scprobe.report.map_figures import map_figures
+
+        figures = map_figures(scan, result, out)
+    d = result.to_dict()
+    if as_json:
+        emit_json({**d, "figures": [str(p) for p in figures]})
+        return
+    _summary(d, figures)

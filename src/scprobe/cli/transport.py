@@ -1,0 +1,134 @@
+"""``scprobe transport`` and ``scprobe percolate``: four-probe simulation on a map and its sample-scale extrapolation."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from scprobe.cli._app import JSON_OPTION, app, console, emit_json, progress_enabled
+from scprobe.errors import ParameterError
+from scprobe.io import atomic_write, open_scan
+from scprobe.results import jsonable
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    with atomic_write(path, "w") as fh:
+        fh.write(json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v)
+
+
+@app.command()
+def transport(
+    file: Path = typer.Argument(..., help="Scan file (any one file of a Daisy scan, .gwy, .nc ...)."),
+    contacts: str = typer.Option("vdp", "--contacts",
+                                 help="vdp | linear | bar | explicit pixels X,Y;X,Y;X,Y;X,Y (I+, I-, V+, V-)."),
+    model: str = typer.Option("classified", "--model", help="classified | proportional."),
+    threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A "
+                                             "(default: from the noise floor)."),
+    matrix_sheet_resistance_ohm: float | None = typer.Option(
+        None, "--matrix-sheet-resistance-ohm", help="Matrix sheet resistance, ohm (default: results in its units)."),
+    contact_radius_px: float = typer.Option(0.0, "--contact-radius-px", help="Radius of point contacts, pixels."),
+    out: Path | None = typer.Option(None, "--out", help="Write transport.json and transport.png here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Four-probe / van der Pauw measurement simulated on the map, with a verdict on zero resistance."""
+    from scprobe.scan import channel
+    from scprobe.transport import four_probe
+
+    scan = open_scan(file)
+    result = four_probe(scan, contacts=contacts, model=model, threshold_A=threshold_A,
+                        matrix_sheet_resistance_ohm=matrix_sheet_resistance_ohm,
+                        contact_radius_px=contact_radius_px)
+    d = {"file": str(file), **result.to_dict()}
+    figures: list[str] = []
+    if out is not None:
+        from scprobe.report.transport_figures import transport_figure
+
+        topo = channel(scan, "topography").values if "topography" in scan.data_vars else None
+        figures.append(str(transport_figure(result, out / "transport.png", topography=topo)))
+        d["figures"] = figures
+        _write_json(out / "transport.json", d)
+    if as_json:
+        emit_json(d)
+        return
+    console.print(f"[bold]{file}[/bold]  model {result.model}, contacts {result.contacts}")
+    unit = "ohm" if result.resistance_unit == "ohm" else "R_sq"
+    rows = [("four-probe R", f"{_fmt(result.r_four_probe_ohm)} {unit}  (x{_fmt(result.r_four_probe_ratio)} "
+             f"homogeneous)"), ("two-probe ratio", _fmt(result.r_two_probe_ratio))]
+    if result.contacts == "vdp":
+        rows += [("R_A, R_B", f"{_fmt(result.r_a_ohm)}, {_fmt(result.r_b_ohm)} {unit}"),
+                 ("van der Pauw R_s", f"{_fmt(result.vdp_sheet_resistance_ohm)} {unit}")]
+    rows += [("superconducting area", f"{result.sc_fraction:.1%} (largest cluster "
+              f"{result.largest_cluster_fraction:.1%})"),
+             ("spanning x / y", f"{result.spanning_x} / {result.spanning_y}"),
+             ("current in superconductor", f"{_fmt(result.current_fraction_in_sc)}"),
+             ("solver", f"{result.method}, {result.n_unknowns} unknowns, {result.iterations} iterations, "
+              f"residual {result.residual:.2g}"),
+             ("verdict", f"[bold]{result.verdict}[/bold]")]
+    for k, v in rows:
+        console.print(f"  {k:<26} {v}")
+    console.print(f"  {result.explanation}", markup=False)
+    for f in figures:
+        console.print(f"  figure: {f}", markup=False)
+
+
+@app.command()
+def percolate(
+    file: Path = typer.Argument(..., help="Scan file."),
+    sample_size_m: float = typer.Option(1e-3, "--sample-size-m", help="Sample side, m."),
+    realizations: int = typer.Option(16, "--realizations", help="Number of sample realisations."),
+    dim: int = typer.Option(2, "--dim", help="2 (film) or 3 (bulk cube)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    out_of_plane_correlation_m: float | None = typer.Option(
+        None, "--out-of-plane-correlation-m", help="3-D correlation length along z, m (default: across length)."),
+    threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A."),
+    out: Path | None = typer.Option(None, "--out", help="Write percolate.json and percolate.png here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Extrapolate the map's statistics to a sample: probability of zero four-probe resistance."""
+    from scprobe.transport import percolate as run_percolate
+
+    if dim not in (2, 3):
+        raise ParameterError(f"--dim must be 2 or 3, got {dim}")
+    scan = open_scan(file)
+    kwargs = dict(sample_size_m=sample_size_m, realizations=realizations, dim=dim, seed=seed,
+                  out_of_plane_correlation_m=out_of_plane_correlation_m, threshold_A=threshold_A)
+    if progress_enabled(as_json):
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("realisations", total=realizations)
+            result = run_percolate(scan, **kwargs, progress=lambda: bar.advance(task))
+    else:
+        result = run_percolate(scan, **kwargs)
+    d = {"file": str(file), **result.to_dict()}
+    if out is not None:
+        from scprobe.report.transport_figures import percolation_figure
+
+        d["figures"] = [str(percolation_figure(result, out / "percolate.png"))]
+        _write_json(out / "percolate.json", d)
+    if as_json:
+        emit_json(d)
+        return
+    console.print(f"[bold]{file}[/bold]  {dim}-D sample of {sample_size_m:g} m, {realizations} realisations")
+    rows = [("area fraction", f"{result.area_fraction:.3f}"),
+            ("correlation along / across", f"{_fmt(result.correlation_length_along_m)} / "
+             f"{_fmt(result.correlation_length_across_m)} m at {_fmt(result.orientation_deg)} deg"),
+            ("simulated", f"{result.cells_per_side} cells of {_fmt(result.cell_size_m)} m"
+             + (" (extrapolated by finite-size scaling)" if result.extrapolated else "")),
+            ("P(zero resistance)", f"{result.p_zero_resistance:.3f} (simulated size "
+             f"{result.p_zero_resistance_simulated:.3f})"),
+            ("R ratio median [p10, p90]", f"{_fmt(result.r_ratio_median)} [{_fmt(result.r_ratio_p10)}, "
+             f"{_fmt(result.r_ratio_p90)}]"),
+            ("fraction needed for zero R", f"{_fmt(result.sc_fraction_for_zero_resistance)} "
+             f"± {_fmt(result.sc_fraction_for_zero_resistance_std)}")]
+    for k, v in rows:
+        console.print(f"  {k:<28} {v}", markup=False)
+    for f in d.get("figures", []):
+        console.print(f"  figure: {f}", markup=False)

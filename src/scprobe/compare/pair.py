@@ -1,0 +1,233 @@
+"""Compare two scans of one area: registration, overlap of conducting masks, spots.
+
+Two uses of one function: the same area imaged twice (8 K before and after a
+30 K excursion: what is reproducible?) and the forward and backward traces of
+one scan above Tc (metastable spots: what fluctuates?).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats
+from scprobe.compare.overlap import OverlapResult, mask_overlap
+from scprobe.compare.registration import RegistrationResult, align, common_shape, common_slices, register
+from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, spot_statistics
+from scprobe.errors import ParameterError
+from scprobe.results import Result
+from scprobe.scan import channel, directions as scan_directions, pixel_size
+
+#: Channels tried for registration, best first (topography does not change with temperature).
+REGISTRATION_CHANNELS = ("topography", "deflection", "current")
+#: Spots match when their centres are closer than this many expected diameters (15 nm for
+#: 75 nm spots): centroids of one spot agree to a few nm after registration, while a spot
+#: re-appearing next to a vanished one (dense fluctuating regions) is a new spot.
+MATCH_TOLERANCE_DIAMETERS = 0.2
+
+
+@dataclass(frozen=True)
+class CompareResult(Result):
+    """Everything :func:`compare_scans` found; ``to_dict()`` gives the JSON summary.
+
+    Attributes
+    ----------
+    registration : RegistrationResult
+    overlap : OverlapResult
+    spots : SpotResult
+    directions : (str, str)
+        Traces of ``a`` and ``b`` that were compared.
+    threshold_A : (float, float)
+        Conduction thresholds of ``a`` and ``b``, A.
+    pixel_size_m : (float, float)
+        ``(dy, dx)`` of ``a``, m.
+    common : (slice, slice)
+        Common area on ``a``'s pixel grid.
+    mask_a, mask_b_aligned : ndarray of bool
+        Conducting masks on ``a``'s grid (``mask_b_aligned`` False outside the common area).
+    spots_a, spots_b_aligned : SpotTable
+        Spots of both traces, centres on ``a``'s grid.
+    spot_keep_a, spot_keep_b, spot_matches : ndarray
+        Counted spots and their matched pairs (see :func:`~scprobe.compare.spots.spot_statistics`).
+    scan_a, scan_b : xarray.Dataset
+        The inputs, for figures (not copied; never modified).
+    """
+
+    registration: RegistrationResult
+    overlap: OverlapResult
+    spots: SpotResult
+    directions: tuple[str, str]
+    threshold_A: tuple[float, float]
+    pixel_size_m: tuple[float, float]
+    common: tuple[slice, slice] = field(repr=False)
+    mask_a: np.ndarray = field(repr=False)
+    mask_b_aligned: np.ndarray = field(repr=False)
+    spots_a: SpotTable = field(repr=False)
+    spots_b_aligned: SpotTable = field(repr=False)
+    spot_keep_a: np.ndarray = field(repr=False)
+    spot_keep_b: np.ndarray = field(repr=False)
+    spot_matches: np.ndarray = field(repr=False)
+    scan_a: xr.Dataset = field(repr=False)
+    scan_b: xr.Dataset = field(repr=False)
+
+    def to_dict(self) -> dict:
+        reg = self.registration
+        return {
+            "shift_px": list(reg.shift_px),
+            "shift_m": list(reg.shift_m),
+            "registration_confidence": reg.registration_confidence,
+            "same_area": reg.same_area,
+            "overlap": self.overlap.to_dict(),
+            "spots": self.spots.to_dict(),
+            "topography_rms_m": _finite_or_none(reg.topography_residual_rms_m),
+        }
+
+    def image_a(self, name: str) -> np.ndarray:
+        """Channel ``name`` of ``a`` (the compared trace), cropped to the compared shape."""
+        return np.asarray(channel(self.scan_a, name, self.directions[0]).values, dtype=float)[
+            : self.mask_a.shape[0], : self.mask_a.shape[1]]
+
+    def image_b_aligned(self, name: str) -> np.ndarray:
+        """Channel ``name`` of ``b`` resampled (bilinear) onto ``a``'s grid; NaN outside the common area."""
+        b = np.asarray(channel(self.scan_b, name, self.directions[1]).values, dtype=float)
+        return align(b[: self.mask_a.shape[0], : self.mask_a.shape[1]], self.registration.shift_px, order=1)
+
+
+def _finite_or_none(x: float):
+    return x if math.isfinite(x) else None
+
+
+def same_scan(a: xr.Dataset, b: xr.Dataset) -> bool:
+    """True when ``a`` and ``b`` are one scan (same object or the same raw files)."""
+    if a is b:
+        return True
+    fa = {r.get("sha256") for r in a.attrs.get("source_files", [])}
+    fb = {r.get("sha256") for r in b.attrs.get("source_files", [])}
+    return bool(fa) and fa == fb
+
+
+def default_directions(a: xr.Dataset, b: xr.Dataset) -> tuple[str, str]:
+    """Forward vs backward for one scan with both traces (metastability), else forward vs forward."""
+    if same_scan(a, b) and "backward" in scan_directions(a):
+        return "forward", "backward"
+    return "forward", "forward"
+
+
+def registration_channel(a: xr.Dataset, b: xr.Dataset) -> str:
+    """First of :data:`REGISTRATION_CHANNELS` present in both scans."""
+    name = next((c for c in REGISTRATION_CHANNELS if c in a.data_vars and c in b.data_vars), None)
+    if name is None:
+        raise ParameterError(f"no common channel to register on; one scan has {sorted(a.data_vars)}, "
+                             f"the other {sorted(b.data_vars)}")
+    return name
+
+
+def edge_threshold(current: np.ndarray, noise: NoiseResult | None = None) -> float:
+    """Threshold halfway, on a log scale, between the noise threshold and the median conducting current (A).
+
+    The noise threshold (offset + 5 rms) sits in the tails of the blurred region
+    edges (tip PSF), so masks cut there are dilated by a few pixels; half-way in
+    decades puts the boundary near the edge's midpoint for any conductance state,
+    which makes masks of two scans (and the local Tc) comparable.  Falls back to
+    the noise threshold when nothing conducts.  ``noise`` saves recomputing
+    :func:`~scprobe.analysis.noise.noise_stats`.
+    """
+    noise_thr = default_threshold(noise if noise is not None else noise_stats(current))
+    with np.errstate(invalid="ignore"):
+        above = current[current > noise_thr]
+    if above.size < 4 or noise_thr <= 0:
+        return noise_thr
+    return float(math.sqrt(noise_thr * float(np.median(above))))
+
+
+def _threshold(current: np.ndarray, threshold_A: float | None, noise: NoiseResult | None = None) -> float:
+    if threshold_A is not None:
+        if not (math.isfinite(threshold_A) and threshold_A >= 0):
+            raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
+        return float(threshold_A)
+    return edge_threshold(current, noise)
+
+
+def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = None,
+                  reference_mask: np.ndarray | None = None, force: bool = False,
+                  spot_diameter_m: float = 75e-9, directions: tuple[str, str] | None = None,
+                  upsample: int = 100, match_tolerance_m: float | None = None) -> CompareResult:
+    """Register two scans and compare their conducting masks and spots.
+
+    Parameters
+    ----------
+    a, b : xarray.Dataset
+        Scans of one area (see :mod:`scprobe.scan`); pass one scan twice to compare
+        its forward and backward traces.
+    threshold_A : float, optional
+        Conduction threshold for both maps, A; default: each map's :func:`edge_threshold`.
+    reference_mask : ndarray of bool, optional
+        Low-temperature conducting mask on ``a``'s pixel grid; spots inside it are counted.
+    force : bool
+        Compare even when pixel sizes differ or the scans do not overlap.
+    spot_diameter_m : float
+        Expected spot diameter, m (paper ~75 nm).
+    directions : (str, str), optional
+        Traces of ``a`` and ``b``; default :func:`default_directions`.
+    upsample : int
+        Registration precision ``1 / upsample`` px.
+    match_tolerance_m : float, optional
+        Largest centre distance of the same spot in both traces, m; default
+        :data:`MATCH_TOLERANCE_DIAMETERS` x ``spot_diameter_m``.
+
+    Returns
+    -------
+    CompareResult
+        ``to_dict()``: ``shift_px``, ``shift_m``, ``registration_confidence``,
+        ``same_area``, ``overlap``, ``spots``, ``topography_rms_m``.
+
+    Raises
+    ------
+    ParameterError
+        Missing channels or traces, pixel sizes that differ, scans that do not
+        overlap (unless ``force``), or a reference mask of the wrong shape.
+    """
+    dirs = tuple(directions) if directions is not None else default_directions(a, b)
+    if len(dirs) != 2:
+        raise ParameterError(f"directions must name two traces, got {dirs!r}")
+    reg = register(a, b, channel=registration_channel(a, b), upsample=upsample, directions=dirs, force=force)
+    ca, cb = common_shape(np.asarray(channel(a, "current", dirs[0]).values, dtype=float),
+                          np.asarray(channel(b, "current", dirs[1]).values, dtype=float))
+    noise_a, noise_b = noise_stats(ca), noise_stats(cb)
+    ta, tb = _threshold(ca, threshold_A, noise_a), _threshold(cb, threshold_A, noise_b)
+    with np.errstate(invalid="ignore"):
+        mask_a = ca > ta
+        mask_b = cb > tb
+        # bilinear resampling of the 0/1 mask and a 0.5 cut puts the boundary at sub-pixel precision
+        mask_b_al = align(mask_b.astype(float), reg.shift_px, order=1) > 0.5
+    common = common_slices(ca.shape, reg.shift_px)
+    valid = np.zeros(ca.shape, dtype=bool)
+    valid[common] = True
+    dy, dx = pixel_size(a)
+    overlap = mask_overlap(mask_a[common], mask_b_al[common], (dy, dx))
+    if reference_mask is not None:
+        reference_mask = np.asarray(reference_mask, dtype=bool)
+        if reference_mask.shape[:2] != tuple(channel(a, "current", dirs[0]).shape):
+            raise ParameterError(f"reference mask has shape {reference_mask.shape}, the first scan "
+                                 f"{tuple(channel(a, 'current', dirs[0]).shape)}")
+        reference_mask = reference_mask[: ca.shape[0], : ca.shape[1]]
+    spots_a = detect_spots(ca, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=ta,
+                           noise_offset_A=noise_a.noise_offset_A)
+    spots_b = detect_spots(cb, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=tb,
+                           noise_offset_A=noise_b.noise_offset_A)
+    spots_b = SpotTable(spots_b.centres_px - np.asarray(reg.shift_px), spots_b.diameters_px, spots_b.peaks_A)
+    if match_tolerance_m is None:
+        match_tolerance_m = MATCH_TOLERANCE_DIAMETERS * spot_diameter_m
+    if not (math.isfinite(match_tolerance_m) and match_tolerance_m > 0):
+        raise ParameterError(f"match tolerance must be a positive length in m, got {match_tolerance_m!r}")
+    tol = match_tolerance_m / math.sqrt(dy * dx)
+    spot_res, keep_a, keep_b, matches = spot_statistics(spots_a, spots_b, (dy, dx), tolerance_px=tol,
+                                                        valid=valid, reference_mask=reference_mask)
+    return CompareResult(
+        registration=reg, overlap=overlap, spots=spot_res, directions=dirs, threshold_A=(ta, tb),
+        pixel_size_m=(dy, dx), common=common, mask_a=mask_a, mask_b_aligned=mask_b_al,
+        spots_a=spots_a, spots_b_aligned=spots_b, spot_keep_a=keep_a, spot_keep_b=keep_b,
+        spot_matches=matches, scan_a=a, scan_b=b,
+    )

@@ -1,0 +1,337 @@
+"""Sub-pixel registration of two scans of one area from their topography.
+
+The topography of the sample does not change between temperatures or between
+the forward and backward traces, so it is the channel to align on: phase
+correlation (:func:`skimage.registration.phase_cross_correlation`) of the
+levelled, windowed topographies gives the shift, the other channels confirm it,
+and the topography residual after alignment says whether the two scans show the
+same area at all.
+
+Sign convention: ``shift_px = [dy, dx]`` is the displacement of scan ``b``
+relative to scan ``a``: a feature at pixel ``p`` of ``a`` lies at ``p + shift_px``
+of ``b``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+from scipy import ndimage
+from scipy.signal.windows import tukey
+from skimage.registration import phase_cross_correlation
+
+from scprobe.errors import ParameterError
+from scprobe.results import Result
+from scprobe.scan import channel as scan_channel
+from scprobe.scan import pixel_size
+
+#: Largest relative difference of pixel sizes that still counts as "the same pixel size".
+PIXEL_SIZE_TOLERANCE = 0.02
+#: Smallest common area, as a fraction of the first scan, that counts as overlapping.
+MIN_OVERLAP_FRACTION = 0.25
+#: Smallest correlation-peak distinctness at which a shift is believed at all.
+MIN_DISTINCTNESS = 0.2
+#: Residual / signal RMS ratio below which two topographies show the same area.
+SAME_AREA_RATIO = 0.5
+#: A confirming channel agrees within this many (binned) pixels (deflection lags by ~1 px between traces).
+AGREE_PX = 2.0
+#: Confirming channels are binned down to at most this many pixels per side (speed).
+CONFIRM_SIZE = 512
+
+
+@dataclass(frozen=True)
+class RegistrationResult(Result):
+    """Shift of scan ``b`` relative to scan ``a``.
+
+    Attributes
+    ----------
+    shift_px : tuple of float
+        ``(dy, dx)`` in pixels of ``a``.
+    shift_m : tuple of float
+        ``(dy, dx)`` in metres.
+    registration_confidence : float
+        0..1: distinctness of the topography correlation peak, reduced when
+        confident other channels disagree.
+    same_area : bool
+        True when the topography residual after alignment is small compared with
+        the topography itself.
+    topography_residual_rms_m : float
+        Robust RMS (1.4826 MAD) of the aligned topography difference (plane and line
+        offsets removed) on the common area, m.
+    """
+
+    shift_px: tuple[float, float]
+    shift_m: tuple[float, float]
+    registration_confidence: float
+    same_area: bool
+    topography_residual_rms_m: float
+
+
+def remove_plane(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` minus its least-squares plane (NaN pixels ignored and kept NaN)."""
+    z = np.asarray(image, dtype=float)
+    ny, nx = z.shape
+    ok = np.isfinite(z)
+    if ok.sum() < 3:
+        return z - np.nanmean(z) if ok.any() else z.copy()
+    # fit on a coarse grid: a plane needs thousands of points, not millions
+    step = max(1, int(math.sqrt(ok.sum() / 65536)))
+    yy, xx = np.mgrid[0:ny:step, 0:nx:step]
+    zs, oks = z[::step, ::step], ok[::step, ::step]
+    design = np.column_stack([np.ones(oks.sum()), yy[oks], xx[oks]])
+    coef, *_ = np.linalg.lstsq(design, zs[oks], rcond=None)
+    y = np.arange(ny, dtype=float)[:, None]
+    x = np.arange(nx, dtype=float)[None, :]
+    return z - (coef[0] + coef[1] * y + coef[2] * x)
+
+
+def remove_line_offsets(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
+    """Subtract each scan line's median (lines are rows for a horizontal slow scan, else columns).
+
+    Line-to-line offsets of the z piezo differ from scan to scan; they are not
+    topography and would otherwise dominate a topography difference.
+    """
+    z = np.asarray(image, dtype=float)
+    axis = 1 if slow_scan == "horizontal" else 0
+    if np.isfinite(z).all():
+        return z - np.median(z, axis=axis, keepdims=True)
+    ok = np.isfinite(z).any(axis=axis, keepdims=True)
+    med = np.zeros(ok.shape)
+    with np.errstate(invalid="ignore"):
+        med[ok] = np.nanmedian(np.where(np.broadcast_to(ok, z.shape), z, 0.0), axis=axis, keepdims=True)[ok]
+    return z - med
+
+
+def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float, float] = (1.0, 99.0)) -> np.ndarray:
+    """Levelled, clipped, zero-mean, Tukey-windowed copy for phase correlation.
+
+    Plane and line-offset removal and percentile clipping keep tilt, piezo jumps
+    and the tallest terraces from dominating; the window keeps the non-periodic
+    scan borders out of the spectrum.
+    """
+    z = remove_line_offsets(remove_plane(image), slow_scan)
+    ok = np.isfinite(z)
+    if not ok.any():
+        return np.zeros(z.shape)
+    sub = z[ok][:: max(1, ok.sum() // 1_000_000)]
+    lo, hi = np.percentile(sub, clip)
+    z = np.clip(np.where(ok, z, 0.0), lo, hi)
+    z -= z[ok].mean()
+    z[~ok] = 0.0
+    wy = tukey(z.shape[0], 0.25)
+    wx = tukey(z.shape[1], 0.25)
+    return z * wy[:, None] * wx[None, :]
+
+
+def _bin(image: np.ndarray, factor: int) -> np.ndarray:
+    """Block means over ``factor x factor`` pixels (edges that do not fill a block are dropped)."""
+    if factor == 1:
+        return image
+    ny, nx = (s // factor * factor for s in image.shape)
+    return image[:ny, :nx].reshape(ny // factor, factor, nx // factor, factor).mean(axis=(1, 3))
+
+
+def phase_shift(a: np.ndarray, b: np.ndarray, *, upsample: int = 100,
+                slow_scan: str = "horizontal") -> tuple[np.ndarray, float]:
+    """Sub-pixel shift of image ``b`` relative to ``a`` and the distinctness of the peak.
+
+    Parameters
+    ----------
+    a, b : ndarray, same shape
+        Images of one quantity (any unit); NaN pixels are treated as the mean.
+    upsample : int
+        Sub-pixel precision is ``1 / upsample`` px.
+    slow_scan : {"horizontal", "vertical"}
+        Scan lines are rows (horizontal) or columns; their offsets are removed.
+
+    Returns
+    -------
+    shift_px : ndarray
+        ``(dy, dx)``: a feature at ``p`` of ``a`` lies at ``p + shift_px`` of ``b``.
+    distinctness : float
+        ``1 - z_null / z_peak``: ``z_peak`` is the phase-correlation peak in
+        standard deviations of the correlation surface, ``z_null`` the largest
+        value expected from noise alone; near 1 for a clean match, 0 when no
+        shift stands out.
+    """
+    if a.shape != b.shape:
+        raise ParameterError(f"images to register have shapes {a.shape} and {b.shape}")
+    fa = scipy.fft.fft2(_prepare(a, slow_scan), workers=-1)
+    fb = scipy.fft.fft2(_prepare(b, slow_scan), workers=-1)
+    shift, _, _ = phase_cross_correlation(fa, fb, upsample_factor=upsample, space="fourier")
+    cross = fa * np.conj(fb)
+    cross /= np.maximum(np.abs(cross), 100 * np.finfo(float).eps)
+    surface = scipy.fft.ifft2(cross, workers=-1).real
+    # a peak no higher than the expected maximum of a noise surface of this size
+    # (sqrt(2 ln N) standard deviations, plus a margin) is no match at all
+    z_peak = float(surface.max() / max(surface.std(), np.finfo(float).tiny))
+    z_null = math.sqrt(2.0 * math.log(surface.size)) + 1.0
+    distinct = float(np.clip(1.0 - z_null / z_peak, 0.0, 1.0)) if z_peak > 0 else 0.0
+    return -np.asarray(shift, dtype=float), distinct
+
+
+def common_slices(shape: tuple[int, int], shift_px) -> tuple[slice, slice]:
+    """Region of ``a``'s pixel grid that ``b`` also covers after a shift ``shift_px``.
+
+    Pixel ``p`` of ``a`` is covered when ``p + shift_px`` lies inside ``b``
+    (bilinear interpolation needs both neighbours, so the bounds are conservative).
+    """
+    out = []
+    for n, s in zip(shape, shift_px):
+        s = round(float(s), 6)
+        lo = max(0, math.ceil(-s))
+        hi = min(n, math.floor(n - 1 - s) + 1)
+        out.append(slice(lo, max(lo, hi)))
+    return out[0], out[1]
+
+
+def overlap_fraction(shape: tuple[int, int], shift_px) -> float:
+    """Fraction (0..1) of ``a``'s pixels covered by ``b`` after the shift."""
+    sy, sx = common_slices(shape, shift_px)
+    return (sy.stop - sy.start) * (sx.stop - sx.start) / float(shape[0] * shape[1])
+
+
+def align(image_b: np.ndarray, shift_px, *, order: int = 1) -> np.ndarray:
+    """Resample ``image_b`` onto ``a``'s pixel grid (``order`` 0 nearest, 1 bilinear).
+
+    Pixels of ``a`` that ``b`` does not cover are NaN; boolean masks come back as
+    float 0/1/NaN, so threshold at 0.5 after bilinear interpolation.
+    """
+    b = np.asarray(image_b, dtype=float)
+    out = ndimage.shift(b, -np.asarray(shift_px, dtype=float), order=order, mode="constant", cval=np.nan,
+                        prefilter=False)
+    sy, sx = common_slices(b.shape, shift_px)
+    valid = np.zeros(b.shape, dtype=bool)
+    valid[sy, sx] = True
+    out[~valid] = np.nan
+    return out
+
+
+def check_pixel_sizes(a, b, *, force: bool = False) -> None:
+    """Raise ParameterError when the scans' pixel sizes differ by more than the tolerance."""
+    pa, pb = pixel_size(a), pixel_size(b)
+    for axis, va, vb in zip("yx", pa, pb):
+        if abs(va - vb) > PIXEL_SIZE_TOLERANCE * max(va, vb) and not force:
+            raise ParameterError(
+                f"pixel sizes differ along {axis}: {va:.4g} m vs {vb:.4g} m (tolerance "
+                f"{PIXEL_SIZE_TOLERANCE:.0%}); resample one scan or pass force=True (--force)"
+            )
+
+
+def common_shape(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Crop two images to their common top-left shape."""
+    ny, nx = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    return a[:ny, :nx], b[:ny, :nx]
+
+
+def topography_residual(za: np.ndarray, zb: np.ndarray, shift_px,
+                        slow_scan: str = "horizontal") -> tuple[float, float]:
+    """Robust RMS of the aligned topography difference and the RMS of the topographies (m).
+
+    ``zb`` is sampled (bilinear) at the positions of ``a``'s pixels in the common
+    area, on a grid thinned to about 1e6 points (statistics do not need more).
+    The residual is 1.4826 x the median absolute deviation of the difference, so
+    short scars do not count; a plane and the line offsets are removed first, so
+    piezo offsets, line jumps or a drift-induced tilt do not count as a change.
+    """
+    sy, sx = common_slices(za.shape, shift_px)
+    step = max(1, math.ceil(math.sqrt((sy.stop - sy.start) * (sx.stop - sx.start) / 1_000_000)))
+    ys = np.arange(sy.start, sy.stop, step)
+    xs = np.arange(sx.start, sx.stop, step)
+    if ys.size < 4 or xs.size < 4:
+        return math.nan, math.nan
+    yy, xx = np.meshgrid(ys + float(shift_px[0]), xs + float(shift_px[1]), indexing="ij")
+    zb_s = ndimage.map_coordinates(np.asarray(zb, dtype=float), [yy, xx], order=1, mode="nearest")
+    za_s = np.asarray(za, dtype=float)[np.ix_(ys, xs)]
+
+    def level(z):
+        return remove_line_offsets(remove_plane(z), slow_scan)
+
+    diff = level(za_s - zb_s)
+    diff = diff[np.isfinite(diff)]
+    if diff.size < 16:
+        return math.nan, math.nan
+    # robust RMS (1.4826 MAD): scars and single bad lines are artefacts, not a different area
+    residual = float(1.482602218505602 * np.median(np.abs(diff - np.median(diff))))
+    signal = float(np.sqrt(0.5 * (np.nanvar(level(za_s)) + np.nanvar(level(zb_s)))))
+    return residual, signal
+
+
+def register(a, b, *, channel: str = "topography", upsample: int = 100, directions=("forward", "forward"),
+             confirm: tuple[str, ...] = ("deflection", "current"), force: bool = False) -> RegistrationResult:
+    """Sub-pixel shift of scan ``b`` relative to scan ``a`` by phase correlation.
+
+    Parameters
+    ----------
+    a, b : xarray.Dataset
+        Scans (see :mod:`scprobe.scan`); may be the same scan with two directions.
+    channel : str
+        Channel to align on; topography, which does not change with temperature.
+    upsample : int
+        Sub-pixel precision ``1 / upsample`` px.
+    directions : (str, str)
+        Trace of ``a`` and of ``b`` to use.
+    confirm : tuple of str
+        Channels that confirm the shift when present in both scans and distinct
+        enough; current only ever confirms (its pattern may really have changed).
+    force : bool
+        Compare even when pixel sizes differ or the scans hardly overlap.
+
+    Returns
+    -------
+    RegistrationResult
+
+    Raises
+    ------
+    ParameterError
+        Pixel sizes differ by more than :data:`PIXEL_SIZE_TOLERANCE`, or the scans
+        do not overlap (no distinct correlation peak, or common area below
+        :data:`MIN_OVERLAP_FRACTION`), unless ``force``.
+    """
+    if upsample < 1:
+        raise ParameterError(f"upsample must be a positive integer, got {upsample!r}")
+    check_pixel_sizes(a, b, force=force)
+    za, zb = common_shape(np.asarray(scan_channel(a, channel, directions[0]).values, dtype=float),
+                          np.asarray(scan_channel(b, channel, directions[1]).values, dtype=float))
+    if not (np.isfinite(za).any() and np.isfinite(zb).any()):
+        raise ParameterError(f"channel {channel!r} has no valid pixels to register on")
+    slow = str(a.attrs.get("slow_scan", "horizontal"))
+    shift, distinct = phase_shift(za, zb, upsample=upsample, slow_scan=slow)
+    n_conf = n_agree = 0
+    for name in confirm:
+        if name == channel or name not in a.data_vars or name not in b.data_vars:
+            continue
+        ca, cb = common_shape(np.asarray(scan_channel(a, name, directions[0]).values, dtype=float),
+                              np.asarray(scan_channel(b, name, directions[1]).values, dtype=float))
+        if name == "current":
+            # current spans decades; its pattern, not its amplitude, carries the position
+            ca, cb = (np.log10(np.abs(c) + 1e-12) for c in (ca, cb))
+        if not (np.isfinite(ca).all() and np.isfinite(cb).all()) or np.nanstd(ca) == 0 or np.nanstd(cb) == 0:
+            continue
+        factor = max(1, math.ceil(max(ca.shape) / CONFIRM_SIZE))
+        s_c, d_c = phase_shift(_bin(ca, factor), _bin(cb, factor), upsample=10, slow_scan=slow)
+        agrees = bool(np.all(np.abs(s_c * factor - shift) <= AGREE_PX * factor))
+        # a current pattern that moved is physics (metastability, re-cooling), not a failed registration
+        if d_c >= 0.5 and (agrees or name != "current"):
+            n_conf += 1
+            n_agree += agrees
+    confidence = distinct * (1 + n_agree) / (1 + n_conf)
+    frac = overlap_fraction(za.shape, shift)
+    if not force and (distinct < MIN_DISTINCTNESS or frac < MIN_OVERLAP_FRACTION):
+        raise ParameterError(
+            f"scans do not overlap: best {channel} match at shift {shift[0]:.1f}, {shift[1]:.1f} px covers "
+            f"{frac:.0%} of the first scan with peak distinctness {distinct:.2f} (need >= "
+            f"{MIN_OVERLAP_FRACTION:.0%} and >= {MIN_DISTINCTNESS}); pass force=True (--force) to compare anyway"
+        )
+    residual, signal = topography_residual(za, zb, shift, slow)
+    same = bool(np.isfinite(residual) and signal > 0 and residual < SAME_AREA_RATIO * signal)
+    dy, dx = pixel_size(a)
+    return RegistrationResult(
+        shift_px=(float(shift[0]), float(shift[1])),
+        shift_m=(float(shift[0] * dy), float(shift[1] * dx)),
+        registration_confidence=float(confidence),
+        same_area=same,
+        topography_residual_rms_m=residual,
+    )

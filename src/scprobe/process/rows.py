@@ -1,0 +1,112 @@
+"""Row alignment: remove the offsets between scan lines.
+
+Follows Gwyddion's *Align Rows* (``modules/process/linematch.c``, horizontal
+rows, no mask):
+
+* ``median``: shift of row i = upper median ``sorted[n // 2]`` of the row
+  (Gwyddion's ``gwy_math_median``), minus the mean shift, so the overall mean is kept;
+* ``mediandiff``: shift = cumulative sum of the upper medians of the
+  differences between consecutive rows, minus its least-squares line, so the
+  overall tilt along y and the mean are kept;
+* ``poly``: each row minus its own least-squares polynomial, plus the field's
+  mean (no Gwyddion counterpart is compared).
+
+NaN pixels are ignored; a row without finite pixels is not shifted.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from scprobe.errors import ParameterError
+from scprobe.process._channels import as_field, map_channel
+
+ROW_METHODS = ("median", "mediandiff", "poly")
+
+
+def upper_median(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``sorted[n // 2]`` along ``axis`` over finite values (NaN where none)."""
+    a = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    n = a.shape[-1]
+    if n == 0:
+        return np.full(a.shape[:-1], np.nan)
+    if np.isfinite(a).all():
+        return np.partition(a, n // 2, axis=-1)[..., n // 2]
+    s = np.sort(a, axis=-1)  # NaN sort last
+    count = np.isfinite(a).sum(axis=-1)
+    pick = np.take_along_axis(s, (count // 2)[..., None], axis=-1)[..., 0]
+    return np.where(count > 0, pick, np.nan)
+
+
+def row_shifts(z: np.ndarray, method: str = "median") -> np.ndarray:
+    """Offsets to subtract from each row, in the unit of ``z``.
+
+    Parameters
+    ----------
+    z : ndarray, shape (ny, nx)
+    method : {"median", "mediandiff"}
+    """
+    z = as_field(z)
+    if method == "median":
+        s = upper_median(z, axis=1)
+        s = np.where(np.isfinite(s), s, np.nanmean(s) if np.isfinite(s).any() else 0.0)
+        return s - s.mean()
+    if method == "mediandiff":
+        d = upper_median(z[1:] - z[:-1], axis=1)
+        s = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(d), d, 0.0))])
+        i = np.arange(s.size, dtype=float)
+        if s.size > 1:
+            s = s - np.polyval(np.polyfit(i, s, 1), i)
+        return s
+    raise ParameterError(f"row alignment method must be one of {ROW_METHODS}, got {method!r}")
+
+
+def align_rows_array(z: np.ndarray, method: str = "median", degree: int = 1) -> np.ndarray:
+    """Row-aligned copy of ``z`` (see module docstring for the methods)."""
+    z = as_field(z)
+    if method != "poly":
+        return z - row_shifts(z, method)[:, None]
+    nx = z.shape[1]
+    if not 0 <= degree < nx:
+        raise ParameterError(f"row polynomial degree must be 0..{nx - 1}, got {degree}")
+    u = 2.0 * np.arange(nx) / max(nx - 1, 1) - 1.0
+    q, _ = np.linalg.qr(np.vander(u, degree + 1, increasing=True))
+    valid = np.isfinite(z)
+    if valid.all():
+        fit = (z @ q) @ q.T
+    else:
+        fit = np.empty_like(z)
+        vander = np.vander(u, degree + 1, increasing=True)
+        for r in range(z.shape[0]):
+            ok = valid[r]
+            if ok.sum() > degree:
+                fit[r] = vander @ np.linalg.lstsq(vander[ok], z[r, ok], rcond=None)[0]
+            else:
+                fit[r] = np.nanmean(z[r]) if ok.any() else 0.0
+    return z - fit + np.nanmean(z)
+
+
+def align_rows(scan: xr.Dataset, channel: str = "topography", method: str = "median", *,
+               degree: int = 1) -> xr.Dataset:
+    """Align the scan lines of every trace of ``channel``.
+
+    Parameters
+    ----------
+    scan : xarray.Dataset
+        A Scan; not modified.
+    channel : str
+        Channel to correct (unit unchanged).
+    method : {"median", "mediandiff", "poly"}
+        See the module docstring.
+    degree : int
+        Polynomial degree for ``method="poly"``.
+
+    Returns
+    -------
+    xarray.Dataset
+        New Scan with a ``rows`` history entry.
+    """
+    if method not in ROW_METHODS:
+        raise ParameterError(f"row alignment method must be one of {ROW_METHODS}, got {method!r}")
+    params = {"method": method, **({"degree": int(degree)} if method == "poly" else {})}
+    return map_channel(scan, channel, lambda z: align_rows_array(z, method, degree), "rows", params)

@@ -1,0 +1,223 @@
+"""Composition data: atom-probe needles (.pos + .rrng), an SEM overview (TIFF), EDX maps (CSV).
+
+Needle 1 is lifted out of the insulating matrix (nominal Fe(Se0.4Te0.6)); needle 2 out
+of a conducting region (Fe-depleted relative to Te).  Both carry an oxygen-rich cap of
+``cap_depth_m`` at the apex (z = 0, z grows into the needle).  The SEM image shows the
+landscape (compositional contrast of the superconducting phase, step edges, pits) at its
+own pixel size and rotation, so that the cAFM map can be registered onto it.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from scipy import ndimage
+
+from scprobe.io import atomic_path, atomic_write
+from scprobe.simulate.params import StudyParams
+from scprobe.simulate.sample import Landscape, rng_for
+
+#: Isotopes (mass in Da, natural abundance) of the elements in the sample.
+ISOTOPES = {
+    "Fe": ((53.9396, 0.05845), (55.9349, 0.91754), (56.9354, 0.02119), (57.9333, 0.00282)),
+    "Se": ((73.9225, 0.0089), (75.9192, 0.0937), (76.9199, 0.0763), (77.9173, 0.2377), (79.9165, 0.4961),
+           (81.9167, 0.0873)),
+    "Te": ((119.9040, 0.0009), (121.9030, 0.0255), (122.9043, 0.0089), (123.9028, 0.0474), (124.9044, 0.0707),
+           (125.9033, 0.1884), (127.9045, 0.3174), (129.9062, 0.3408)),
+    "O": ((15.9949, 0.99757), (16.9991, 0.00038), (17.9992, 0.00205)),
+}
+#: Charge-state fractions of the atomic ions.
+CHARGE_STATES = {"Fe": {1: 0.3, 2: 0.7}, "Se": {1: 0.6, 2: 0.4}, "Te": {1: 0.55, 2: 0.45}, "O": {1: 1.0}}
+#: Fraction of oxygen atoms field-evaporated as O2+ molecular ions.
+O2_FRACTION = 0.3
+_VOLUME_NM3 = {"Fe": 0.01177, "Se": 0.03665, "Te": 0.03395, "O": 0.01410}
+_COLOUR = {"Fe": "FF0000", "Se": "00C000", "Te": "0000FF", "O": "00FFFF"}
+_RESOLVING_POWER = 3000.0  # m / sigma of the Gaussian core is 2 x this; tail scale m / 3000
+
+
+def _peaks() -> list[tuple[float, str, int]]:
+    """(m/n in Da, element formula, atoms per ion) of every peak, O2+ included."""
+    out = []
+    for el, isotopes in ISOTOPES.items():
+        for q in CHARGE_STATES[el]:
+            out += [(m / q, el, 1) for m, _ in isotopes]
+    m16 = ISOTOPES["O"][0][0]
+    out.append((2 * m16, "O", 2))
+    return sorted(out)
+
+
+def _range_of(mn: float) -> tuple[float, float]:
+    sigma, tail = mn / (2 * _RESOLVING_POWER), mn / _RESOLVING_POWER
+    return mn - 4 * sigma, mn + 4 * sigma + 4 * tail
+
+
+def write_rrng(path: Path) -> None:
+    """Write the range file: ions Fe, Se, Te, O; one range per isotope and charge state, plus O2+."""
+    ions = list(ISOTOPES)
+    lines = ["[Ions]", f"Number={len(ions)}"] + [f"Ion{i + 1}={el}" for i, el in enumerate(ions)]
+    peaks = _peaks()
+    lines += ["[Ranges]", f"Number={len(peaks)}"]
+    for i, (mn, el, atoms) in enumerate(peaks):
+        lo, hi = _range_of(mn)
+        lines.append(f"Range{i + 1}={lo:.4f} {hi:.4f} Vol:{atoms * _VOLUME_NM3[el]:.5f} {el}:{atoms} "
+                     f"Color:{_COLOUR[el]}")
+    with atomic_write(path, "wb") as fh:
+        fh.write(("\r\n".join(lines) + "\r\n").encode("ascii"))
+
+
+def _ion_masses(el: str, n: int, rng) -> np.ndarray:
+    masses = np.array([m for m, _ in ISOTOPES[el]])
+    abund = np.array([a for _, a in ISOTOPES[el]])
+    charges = np.array(list(CHARGE_STATES[el]))
+    cprob = np.array(list(CHARGE_STATES[el].values()))
+    return masses[rng.choice(masses.size, n, p=abund / abund.sum())] / charges[rng.choice(charges.size, n, p=cprob)]
+
+
+def needle_ions(composition_at_pct: dict, cp, rng) -> tuple[np.ndarray, dict]:
+    """Ions of one needle: array (n, 4) of x, y, z (nm) and m/n (Da), and the true atom counts below the cap."""
+    n_total = cp.ions_per_needle
+    n_bg = int(round(cp.background_fraction * n_total))
+    n_ions = n_total - n_bg
+    r0, tan_a, depth = 20.0, math.tan(math.radians(8.0)), 120.0
+    # Uniform density in the cone: z by inverse CDF of r(z)^2.
+    zs = np.linspace(0, depth, 2001)
+    cdf = np.cumsum((r0 + zs * tan_a) ** 2)
+    cdf = (cdf - cdf[0]) / (cdf[-1] - cdf[0])
+
+    def positions(n):
+        z = np.interp(rng.random(n), cdf, zs)
+        r = (r0 + z * tan_a) * np.sqrt(rng.random(n))
+        phi = rng.uniform(0, 2 * np.pi, n)
+        return r * np.cos(phi), r * np.sin(phi), z
+
+    x, y, z = positions(n_ions)
+    cap_nm = cp.cap_depth_m * 1e9
+    in_cap = z < cap_nm + 0.5 * rng.standard_normal(n_ions)
+    elements = np.array(list(ISOTOPES))
+    bulk = np.array([composition_at_pct[e] for e in elements], dtype=float)
+    cap = bulk.copy()
+    cap[elements != "O"] *= (100 - cp.cap_oxygen_at_pct) / cap[elements != "O"].sum()
+    cap[elements == "O"] = cp.cap_oxygen_at_pct
+    species = np.empty(n_ions, dtype=int)
+    for sel, comp in ((in_cap, cap), (~in_cap, bulk)):
+        # Per ion, not per atom: an O2+ ion carries two O atoms.
+        w = comp.copy()
+        w[elements == "O"] *= 1 - O2_FRACTION / 2
+        species[sel] = rng.choice(elements.size, int(sel.sum()), p=w / w.sum())
+    mn = np.empty(n_ions)
+    atoms_below_cap = {}
+    for k, el in enumerate(elements):
+        idx = np.flatnonzero(species == k)
+        mn[idx] = _ion_masses(el, idx.size, rng)
+        if el == "O":
+            o2 = rng.random(idx.size) < (O2_FRACTION / 2) / (1 - O2_FRACTION / 2)
+            mn[idx[o2]] = 2 * ISOTOPES["O"][0][0]
+            below = ~in_cap[idx]
+            atoms_below_cap[el] = int(below.sum() + (o2 & below).sum())
+        else:
+            atoms_below_cap[el] = int((~in_cap[idx]).sum())
+    mn = mn + mn / (2 * _RESOLVING_POWER) * rng.standard_normal(n_ions) + rng.exponential(mn / _RESOLVING_POWER)
+    bx, by, bz = positions(n_bg)
+    ions = np.column_stack([np.concatenate([x, bx]), np.concatenate([y, by]), np.concatenate([z, bz]),
+                            np.concatenate([mn, rng.uniform(1.0, 140.0, n_bg)])])
+    # Detector order, not species order: ions arrive in depth order.
+    return ions[np.argsort(ions[:, 2], kind="stable")], atoms_below_cap
+
+
+def write_pos(path: Path, ions: np.ndarray) -> None:
+    """Write a .pos file: big-endian float32 x, y, z (nm), m/n (Da) per ion."""
+    with atomic_write(path) as fh:
+        fh.write(np.asarray(ions, dtype=">f4").tobytes())
+
+
+def _sem_domain_image(ls: Landscape, sigma_px: float) -> np.ndarray:
+    """SEM contrast on the domain grid: phase (composition), step edges and pits (topography)."""
+    p = ls.params
+    phase = ndimage.gaussian_filter(ls.mask.astype(float), 1.0)
+    gy, gx = np.gradient(ls.topography_m)
+    edges = np.clip(np.hypot(gy, gx) / (0.5 * p.step_height_m), 0, 1)
+    z = ls.topography_m - ndimage.uniform_filter(ls.topography_m, 101)
+    img = 0.42 + 0.25 * phase + 0.2 * edges + 0.08 * np.tanh(z / p.pit_depth_m)
+    return ndimage.gaussian_filter(img, sigma_px)
+
+
+def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: int) -> tuple[dict, dict]:
+    """Write needles, range file, SEM TIFF and EDX maps; return the study.toml table and the truth."""
+    out = Path(outdir)
+    cp = sp.composition
+    px = sp.instrument.pixel_size_m
+    y0, x0, ny, nx = window_a
+
+    # Lift-out sites inside the cAFM field: deepest point of the phase, farthest point from it.
+    m = max(4, ny // 10)
+    d = ls.signed_distance_m[y0 + m:y0 + ny - m, x0 + m:x0 + nx - m]
+    conducting = np.unravel_index(np.argmax(d), d.shape)
+    insulating = np.unravel_index(np.argmin(d), d.shape)
+    sites_scan = {"needle1": (insulating, "insulating", cp.needle1_at_pct),
+                  "needle2": (conducting, "conducting", cp.needle2_at_pct)}
+
+    # SEM frame: sem_xy = scale * R(theta) @ scan_xy + shift (pixel-index coordinates, x right, y down).
+    scale = px / cp.sem_pixel_size_m
+    theta = math.radians(cp.sem_rotation_deg)
+    rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    cy, cx = y0 + (ny - 1) / 2, x0 + (nx - 1) / 2
+    offset_dom = (0.04 * ny, -0.03 * nx)
+    room = min(cy, ls.shape[0] - 1 - cy, cx, ls.shape[1] - 1 - cx) - max(abs(v) for v in offset_dom) - 3
+    n_sem = int(2 * room / (abs(math.cos(theta)) + abs(math.sin(theta))) * scale)
+    centre_scan = np.array([(nx - 1) / 2, (ny - 1) / 2])
+    shift = (n_sem - 1) / 2 - scale * rot @ (centre_scan + np.array([offset_dom[1], offset_dom[0]]))
+    v, u = np.mgrid[0:n_sem, 0:n_sem].astype(float)
+    scan_xy = np.tensordot(rot.T, np.stack([u - shift[0], v - shift[1]]), axes=1) / scale
+    image = _sem_domain_image(ls, 0.5 / scale)
+    sem = ndimage.map_coordinates(image, [scan_xy[1] + y0, scan_xy[0] + x0], order=1, mode="nearest")
+    rng = rng_for(seed, "sem")
+    dose = 40.0
+    sem = rng.poisson(np.clip(sem, 0, None) * dose) / dose
+    sem_u8 = np.clip(sem * 200, 0, 255).astype(np.uint8)
+    with atomic_path(out / "sem/sem_overview.tif") as tmp:
+        tifffile.imwrite(tmp, sem_u8, description=f"pixel_size_m={cp.sem_pixel_size_m!r}", metadata=None)
+
+    sites_toml, sites_truth, needles_truth = [], [], {}
+    write_rrng(out / "apt/FeSeTe.rrng")
+    for k, (name, ((sy, sx), region, comp)) in enumerate(sites_scan.items()):
+        scan_xy_site = np.array([sx + m, sy + m], dtype=float)
+        sem_xy = scale * rot @ scan_xy_site + shift
+        ions, atoms = needle_ions(comp, cp, rng_for(seed, "apt", name))
+        write_pos(out / f"apt/{name}.pos", ions)
+        total = sum(atoms.values())
+        at = {el: 100.0 * atoms[el] / total for el in atoms}
+        needles_truth[name] = {
+            "composition_at_pct": at, "nominal_at_pct": dict(comp), "atoms_below_cap": atoms,
+            "fe_te_ratio": atoms["Fe"] / atoms["Te"], "fe_se_ratio": atoms["Fe"] / atoms["Se"],
+            "se_te_ratio": atoms["Se"] / atoms["Te"], "cap_depth_m": cp.cap_depth_m,
+            "cap_oxygen_at_pct": cp.cap_oxygen_at_pct, "ions": int(ions.shape[0]), "region": region,
+        }
+        sites_toml.append({"name": name, "apt": f"apt/{name}.pos",
+                           "sem_xy_px": [round(float(sem_xy[0]), 3), round(float(sem_xy[1]), 3)]})
+        sites_truth.append({"name": name, "region": region, "scan_xy_px": scan_xy_site.tolist(),
+                            "sem_xy_px": sem_xy.tolist()})
+
+    rng = rng_for(seed, "edx")
+    edx_files = []
+    for el, mean in cp.edx_counts.items():
+        counts = rng.poisson(mean, size=tuple(int(v) for v in cp.edx_shape))
+        rel = f"edx/EDX_{el}.csv"
+        with atomic_write(out / rel, "w") as fh:
+            fh.write("\n".join(",".join(str(int(c)) for c in row) for row in counts) + "\n")
+        edx_files.append(rel)
+
+    toml = {"ranges": "apt/FeSeTe.rrng", "sem": "sem/sem_overview.tif", "sem_pixel_size_m": cp.sem_pixel_size_m,
+            "overlay_scan": "1.5K", "edx": edx_files, "sites": sites_toml}
+    truth = {
+        "needles": needles_truth, "cap_depth_m": cp.cap_depth_m, "sites": sites_truth,
+        "sem": {"file": "sem/sem_overview.tif", "pixel_size_m": cp.sem_pixel_size_m, "shape_px": [n_sem, n_sem],
+                "scale": scale, "rotation_deg": cp.sem_rotation_deg,
+                "shift_px": shift.tolist(), "shift_m": (shift * cp.sem_pixel_size_m).tolist(),
+                "overlay_scan": "1.5K",
+                "convention": "sem_xy = scale * R(rotation) @ scan_xy + shift; pixel-index coordinates (x right, "
+                              "y down) of the overlay scan and the SEM image; R = [[cos, -sin], [sin, cos]]"},
+        "edx": {"homogeneous": True, "files": edx_files, "mean_counts": dict(cp.edx_counts)},
+    }
+    return toml, truth

@@ -1,0 +1,238 @@
+"""Run every stage a study has data for: ``summary.json``, figures, processed data and ``report.html``.
+
+A run is a list of independent units (one scan's map, one pair of scans, the
+bulk data ...).  With one worker and no scheduler they run in this process, one
+after the other, so a debugger works; otherwise they run on dask.distributed.
+Each unit catches its own failure, so one failing stage never stops the others,
+and the summary is assembled in a fixed order, so it is the same whatever the
+number of workers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scprobe import __version__
+from scprobe.errors import ScprobeError
+from scprobe.io import atomic_write
+from scprobe.results import jsonable
+from scprobe.scan import sha256_file
+from scprobe.study import sample_stages as ss
+from scprobe.study import scan_stages as sc
+from scprobe.study.common import FIGURES, StageUnavailable, relpaths
+from scprobe.study.headline import headline
+from scprobe.study.loader import Study, load_study
+from scprobe.study.schema import SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class StageDef:
+    """A stage: how to list its units and how to run one."""
+
+    units: Callable[[Study], list[str]]
+    run: Callable[[Study, Path, str], Any]
+    nothing: str  # why it is skipped when the study has no data for it
+
+
+#: Stages in report order.
+STAGES: dict[str, StageDef] = {
+    "map": StageDef(sc.map_units, sc.map_unit, "the study lists no scans"),
+    "compare": StageDef(sc.compare_units, sc.compare_unit,
+                        "no re-cooled scan, no scan with both traces and a single area"),
+    "series": StageDef(sc.series_units, sc.series_unit, "no area was scanned at two or more temperatures"),
+    "transport": StageDef(ss.transport_units, ss.transport_unit, "no [transport] table or no scan"),
+    "percolation": StageDef(ss.percolation_units, ss.percolation_unit, "no [percolation] table or no scan"),
+    "bulk": StageDef(ss.bulk_units, ss.bulk_unit, "no [bulk] data files"),
+    "composition": StageDef(ss.composition_units, ss.composition_unit, "no [composition] data"),
+}
+
+SUMMARY_NAME = "summary.json"
+REPORT_NAME = "report.html"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of :func:`run_study`.
+
+    Attributes
+    ----------
+    summary_file, report_file : Path
+    seconds : float
+        Wall time of the whole run, s.
+    stages : dict
+        Stage name -> ``"ok"``, ``"skipped"`` or ``"failed"``.
+    headline : dict
+        The answers the report puts first.
+    """
+
+    summary_file: Path
+    report_file: Path
+    seconds: float
+    stages: dict[str, str]
+    headline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return any(v == "failed" for v in self.stages.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"summary_file": self.summary_file, "report_file": self.report_file,
+                         "seconds": self.seconds, "stages": self.stages, "headline": self.headline})
+
+
+def run_unit(study_path: str, out_dir: str, stage: str, unit: str, figures: bool = True) -> dict[str, Any]:
+    """Run one unit and return its JSON-ready outcome; never raises for a stage's own errors.
+
+    A module-level function of plain arguments, so dask can ship it to any worker.
+    """
+    token = FIGURES.set(figures)
+    out = Path(out_dir)
+    t0 = time.perf_counter()
+    rec: dict[str, Any] = {"status": "ok", "result": {}, "figures": [], "files": [], "note": "", "error": ""}
+    try:
+        study = load_study(study_path)
+        res = STAGES[stage].run(study, out, unit)
+        rec.update(result=jsonable(res.result), figures=relpaths(res.figures, out),
+                   files=relpaths(res.files, out), note=res.note)
+    except StageUnavailable as exc:
+        rec.update(status="skipped", note=str(exc))
+    except Exception as exc:  # a failing stage is recorded, and the run goes on
+        rec.update(status="failed", error=str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}")
+        log = out / "logs" / f"{stage}-{unit.replace('|', '~').replace(':', '-').replace('/', '_')}.txt"
+        with atomic_write(log, "w") as fh:
+            fh.write(traceback.format_exc())
+    finally:
+        FIGURES.reset(token)
+    rec["seconds"] = time.perf_counter() - t0
+    return rec
+
+
+def _inputs(study: Study) -> list[dict[str, str]]:
+    return [{"key": key, "path": os.path.relpath(p, study.root), "sha256": sha256_file(p)}
+            for key, p in study.inputs()]
+
+
+def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
+    """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}."""
+    done: dict[tuple[str, str], dict] = {}
+    total = len(tasks)
+    if workers <= 1 and scheduler is None:
+        for stage, unit in tasks:
+            if progress:
+                progress(len(done), total, f"{stage} {unit}")
+            done[(stage, unit)] = run_unit(study_path, out_dir, stage, unit, figures)
+        if progress:
+            progress(total, total, "done")
+        return done
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ScprobeError(f"cannot reach dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = {client.submit(run_unit, study_path, out_dir, stage, unit, figures, pure=False, retries=2):
+                   (stage, unit)
+                   for stage, unit in tasks}
+        for fut in as_completed(futures):
+            done[futures[fut]] = fut.result()
+            if progress:
+                progress(len(done), total, " ".join(futures[fut]))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return done
+
+
+def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int = 1,
+              scheduler: str | None = None, progress: Callable[[int, int, str], None] | None = None,
+              figures: bool = True, report: bool = True) -> RunResult:
+    """Run a whole study.
+
+    Parameters
+    ----------
+    study_path : path-like
+        The study file (validated first; a bad file raises
+        :class:`~scprobe.study.StudyError` before anything is written).
+    out_dir : path-like
+        Output folder: ``summary.json``, ``report.html``, ``figures/<stage>/``,
+        ``data/<scan>.nc|.gwy``, ``logs/`` (tracebacks of failed units).
+    workers : int
+        1 runs in this process; more runs units on a local dask cluster of that many
+        single-threaded worker processes.
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:port``) to use instead.
+        Its workers need scprobe installed and the study's files at the same paths.
+    progress : callable, optional
+        ``progress(done, total, description)`` after each unit.
+    figures : bool
+        Write figures (off: numbers, processed data and report only; faster).
+    report : bool
+        Also write ``report.html``.
+
+    Returns
+    -------
+    RunResult
+    """
+    if workers < 1:
+        raise ScprobeError(f"workers must be at least 1, got {workers}")
+    t0 = time.perf_counter()
+    study = load_study(study_path)
+    out = Path(out_dir).absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    tasks, skipped = [], {}
+    for name, st in STAGES.items():
+        units = st.units(study)
+        if units:
+            tasks += [(name, u) for u in units]
+        else:
+            skipped[name] = st.nothing
+    done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress, figures)
+    stages: dict[str, dict] = {}
+    for name in STAGES:
+        if name in skipped:
+            stages[name] = {"status": "skipped", "note": skipped[name], "seconds": 0.0, "units": {}}
+            continue
+        units = {u: done[(s, u)] for s, u in tasks if s == name}
+        statuses = {r["status"] for r in units.values()}
+        status = "failed" if "failed" in statuses else ("ok" if "ok" in statuses else "skipped")
+        notes = sorted({r["note"] for r in units.values() if r["status"] == "skipped" and r["note"]})
+        stages[name] = {"status": status, "note": "; ".join(notes),
+                        "seconds": sum(r["seconds"] for r in units.values()), "units": units}
+    summary = {
+        "scprobe_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "study_file": str(study.path),
+        "sample": study.spec.sample.model_dump(mode="json"),
+        "options": study.spec.model_dump(mode="json"),
+        "inputs": _inputs(study),
+        "run_options": {"figures": figures},
+        "stages": stages,
+        "headline": headline(stages),
+        "timing": {"total_seconds": time.perf_counter() - t0, "workers": workers,
+                   "scheduler": scheduler, "stage_seconds": {k: v["seconds"] for k, v in stages.items()}},
+    }
+    summary_file = out / SUMMARY_NAME
+    with atomic_write(summary_file, "w") as fh:
+        json.dump(jsonable(summary), fh, indent=2, allow_nan=False)
+        fh.write("\n")
+    report_file = out / REPORT_NAME
+    if report:
+        from scprobe.report.html import write_report
+
+        write_report(summary_file, report_file)
+    return RunResult(summary_file, report_file, time.perf_counter() - t0,
+                     {k: v["status"] for k, v in stages.items()}, summary["headline"])

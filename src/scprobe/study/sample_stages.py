@@ -1,0 +1,111 @@
+"""Stages on the sample as a whole: transport, percolation, bulk and composition (one unit each)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from scprobe.scan import channel
+from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan, require
+from scprobe.study.loader import Study
+
+SAMPLE = "sample"
+
+
+def transport_scan(study: Study) -> str | None:
+    """Label of the scan transport and percolation use: ``[transport].scan``, else the coldest scan."""
+    if study.spec.transport is not None and study.spec.transport.scan is not None:
+        return study.spec.transport.scan
+    scans = [s for s in study.spec.scans if not s.recooled] or list(study.spec.scans)
+    if not scans:
+        return None
+    first_area = scans[0].area
+    return min((s for s in scans if s.area == first_area), key=lambda s: s.temperature_K).label
+
+
+# ---------------------------------------------------------------- transport
+def transport_units(study: Study) -> list[str]:
+    return [SAMPLE] if study.spec.transport is not None and transport_scan(study) else []
+
+
+def transport_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+    """Simulated four-probe / van der Pauw measurement on the transport scan's map."""
+    four_probe = require("scprobe.transport", "four_probe")
+    t = study.spec.transport
+    label = transport_scan(study)
+    scan = processed_scan(study, label)
+    result = four_probe(scan, contacts=t.contacts, model=t.model,
+                        threshold_A=study.spec.options.transport.threshold_A)
+    topo = channel(scan, "topography").values if "topography" in scan.data_vars else None
+    figs, note = figure_set("transport_figures", [
+        ("transport_figure", (result,), out_dir / "figures" / "transport" / "transport.png", {"topography": topo})])
+    return StageOutput({"scan": label, "contacts": t.contacts, "model": t.model, **result.to_dict()},
+                       figs, [], note)
+
+
+# ---------------------------------------------------------------- percolation
+def percolation_units(study: Study) -> list[str]:
+    return [SAMPLE] if study.spec.percolation is not None and transport_scan(study) else []
+
+
+def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+    """Extrapolation of the transport scan's statistics to the sample size."""
+    percolate = require("scprobe.transport", "percolate")
+    p = study.spec.percolation
+    label = transport_scan(study)
+    scan = processed_scan(study, label)
+    result = percolate(scan, sample_size_m=p.sample_size_m, realizations=p.realizations, dim=p.dim, seed=p.seed,
+                       threshold_A=study.spec.options.transport.threshold_A)
+    figs, note = figure_set("transport_figures", [
+        ("percolation_figure", (result,), out_dir / "figures" / "percolation" / "percolation.png")])
+    return StageOutput({"scan": label, **result.to_dict()}, figs, [], note)
+
+
+# ---------------------------------------------------------------- bulk
+_BULK_KEYS = ("resistivity", "susceptibility", "heat_capacity", "mh")
+
+
+def bulk_units(study: Study) -> list[str]:
+    b = study.spec.bulk
+    return [SAMPLE] if b is not None and any(getattr(b, k) for k in _BULK_KEYS) else []
+
+
+def bulk_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+    """rho(T), chi(T), C(T) and M(H) analyses with the sample geometry of ``[sample]``."""
+    analyze_bulk = require("scprobe.bulk", "analyze_bulk")
+    geometry_cls = require("scprobe.bulk", "SampleGeometry")
+    b = study.spec.bulk
+    files = {k: (study.resolve(getattr(b, k)) if getattr(b, k) else None) for k in _BULK_KEYS}
+    geometry = geometry_cls.from_study(study.spec.sample.model_dump())
+    result = analyze_bulk(**files, geometry=geometry, field_Oe=b.field_Oe)
+    calls = [("figure_bulk", (result,), out_dir / "figures" / "bulk" / "bulk.png")]
+    if getattr(result, "heat_capacity", None) is not None:
+        calls.append(("figure_debye", (result.heat_capacity,), out_dir / "figures" / "bulk" / "debye.png"))
+    figs, note = figure_set("bulk_figures", calls)
+    missing = [k for k in _BULK_KEYS if files[k] is None]
+    if missing:
+        note = "; ".join(filter(None, [f"no data for {', '.join(missing)}", note]))
+    return StageOutput(result.to_dict(), figs, [], note)
+
+
+# ---------------------------------------------------------------- composition
+def composition_units(study: Study) -> list[str]:
+    c = study.spec.composition
+    return [SAMPLE] if c is not None and (c.sites or c.sem or c.edx) else []
+
+
+def composition_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+    """Atom-probe composition per site, SEM overlay of the map and EDX homogeneity."""
+    analyze_composition = require("scprobe.composition", "analyze_composition")
+    c = study.spec.composition
+    scan = processed_scan(study, c.overlay_scan) if c.overlay_scan and c.sem else None
+    result = analyze_composition(
+        apt=[study.resolve(s.apt) for s in c.sites],
+        ranges=study.resolve(c.ranges) if c.ranges else None,
+        sem=study.resolve(c.sem) if c.sem else None,
+        sem_pixel_size_m=c.sem_pixel_size_m,
+        scan=scan,
+        sites=[{"name": s.name, "sem_xy_px": list(s.sem_xy_px) if s.sem_xy_px else None} for s in c.sites],
+        edx=[study.resolve(f) for f in c.edx],
+    )
+    figs, files, note = figures_of("composition_figures", "composition_figures", result,
+                                   out_dir / "figures" / "composition")
+    return StageOutput({"overlay_scan": c.overlay_scan, **result.to_dict()}, figs, files, note)

@@ -1,0 +1,189 @@
+"""Stages on the cAFM scans: map (one unit per scan), compare (one per pair), series (one per area).
+
+Each stage is a pair of functions: ``<stage>_units(study)`` lists the units the
+study has data for, ``<stage>_unit(study, out_dir, unit)`` runs one and returns a
+:class:`StageOutput`.  Units are independent of each other, so a run can spread
+them over workers and get the same files whatever their number.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from scprobe.io.naming import split_filename
+from scprobe.study.common import StageOutput, figure_set, figures_of, optional, processed_scan, require, slug
+from scprobe.study.loader import Study
+
+#: Separator of the two labels in a pair unit (``"8K|8K recooled"``).
+PAIR_SEP = "|"
+
+
+# ---------------------------------------------------------------- map
+def map_units(study: Study) -> list[str]:
+    return [s.label for s in study.spec.scans]
+
+
+def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
+    """Map analysis of one scan; writes its figures, ``data/<label>.nc`` and ``.gwy`` with the mask."""
+    analyze_map = require("scprobe.analysis", "analyze_map")
+    opts = study.spec.options.map
+    entry = study.scan(label)
+    scan = processed_scan(study, label)
+    result = analyze_map(scan, channel=opts.channel, direction=opts.direction, threshold_A=opts.threshold_A)
+    name = slug(label)
+    figs, files, fig_note = figures_of("map_figures", "map_figures", scan, result, out_dir / "figures" / "map" / name)
+    notes = [fig_note] if fig_note else []
+    write_nc = optional("scprobe.io.nc", "write_scan")
+    if write_nc is not None:
+        files.append(Path(write_nc(scan, out_dir / "data" / f"{name}.nc") or out_dir / "data" / f"{name}.nc"))
+    else:
+        notes.append("netCDF not written: scprobe.io.nc.write_scan is not available")
+    write_gwy = optional("scprobe.io.gwy", "write")
+    if write_gwy is not None:
+        path = out_dir / "data" / f"{name}.gwy"
+        # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
+        title = f"{opts.channel} ({opts.direction})" if "direction" in scan.dims else opts.channel
+        write_gwy(path, scan, masks={title: np.asarray(result.mask)})
+        files.append(path)
+    else:
+        notes.append("Gwyddion file not written: scprobe.io.gwy.write is not available")
+    d = result.to_dict()
+    if not d.get("conducting_fraction"):
+        notes.insert(0, "no conducting pixels above the threshold: empty map")
+    context = {"label": label, "area": entry.area, "temperature_K": entry.temperature_K,
+               "bias_V": entry.bias_V, "recooled": entry.recooled, "sequence": entry.sequence,
+               "shape_px": [int(scan.sizes["y"]), int(scan.sizes["x"])],
+               "pixel_size_m": float(scan.attrs["pixel_size_m"]),
+               "history": scan.attrs.get("history", [])}
+    return StageOutput({**context, **d}, figs, files, "; ".join(notes))
+
+
+# ---------------------------------------------------------------- compare
+def _has_backward(study: Study, label: str) -> bool:
+    for f in study.scan(label).files:
+        parts = split_filename(f)
+        if parts is not None and parts[2] == "backward":
+            return True
+    return False
+
+
+def compare_units(study: Study) -> list[str]:
+    """Pairs to compare: re-cooled vs before, forward vs backward, first area vs each other area.
+
+    ``recool:A|B`` pairs each re-cooled scan with the scan of the same area at the
+    closest temperature measured before it; ``fwd_bwd:L`` the scans of
+    ``options.compare.forward_backward`` that have both traces (default: those not
+    re-cooled and warmer than the coldest scan of their area, where metastable spots
+    can appear); ``area:A|B`` the first area's scan with each other area's scan at the
+    closest temperature.
+    """
+    scans = study.spec.scans
+    order = {s.label: (s.sequence if s.sequence is not None else i) for i, s in enumerate(scans)}
+    units = []
+    for s in scans:
+        if not s.recooled:
+            continue
+        before = [t for t in scans if t.area == s.area and not t.recooled and order[t.label] < order[s.label]]
+        before = before or [t for t in scans if t.area == s.area and not t.recooled]
+        if before:
+            ref = min(before, key=lambda t: (abs(t.temperature_K - s.temperature_K), -order[t.label]))
+            units.append(f"recool:{ref.label}{PAIR_SEP}{s.label}")
+    chosen = study.spec.options.compare.forward_backward
+    if chosen is None:
+        coldest = {a: min(t.temperature_K for t in scans if t.area == a) for a in {t.area for t in scans}}
+        chosen = [s.label for s in scans if not s.recooled and s.temperature_K > coldest[s.area]]
+    units += [f"fwd_bwd:{s.label}" for s in scans if s.label in chosen and _has_backward(study, s.label)]
+    areas = list(dict.fromkeys(s.area for s in scans))
+    if len(areas) > 1:
+        first = [s for s in scans if s.area == areas[0] and not s.recooled]
+        for area in areas[1:]:
+            for s in scans:
+                if s.area == area and not s.recooled and first:
+                    ref = min(first, key=lambda t: (abs(t.temperature_K - s.temperature_K), order[t.label]))
+                    units.append(f"area:{ref.label}{PAIR_SEP}{s.label}")
+                    break
+    return units
+
+
+def _reference_mask(study: Study, scan, label: str):
+    """Conducting mask of the lowest-temperature scan of ``label``'s area, registered onto ``scan``."""
+    from scipy import ndimage
+
+    from scprobe.analysis.noise import conducting_mask
+    from scprobe.scan import channel
+
+    entry = study.scan(label)
+    same = [s for s in study.spec.scans if s.area == entry.area and not s.recooled]
+    ref = min(same, key=lambda s: s.temperature_K)
+    if ref.label == label:
+        return None, None
+    low = processed_scan(study, ref.label)
+    mask, _ = conducting_mask(channel(low, "current").values, study.spec.options.compare.threshold_A)
+    if mask.shape != (scan.sizes["y"], scan.sizes["x"]):
+        return None, None
+    reg = require("scprobe.compare", "register")(low, scan)
+    shifted = ndimage.shift(mask.astype(float), reg.shift_px, order=0, mode="constant", cval=0.0) > 0.5
+    return shifted, ref.label
+
+
+def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+    """Compare one pair (see :func:`compare_units`); figures in ``figures/compare/<unit>``."""
+    compare_scans = require("scprobe.compare", "compare_scans")
+    kind, pair = unit.split(":", 1)
+    thr = study.spec.options.compare.threshold_A
+    if kind == "fwd_bwd":
+        # one scan passed twice: compare_scans compares its forward and backward traces
+        a = b = processed_scan(study, pair)
+        ref_mask, ref_label = _reference_mask(study, a, pair)
+        result = compare_scans(a, b, threshold_A=thr, reference_mask=ref_mask)
+        labels = [pair, pair]
+    else:
+        la, lb = pair.split(PAIR_SEP)
+        a, b = processed_scan(study, la), processed_scan(study, lb)
+        ref_label = None
+        # an adjacent area is not expected to overlap: compare anyway, so that same_area says so
+        result = compare_scans(a, b, threshold_A=thr, force=(kind == "area"))
+        labels = [la, lb]
+    fig_dir = out_dir / "figures" / "compare" / slug(unit.replace(PAIR_SEP, "_vs_"))
+    second = ("spot_overlay_figure", (result,), fig_dir / "spots.png") if kind == "fwd_bwd" else \
+        ("overlap_map_figure", (result,), fig_dir / "overlap.png")
+    figs, note = figure_set("compare_figures", [("aligned_maps_figure", (result,), fig_dir / "aligned_maps.png"),
+                                                second])
+    d = result.to_dict()
+    spots = d.get("spots") or {}
+    if kind == "fwd_bwd" and not (spots.get("count_a") or spots.get("count_b")):
+        note = "; ".join(filter(None, ["no conducting spots in either trace", note]))
+    return StageOutput({"kind": kind, "labels": labels, "reference_scan": ref_label, **d}, figs, [], note)
+
+
+# ---------------------------------------------------------------- series
+def series_units(study: Study) -> list[str]:
+    """One unit per area with scans at two or more temperatures (re-cooled scans excluded)."""
+    out = []
+    for area in dict.fromkeys(s.area for s in study.spec.scans):
+        temps = {s.temperature_K for s in study.spec.scans if s.area == area and not s.recooled}
+        if len(temps) >= 2:
+            out.append(area)
+    return out
+
+
+def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
+    """Temperature series of one area: conducting fraction vs T and the local Tc map."""
+    temperature_series = require("scprobe.compare", "temperature_series")
+    entries = sorted((s for s in study.spec.scans if s.area == area and not s.recooled),
+                     key=lambda s: (s.temperature_K, s.sequence if s.sequence is not None else 0))
+    # one scan per temperature: the first measured
+    by_t = {}
+    for s in entries:
+        by_t.setdefault(s.temperature_K, s)
+    chosen = list(by_t.values())
+    scans = [processed_scan(study, s.label) for s in chosen]
+    temps = [s.temperature_K for s in chosen]
+    result = temperature_series(scans, temperatures_K=temps)
+    fig_dir = out_dir / "figures" / "series" / slug(area)
+    figs, note = figure_set("compare_figures", [
+        ("series_maps_figure", (result,), fig_dir / "maps.png"),
+        ("fraction_vs_temperature_figure", (result,), fig_dir / "fraction_vs_T.png"),
+        ("tc_map_figure", (result,), fig_dir / "tc_map.png")])
+    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, [], note)

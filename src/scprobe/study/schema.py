@@ -1,0 +1,248 @@
+"""The study file's schema (``schema_version = 1``), as pydantic models.
+
+Types, ranges and unknown keys are checked by pydantic; checks that need the
+whole file (unique labels, references between tables, files that exist) live in
+:func:`semantic_errors`, which returns ``(location, message)`` pairs so the
+loader can name the key and its line for every problem at once.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The schema version this scprobe reads and the simulator writes.
+SCHEMA_VERSION = 1
+#: What each schema version changed; a file written for an older version is told
+#: every change since, so its author knows what to edit.
+SCHEMA_CHANGES: dict[int, str] = {
+    1: ("first released schema: tables [sample], [[scans]], [bulk], [composition] with "
+        "[[composition.sites]], [transport], [percolation], [options]; lengths in SI unless "
+        "the key names a unit (dimensions_mm, density_g_cm3, field_Oe)"),
+}
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+FileName = Annotated[str, Field(min_length=1)]
+_CONTACT_RE = re.compile(r"^\s*-?\d+\s*,\s*-?\d+\s*(;\s*-?\d+\s*,\s*-?\d+\s*){3}$")
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sample(_Table):
+    """``[sample]``: what the crystal is; bulk analyses need its geometry."""
+
+    name: str = Field(min_length=1)
+    formula: str | None = None
+    molar_mass_g_mol: PositiveFloat | None = None
+    atoms_per_formula_unit: Annotated[int, Field(ge=1)] | None = None
+    mass_g: PositiveFloat | None = None
+    dimensions_mm: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
+    field_axis: Literal["a", "b", "c"] = "c"
+    density_g_cm3: PositiveFloat | None = None
+
+
+class ScanEntry(_Table):
+    """One ``[[scans]]`` table: every file of one scan at one temperature and area."""
+
+    label: str = Field(min_length=1)
+    files: list[FileName] = Field(min_length=1)
+    temperature_K: PositiveFloat
+    bias_V: float = Field(allow_inf_nan=False)
+    area: str = Field("A", min_length=1)
+    sequence: Annotated[int, Field(ge=0)] | None = None
+    recooled: bool = False
+    slow_scan: Literal["horizontal", "vertical"] = "horizontal"
+
+    @field_validator("bias_V")
+    @classmethod
+    def _nonzero_bias(cls, v: float) -> float:
+        if v == 0:
+            raise ValueError("bias must be non-zero (V): a current map at zero bias carries no conductance")
+        return v
+
+
+class Bulk(_Table):
+    """``[bulk]``: Quantum Design data files."""
+
+    resistivity: FileName | None = None
+    susceptibility: FileName | None = None
+    heat_capacity: FileName | None = None
+    mh: FileName | None = None
+    field_Oe: PositiveFloat = 10.0
+
+
+class Site(_Table):
+    """One ``[[composition.sites]]`` table: a lift-out site and its atom-probe needle."""
+
+    name: str = Field(min_length=1)
+    apt: FileName
+    sem_xy_px: tuple[float, float] | None = None
+
+
+class Composition(_Table):
+    """``[composition]``: atom probe, SEM overlay and EDX maps."""
+
+    ranges: FileName | None = None
+    sem: FileName | None = None
+    sem_pixel_size_m: PositiveFloat | None = None
+    overlay_scan: str | None = None
+    edx: list[FileName] = []
+    sites: list[Site] = []
+
+
+class Transport(_Table):
+    """``[transport]``: simulated four-probe measurement on one scan's map."""
+
+    contacts: str = "vdp"
+    model: Literal["classified", "proportional"] = "classified"
+    scan: str | None = None
+
+    @field_validator("contacts")
+    @classmethod
+    def _contacts(cls, v: str) -> str:
+        if v in ("vdp", "linear", "bar") or _CONTACT_RE.match(v):
+            return v
+        raise ValueError("contacts must be vdp, linear, bar or four pixel positions 'X,Y;X,Y;X,Y;X,Y'")
+
+
+class Percolation(_Table):
+    """``[percolation]``: extrapolation of the map's statistics to the sample size."""
+
+    sample_size_m: PositiveFloat = 1e-3
+    realizations: Annotated[int, Field(ge=1, le=10_000)] = 8
+    dim: Literal[2, 3] = 2
+    seed: Annotated[int, Field(ge=0)] = 0
+
+
+class MapOptions(_Table):
+    threshold_A: NonNegativeFloat | None = None
+    channel: str = "current"
+    direction: Literal["forward", "backward"] = "forward"
+    process: list[str] = []
+
+
+class ThresholdOptions(_Table):
+    threshold_A: NonNegativeFloat | None = None
+
+
+class CompareOptions(_Table):
+    threshold_A: NonNegativeFloat | None = None
+    #: labels of the scans whose forward and backward traces are compared; default: every
+    #: scan with both traces, not re-cooled, warmer than the coldest scan of its area
+    forward_backward: list[str] | None = None
+
+
+class TransportOptions(_Table):
+    threshold_A: NonNegativeFloat | None = None
+
+
+class Options(_Table):
+    """``[options]``: per-stage options; an absent table means the stage's defaults."""
+
+    map: MapOptions = MapOptions()
+    compare: CompareOptions = CompareOptions()
+    series: ThresholdOptions = ThresholdOptions()
+    transport: TransportOptions = TransportOptions()
+
+
+class StudySpec(_Table):
+    """A whole study file."""
+
+    schema_version: Literal[1]
+    sample: Sample
+    scans: list[ScanEntry] = []
+    bulk: Bulk | None = None
+    composition: Composition | None = None
+    transport: Transport | None = None
+    percolation: Percolation | None = None
+    options: Options = Options()
+
+
+Loc = tuple[str | int, ...]
+
+
+def semantic_errors(spec: StudySpec, root: Path) -> list[tuple[Loc, str]]:
+    """Problems that need the whole file: duplicate labels, dangling references, missing files.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        The type-checked study.
+    root : Path
+        Folder holding the study file; relative paths are resolved against it.
+    """
+    errors: list[tuple[Loc, str]] = []
+    labels: dict[str, int] = {}
+    for i, s in enumerate(spec.scans):
+        if s.label in labels:
+            errors.append((("scans", i, "label"), f"duplicate label {s.label!r} (also scans[{labels[s.label]}])"))
+        labels.setdefault(s.label, i)
+    for loc, path in _file_refs(spec):
+        p = root / path
+        if not p.is_file():
+            errors.append((loc, f"file not found: {p}"))
+    if spec.transport and spec.transport.scan is not None and spec.transport.scan not in labels:
+        errors.append((("transport", "scan"), f"no scan labelled {spec.transport.scan!r}"))
+    for i, label in enumerate(spec.options.compare.forward_backward or []):
+        if label not in labels:
+            errors.append((("options", "compare", "forward_backward", i), f"no scan labelled {label!r}"))
+    comp = spec.composition
+    if comp is not None:
+        if comp.overlay_scan is not None and comp.overlay_scan not in labels:
+            errors.append((("composition", "overlay_scan"), f"no scan labelled {comp.overlay_scan!r}"))
+        if comp.sites and comp.ranges is None:
+            errors.append((("composition", "ranges"), "atom-probe sites need a range file (ranges = ...)"))
+        if comp.sem is not None and comp.sem_pixel_size_m is None:
+            errors.append((("composition", "sem_pixel_size_m"), "an SEM image needs its pixel size in m"))
+        names = [s.name for s in comp.sites]
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                errors.append((("composition", "sites", i, "name"), f"duplicate site name {n!r}"))
+    bulk = spec.bulk
+    if bulk is not None:
+        needs = {"susceptibility": ("mass_g", "dimensions_mm"), "mh": ("dimensions_mm",),
+                 "heat_capacity": ("molar_mass_g_mol", "mass_g")}
+        for key, fields in needs.items():
+            if getattr(bulk, key) is None:
+                continue
+            for f in fields:
+                if getattr(spec.sample, f) is None:
+                    errors.append((("sample", f), f"needed by bulk.{key}"))
+    if spec.sample.dimensions_mm is not None and not all(math.isfinite(d) for d in spec.sample.dimensions_mm):
+        errors.append((("sample", "dimensions_mm"), "dimensions must be finite"))
+    return errors
+
+
+def _file_refs(spec: StudySpec) -> list[tuple[Loc, str]]:
+    refs: list[tuple[Loc, str]] = []
+    for i, s in enumerate(spec.scans):
+        refs += [(("scans", i, "files", j), f) for j, f in enumerate(s.files)]
+    if spec.bulk is not None:
+        for key in ("resistivity", "susceptibility", "heat_capacity", "mh"):
+            if getattr(spec.bulk, key) is not None:
+                refs.append((("bulk", key), getattr(spec.bulk, key)))
+    if spec.composition is not None:
+        c = spec.composition
+        refs += [(("composition", k), getattr(c, k)) for k in ("ranges", "sem") if getattr(c, k) is not None]
+        refs += [(("composition", "edx", j), f) for j, f in enumerate(c.edx)]
+        refs += [(("composition", "sites", j, "apt"), s.apt) for j, s in enumerate(c.sites)]
+    return refs
+
+
+def input_files(spec: StudySpec) -> list[tuple[str, str]]:
+    """``(key, relative path)`` of every input file the study names, in file order."""
+    return [(format_loc(loc), path) for loc, path in _file_refs(spec)]
+
+
+def format_loc(loc: Loc) -> str:
+    """``("scans", 2, "files", 0)`` -> ``"scans[2].files[0]"``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

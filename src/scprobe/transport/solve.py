@@ -1,0 +1,159 @@
+"""Solving ``L v = i`` for a network Laplacian: AMG-preconditioned CG, or a direct solve for small systems.
+
+A Laplacian is singular (potentials are defined up to a constant per connected piece), so one node
+of the piece that carries current is grounded (``v = 0``) and removed; the reduced matrix is
+symmetric positive definite.  Large systems use conjugate gradients preconditioned by smoothed-
+aggregation algebraic multigrid (pyamg), which keeps its convergence rate over many decades of
+conductance contrast; small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
+solve is measured, not assumed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyamg
+import scipy.fft
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from scprobe.errors import ParameterError
+from scprobe.results import Result
+
+#: Systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
+DIRECT_MAX_UNKNOWNS = 40_000
+METHODS = ("auto", "amg", "direct")
+
+
+@dataclass(frozen=True)
+class SolveInfo(Result):
+    """How a linear system was solved."""
+
+    method: str
+    n_unknowns: int
+    iterations: int
+    residual: float
+
+
+class GroundedSolver:
+    """Solver for the potentials of the ``free`` nodes of a Laplacian, the ``grounded`` ones held at 0.
+
+    Set-up (AMG hierarchy or LU factors) happens once; :meth:`solve` takes any number of
+    right-hand sides.
+
+    Parameters
+    ----------
+    laplacian : scipy.sparse matrix
+        Symmetric weighted Laplacian, S.
+    free : ndarray of int
+        The unknown nodes (every connected piece they form must contain a grounded node).
+    grounded : ndarray of int
+        Nodes held at 0 V; nodes that are neither free nor grounded get NaN potentials.
+    tol : float
+        Relative residual the iterative solver must reach.
+    method : {"auto", "amg", "direct"}
+        ``auto`` is direct up to :data:`DIRECT_MAX_UNKNOWNS` unknowns, AMG above.
+    """
+
+    def __init__(self, laplacian: sp.spmatrix, free: np.ndarray, grounded: np.ndarray, *,
+                 tol: float = 1e-10, method: str = "auto"):
+        if method not in METHODS:
+            raise ParameterError(f"solver method must be one of {METHODS}, got {method!r}")
+        if not (np.isfinite(tol) and 0 < tol < 1):
+            raise ParameterError(f"solver tolerance must be in (0, 1), got {tol!r}")
+        self.n_total = laplacian.shape[0]
+        self.free = np.asarray(free, dtype=np.int64)
+        self.grounded = np.asarray(grounded, dtype=np.int64)
+        self.tol = float(tol)
+        n = self.free.size
+        if n == self.n_total - 1 and self.free[-1] == n - 1:
+            a = laplacian.tocsr()[:n, :n]  # slicing is much cheaper than fancy indexing
+        else:
+            a = laplacian.tocsr()[self.free][:, self.free]
+        self.matrix = a.tocsr()
+        self.method = ("direct" if n <= DIRECT_MAX_UNKNOWNS else "amg") if method == "auto" else method
+        self._lu = None
+        self._amg = None
+        if n == 0:
+            return
+        if self.method == "direct":
+            self._lu = spla.splu(self.matrix.tocsc())
+        else:
+            # locally weighted Jacobi prolongation smoothing needs no eigenvalue estimate (the
+            # costliest part of the default set-up) and converges as fast on these Laplacians,
+            # including nodes of contracted clusters with thousands of neighbours
+            self._amg = pyamg.smoothed_aggregation_solver(
+                self.matrix, symmetry="hermitian", smooth=("jacobi", {"weighting": "local"}), max_coarse=500)
+
+    @property
+    def n_unknowns(self) -> int:
+        return int(self.free.size)
+
+    def solve(self, injection: np.ndarray) -> tuple[np.ndarray, SolveInfo]:
+        """Node potentials (V) for node injections (A); NaN outside the solved piece.
+
+        Parameters
+        ----------
+        injection : ndarray
+            Current injected at each node of the whole network, A (must sum to zero over the piece).
+
+        Returns
+        -------
+        potential : ndarray
+            Node potentials, V, the grounded node at 0; NaN on nodes of other pieces.
+        info : SolveInfo
+        """
+        v = np.full(self.n_total, np.nan)
+        v[self.grounded] = 0.0
+        b = np.asarray(injection, float)[self.free]
+        norm = float(np.linalg.norm(b))
+        if self.free.size == 0 or norm == 0.0:
+            v[self.free] = 0.0  # no net injection: the whole piece sits at ground potential
+            return v, SolveInfo(self.method, self.n_unknowns, 0, 0.0)
+        iterations = 1
+        if self._lu is not None:
+            x = self._lu.solve(b)
+        else:
+            residuals: list[float] = []
+            x = self._amg.solve(b, tol=self.tol, accel="cg", maxiter=500, residuals=residuals)
+            iterations = max(len(residuals) - 1, 1)
+        residual = float(np.linalg.norm(b - self.matrix @ x)) / norm
+        v[self.free] = x
+        return v, SolveInfo(self.method, self.n_unknowns, iterations, residual)
+
+
+def combine(infos: list[SolveInfo]) -> SolveInfo:
+    """One summary of several solves: the worst residual and the most iterations."""
+    if not infos:
+        return SolveInfo("none", 0, 0, 0.0)
+    return SolveInfo(infos[0].method, max(i.n_unknowns for i in infos),
+                     max(i.iterations for i in infos), max(i.residual for i in infos))
+
+
+def uniform_grid_potential(injection: np.ndarray, conductance: float) -> np.ndarray:
+    """Exact potentials of a uniform grid network (every link ``conductance`` S) for node injections.
+
+    The Laplacian of a grid with free (Neumann) edges is diagonalised by the type-II discrete
+    cosine transform, with eigenvalues ``sum_axis 2 - 2 cos(pi k / n)``; so the solve is two
+    FFTs, exact to rounding.  The zero mode (the arbitrary constant) is set to zero.
+
+    Parameters
+    ----------
+    injection : ndarray, 2-D or 3-D
+        Current injected at each pixel, A (sums to zero).
+    conductance : float
+        Link conductance, S.
+
+    Returns
+    -------
+    ndarray
+        Pixel potentials, V, with zero mean.
+    """
+    b = np.asarray(injection, dtype=float)
+    lam = np.zeros(b.shape)
+    for axis, n in enumerate(b.shape):
+        k = 2.0 - 2.0 * np.cos(np.pi * np.arange(n) / n)
+        lam = lam + k.reshape([-1 if a == axis else 1 for a in range(b.ndim)])
+    coef = scipy.fft.dctn(b, type=2, norm="ortho")
+    lam.flat[0] = np.inf
+    return scipy.fft.idctn(coef / (lam * conductance), type=2, norm="ortho")

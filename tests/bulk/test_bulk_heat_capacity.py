@@ -1,0 +1,113 @@
+"""Specific heat: Debye fit, Debye temperature, equal-entropy jump, SC electronic fraction, units, bad input."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter1d
+
+from scprobe.bulk import analyze_heat_capacity, debye_fit, debye_temperature_K, equal_entropy_jump
+from scprobe.bulk.heat_capacity import load_heat_capacity
+from scprobe.errors import FormatError, ParameterError
+from scprobe.io.qd import read_qd
+
+G0, GN, BETA, JUMP, TC = 0.807e-3, 20e-3, 0.393e-3, 1.43, 14.4
+
+
+def electronic_over_T(T, *, k=None, activation=6.0, sigma_K=0.3, step=0.01):
+    """C_el/T: gamma0 residue + SC branch with jump JUMP at TC, broadened by a Gaussian Tc spread.
+
+    ``k`` set: power-law branch GN (1 + JUMP) t^k (no residue); else an activated branch
+    gamma0 + (GN - G0)(1 + r) exp(activation (1 - 1/t)) that vanishes at low T.
+    """
+    fine = np.arange(1.0, 40.0, step)
+    t = fine / TC
+    if k is not None:
+        sc = GN * (1 + JUMP) * t ** k
+    else:
+        r = JUMP * GN / (GN - G0)
+        sc = G0 + (GN - G0) * (1 + r) * np.exp(activation * (1 - 1 / np.minimum(t, 1)))
+    y = gaussian_filter1d(np.where(t < 1, sc, GN), sigma_K / step, mode="nearest")
+    return np.interp(T, fine, y)
+
+
+def test_debye_temperature_of_reference_beta():
+    assert debye_temperature_K(0.393e-3, 2) == pytest.approx(214.66, abs=0.05)
+    assert round(debye_temperature_K(0.393e-3, 2)) == 215
+    assert math.isnan(debye_temperature_K(-1e-4, 2))
+
+
+def test_debye_fit_with_noise():
+    rng = np.random.default_rng(7)
+    T = np.arange(2.0, 6.0, 0.05)
+    C = (G0 + BETA * T ** 2) * T * (1 + 1e-3 * rng.standard_normal(T.size))
+    fit = debye_fit(T, C, (3.0, 5.0))
+    assert abs(fit.gamma_J_molK2 / G0 - 1) < 0.02
+    assert abs(fit.beta_J_molK4 / BETA - 1) < 0.02
+    assert 0 < fit.gamma_err_J_molK2 < 0.02 * G0
+    assert 39 <= fit.n_points <= 41
+
+
+def test_full_analysis_on_activated_branch():
+    T = np.arange(1.8, 30.0, 0.1)
+    C = (electronic_over_T(T) + BETA * T ** 2) * T
+    r = analyze_heat_capacity(T, C, window_K=(3.0, 5.0), atoms_per_formula_unit=2)
+    assert abs(r.gamma_mJ_mol_K2 / 0.807 - 1) < 0.02
+    assert abs(r.beta_mJ_mol_K4 / 0.393 - 1) < 0.02
+    assert abs(r.debye_temperature_K - 214.66) < 1.0
+    assert abs(r.tc_K - TC) < 0.05
+    assert abs(r.jump_ratio - JUMP) < 0.05 * JUMP
+    assert abs(r.sc_electronic_fraction - (1 - G0 / GN)) < 0.01
+    assert set(r.to_dict()) == {"gamma_mJ_mol_K2", "gamma_err_mJ_mol_K2", "beta_mJ_mol_K4", "beta_err_mJ_mol_K4",
+                                "debye_temperature_K", "tc_K", "jump_ratio", "sc_electronic_fraction"}
+    # a known gamma_n is used as given
+    known = analyze_heat_capacity(T, C, gamma_n_mJ_mol_K2=20.0)
+    assert known.sc_electronic_fraction == pytest.approx(1 - 0.807 / 20.0, abs=2e-3)
+
+
+@pytest.mark.parametrize("k", [1.0, 2.5])
+@pytest.mark.parametrize("sigma_K", [0.1, 0.5])
+def test_equal_entropy_construction(k, sigma_K):
+    T = np.arange(5.0, 30.0, 0.1)
+    tc, jump, gamma_n, _ = equal_entropy_jump(T, electronic_over_T(T, k=k, sigma_K=sigma_K), above_K=5.0)
+    assert abs(tc - TC) < 0.05
+    assert abs(jump / gamma_n - JUMP) < 0.03 * JUMP
+    assert gamma_n == pytest.approx(GN, rel=1e-3)
+
+
+def test_no_data_above_tc_leaves_jump_nan():
+    T = np.arange(2.0, 8.0, 0.1)
+    r = analyze_heat_capacity(T, (G0 + BETA * T ** 2) * T)
+    assert math.isnan(r.tc_K) and math.isnan(r.jump_ratio) and math.isnan(r.sc_electronic_fraction)
+    assert math.isnan(r.debye_temperature_K)  # atoms per formula unit not given
+
+
+@pytest.mark.parametrize("window, msg", [((5.0, 3.0), "lo < hi"), ((3.0, 3.1), "need at least 4")])
+def test_bad_window(window, msg):
+    T = np.arange(2.0, 6.0, 0.1)
+    with pytest.raises(ParameterError, match=msg):
+        debye_fit(T, (G0 + BETA * T ** 2) * T, window, source="hc.dat")
+
+
+def _hc_file(tmp_path, unit):
+    p = tmp_path / "hc.dat"
+    rows = "".join(f",{t:.2f},{(G0 * t + BETA * t ** 3) * 1e-4 * 1e6:.9g}\r\n" for t in np.arange(2, 6, 0.1))
+    p.write_text(f"[Header]\r\nTITLE,hc\r\n[Data]\r\nComment,Sample Temp (Kelvin),Samp HC ({unit})\r\n{rows}",
+                 encoding="latin-1")
+    return read_qd(p)
+
+
+def test_per_sample_column_needs_moles(tmp_path):
+    qd = _hc_file(tmp_path, "\u00b5J/K")
+    T, C = load_heat_capacity(qd, moles=1e-4)
+    assert C[0] == pytest.approx(G0 * 2 + BETA * 8, rel=1e-6)
+    with pytest.raises(ParameterError, match="hc.dat: column 'Samp HC \\(µJ/K\\)' is per sample"):
+        load_heat_capacity(qd, moles=None)
+
+
+def test_unknown_unit_and_missing_column(tmp_path, data_dir):
+    with pytest.raises(FormatError, match="unknown heat-capacity unit 'cal'"):
+        load_heat_capacity(_hc_file(tmp_path, "cal"), moles=1.0)
+    with pytest.raises(FormatError, match="sample1.dat: no heat-capacity column"):
+        load_heat_capacity(read_qd(data_dir / "qd" / "quantumPPMS_sample1.dat"), moles=1.0)

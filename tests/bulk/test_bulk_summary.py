@@ -1,0 +1,98 @@
+"""analyze_bulk on the simulator's Quantum Design files against truth.json, and its error messages."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scprobe.bulk import SampleGeometry, analyze_bulk, bulk_statement
+from scprobe.errors import FormatError, ParameterError
+
+
+def test_resistivity_vs_truth(sim_result):
+    r, truth = sim_result
+    rho = r.resistivity
+    assert abs(rho.tc_50_K - truth["tc_K"]) < 0.05  # the simulator's Tc is the resistive midpoint
+    assert abs(rho.width_K - truth["width_K"]) < 0.1 * truth["width_K"]
+    assert rho.rho0_ohm_m == pytest.approx(truth["rho0_ohm_m"], rel=0.02)
+    assert rho.rrr == pytest.approx(truth["rrr"], rel=0.02)
+    assert rho.tc_90_K > rho.tc_50_K > rho.tc_10_K > rho.t_zero_K
+    # erf step of standard deviation width / 2.5631: the steepest tangent reaches rho_n at Tc + sigma sqrt(pi / 2)
+    sigma = truth["width_K"] / 2.5631
+    assert abs(rho.tc_onset_K - (truth["tc_K"] + sigma * math.sqrt(math.pi / 2))) < 0.05
+
+
+def test_susceptibility_vs_truth(sim_result, sim_study):
+    r, truth = sim_result
+    chi = r.susceptibility
+    assert chi.demag_factor == pytest.approx(truth["demag_factor"], rel=1e-9)
+    assert abs(chi.shielding_fraction - truth["shielding_fraction"]) < 0.02
+    assert abs(chi.meissner_fraction - truth["meissner_fraction"]) < 0.02
+    # the steepest-tangent onset of the simulator's own noise-free ZFC curve, on a fine grid
+    from scprobe.simulate.bulk import susceptibility
+    from scprobe.simulate.params import BulkParams
+
+    bp = BulkParams(**{k: truth[k] for k in ("tc_K", "width_K", "shielding_fraction", "meissner_fraction")})
+    T = np.linspace(2, 25, 230001)
+    c = susceptibility(T, bp, bp.shielding_fraction, 0.0)
+    d = np.gradient(c, T)
+    i = int(np.argmax(d))
+    onset = T[i] + (c[-1] - c[i]) / d[i]
+    assert abs(chi.tc_onset_K - onset) < 0.05
+
+
+def test_heat_capacity_vs_truth(sim_result):
+    r, truth = sim_result
+    hc = r.heat_capacity
+    assert abs(hc.gamma_mJ_mol_K2 / truth["gamma_mJ_mol_K2"] - 1) < 0.02
+    assert abs(hc.beta_mJ_mol_K4 / truth["beta_mJ_mol_K4"] - 1) < 0.02
+    assert abs(hc.debye_temperature_K - truth["debye_temperature_K"]) < 2.0
+    assert abs(hc.tc_K - truth["tc_K"]) < 0.05
+    assert abs(hc.sc_electronic_fraction - truth["superconducting_fraction_hc"]) < 0.02
+
+
+def test_magnetisation_vs_truth(sim_result):
+    r, truth = sim_result
+    assert abs(r.magnetisation.jc_A_m2 / truth["jc_A_m2"] - 1) < 0.05
+    assert r.magnetisation.symmetric
+
+
+def test_json_keys_and_statement(sim_result):
+    r, _ = sim_result
+    d = r.to_dict()
+    assert set(d) == {"resistivity", "susceptibility", "heat_capacity", "magnetisation", "statement", "files"}
+    assert set(d["resistivity"]) == {"tc_onset_K", "tc_90_K", "tc_50_K", "tc_10_K", "t_zero_K", "width_K",
+                                     "rho0_ohm_m", "rrr", "normal_state_exponent"}
+    assert "electronic fraction" in d["statement"] and "shell" in d["statement"]
+    assert bulk_statement() == "No bulk data were given."
+
+
+def test_errors_name_the_file(sim_study, tmp_path):
+    toml_path, _, study = sim_study
+    chi = toml_path.parent / study["bulk"]["susceptibility"]
+    with pytest.raises(ParameterError, match=r"chi_T\.dat: .*dimensions_mm"):
+        analyze_bulk(susceptibility=chi, geometry=SampleGeometry(mass_g=0.01, density_g_cm3=6.9))
+    hc = toml_path.parent / study["bulk"]["heat_capacity"]
+    with pytest.raises(ParameterError, match=r"hc_T\.dat: .*per sample"):
+        analyze_bulk(heat_capacity=hc)
+    with pytest.raises(ParameterError, match=r"hc_T\.dat: .*need at least 4"):
+        analyze_bulk(heat_capacity=hc, geometry=SampleGeometry.from_study(study["sample"]),
+                     debye_window_K=(3.0, 3.05))
+    bad = tmp_path / "rho.dat"
+    bad.write_text("[Header]\nTITLE,x\n[Data]\nComment,Temperature (K),Field (Oe)\n,2,0\n")
+    with pytest.raises(FormatError, match=r"rho\.dat: no resistivity or resistance column"):
+        analyze_bulk(resistivity=bad)
+    with pytest.raises(FormatError, match=r"rho\.dat: no column 'Temperature \(K\)'.*"):
+        bad.write_text("[Header]\nTITLE,x\n[Data]\nComment,Temp\n,2\n")
+        analyze_bulk(resistivity=bad)
+
+
+def test_csv_input(tmp_path):
+    T = np.arange(2.0, 40.0, 0.05)
+    rho = 3e-6 * 0.5 * (1 + np.tanh((T - 14.0) / 0.25))
+    p = tmp_path / "rho.csv"
+    p.write_text("Temperature (K),Bridge 1 Resistivity (Ohm-m)\n" + "".join(f"{t},{v}\n" for t, v in zip(T, rho)))
+    r = analyze_bulk(resistivity=p).resistivity
+    assert abs(r.tc_50_K - 14.0) < 0.01
+    assert math.isnan(r.rrr)  # no data near 300 K

@@ -1,0 +1,74 @@
+"""End to end on the simulator's study: shifts, re-cooling overlap, metastable spots, local Tc vs truth.json."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scprobe.compare import compare_scans, register, temperature_series
+from scprobe.io import open_scan
+
+
+def _simulate_study():
+    import scprobe.simulate as sim
+
+    if hasattr(sim, "simulate_study"):
+        return sim.simulate_study
+    try:
+        from scprobe.simulate.study import simulate_study
+    except ImportError:
+        pytest.skip("scprobe.simulate.simulate_study not available")
+    return simulate_study
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare_sim")
+    # denser metastable dots than the default: the 20 K scan holds ~40 (some merged by the PSF)
+    _simulate_study()(out, seed=4, size=192, dot_density_per_um2=60.0)
+    truth = json.loads((out / "truth.json").read_text())
+    scans = {k: open_scan(out / v["files"][0]) for k, v in truth["scans"].items()}
+    return out, truth, scans
+
+
+def test_shifts_against_truth(study):
+    _, truth, scans = study
+    for label in ("8K", "20K", "30K", "8K-recooled"):
+        r = register(scans["1.5K"], scans[label])
+        assert np.abs(np.array(r.shift_px) - truth["scans"][label]["shift_px"]).max() < 0.2, label
+        assert r.same_area, label
+
+
+def test_recooling_overlap(study):
+    _, truth, scans = study
+    r = compare_scans(scans["8K"], scans["8K-recooled"])
+    rc = truth["recooling"]
+    assert abs(r.overlap.jaccard - rc["jaccard"]) < 0.02
+    assert abs(r.overlap.retained - rc["retained"]) < 0.03
+    assert abs(r.overlap.gained - rc["gained"]) < 0.03
+
+
+def test_metastable_spots(study):
+    out, truth, scans = study
+    ref = np.load(out / truth["scans"]["1.5K"]["mask_file"])
+    r = compare_scans(scans["20K"], scans["20K"], reference_mask=ref)
+    spots = truth["scans"]["20K"]["spots"]
+    assert r.directions == ("forward", "backward")
+    assert r.spots.count_a == spots["count_forward"]
+    assert abs(r.spots.persistence - spots["persistence"]) < 0.1
+    assert abs(r.spots.diameter_m / spots["diameter_m"] - 1) < 0.25
+    assert abs(r.spots.inside_reference_fraction - spots["fraction_in_1p5K_mask"]) < 0.2
+
+
+def test_local_tc_within_one_step(study):
+    out, truth, scans = study
+    res = temperature_series([scans[k] for k in ("1.5K", "8K", "20K", "30K")])
+    t = np.array(res.temperatures_K)
+    tc = np.load(out / truth["local_tc"]["tc_map_file"])[res.common]
+    conducting = tc > t[0]
+    k_true = np.searchsorted(t, tc, side="left") - 1  # index of the highest T below the local Tc
+    k_est = np.where(np.isfinite(res.tc_map), np.searchsorted(t, np.nan_to_num(res.tc_map)), -1)
+    assert (np.abs(k_est - k_true)[conducting] <= 1).mean() >= 0.95
+    frac_true = [truth["scans"][k]["conducting_fraction"] for k in ("1.5K", "8K", "20K", "30K")]
+    assert np.all(np.diff(res.conducting_fraction) <= 0) and res.conducting_fraction[-1] < frac_true[0]

@@ -1,0 +1,42 @@
+"""Composition figures: every figure is a PNG, written atomically."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scprobe.composition import analyze_composition
+from scprobe.composition.overlay import m_to_px, px_to_m
+
+from .conftest import MAP_PIXEL_M, SEM_PIXEL_M, TRUTH
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def result(apt_study, overlay_scene):
+    from scprobe.io import open_scan
+
+    map_px = np.array([[10.0, 10.0], [120.0, 15.0], [60.0, 110.0]])
+    sem_px = m_to_px(TRUTH(px_to_m(map_px, MAP_PIXEL_M)), SEM_PIXEL_M)
+    cps = np.column_stack([sem_px, map_px])
+    sites = [(k, v["sem_xy_px"]) for k, v in overlay_scene["sites"].items()]
+    return analyze_composition(apt=[apt_study / "needle1.pos", apt_study / "needle2.pos"],
+                               ranges=apt_study / "FeSeTe.rrng", sem=overlay_scene["sem"],
+                               scan=open_scan(overlay_scene["map_files"]), control_points=cps, sites=sites)
+
+
+def test_all_figures(result, tmp_path):
+    from scprobe.report.composition_figures import composition_figures
+
+    paths = composition_figures(result, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "composition_sites.png", "depth_profile_needle1.png", "depth_profile_needle2.png",
+        "mass_spectrum_needle1.png", "mass_spectrum_needle2.png", "sem_overlay.png"]
+    for p in paths:
+        assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_site_names_come_from_the_sites(result):
+    assert result.site_names == ["needle1", "needle2"]
+    assert [s.region for s in result.overlay.sites] == ["insulating", "conducting"]

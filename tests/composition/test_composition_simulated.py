@@ -1,0 +1,83 @@
+"""End to end on the simulator's composition files against its truth.json."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    simulate = pytest.importorskip("scprobe.simulate")
+    if not hasattr(simulate, "simulate_study"):
+        pytest.skip("scprobe.simulate.simulate_study not available")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib
+    d = tmp_path_factory.mktemp("sim")
+    # 256 px: the SEM overview then holds enough landscape to register on (at 128 px it shows two blobs)
+    toml_path = simulate.simulate_study(d, seed=1, size=256)
+    study = tomllib.loads(toml_path.read_text())
+    truth = json.loads((d / "truth.json").read_text())
+    return d, study, truth.get("composition", truth)
+
+
+@pytest.fixture(scope="module")
+def result(study):
+    from scprobe.composition import analyze_composition
+    from scprobe.io import open_scan
+
+    d, st, _ = study
+    comp = st["composition"]
+    entry = next(s for s in st["scans"] if s["label"] == comp["overlay_scan"])
+    scan = open_scan([d / f for f in entry["files"]])
+    sites = [{**s, "apt": d / s["apt"]} for s in comp["sites"]]
+    return analyze_composition(ranges=d / comp["ranges"], sem=d / comp["sem"],
+                               sem_pixel_size_m=comp.get("sem_pixel_size_m"), scan=scan, sites=sites,
+                               edx=[d / e for e in comp["edx"]]), scan
+
+
+def test_compositions_and_caps(study, result):
+    _, st, truth = study
+    res, _ = result
+    for site, entry in zip(res.sites, st["composition"]["sites"]):
+        want = truth["needles"][entry["name"]]
+        for el, v in want["composition_at_pct"].items():
+            got, err = site.composition_at_pct[el], site.composition_err_at_pct[el]
+            assert abs(got - v) < max(1.0, 3 * err)
+        assert abs(site.cap_depth_m - want["cap_depth_m"]) < 3e-9
+    fete = next(c for c in res.comparisons if c.ratio == "Fe/Te")
+    assert fete.significant
+    for v, e, entry in zip(fete.values, fete.errors, st["composition"]["sites"]):
+        assert abs(v - truth["needles"][entry["name"]]["fe_te_ratio"]) < 3 * e + 0.01
+
+
+def test_overlay_transform_and_sites(study, result):
+    _, _, truth = study
+    res, scan = result
+    o = res.overlay
+    sem = truth["sem"]
+    dx = scan.attrs["pixel_size_m"]
+    # truth is in pixel indices: SEM px per scan px; ours is SEM metres per cAFM metre
+    pixel_scale = o.scale * dx / o.sem_pixel_size_m
+    assert abs(pixel_scale / sem["scale"] - 1) < 0.01
+    assert abs(o.rotation_deg - sem["rotation_deg"]) < 0.5
+    rot = np.deg2rad(o.rotation_deg)
+    r = np.array([[np.cos(rot), -np.sin(rot)], [np.sin(rot), np.cos(rot)]])
+    shift_px = pixel_scale * r @ [0.5, 0.5] + np.array(o.shift_m) / o.sem_pixel_size_m - 0.5
+    np.testing.assert_allclose(shift_px, sem["shift_px"], atol=1.0)
+    want = {s["name"]: s["region"] for s in truth["sites"]}
+    assert {s.name: s.region for s in o.sites} == want
+
+
+def test_edx_homogeneous(study, result):
+    _, _, truth = study
+    res, _ = result
+    assert sorted(res.edx) == sorted(truth["edx"]["mean_counts"])
+    assert all(e.homogeneous for e in res.edx.values()) == truth["edx"]["homogeneous"]
+    for el, e in res.edx.items():
+        assert e.mean_counts_per_bin == pytest.approx(truth["edx"]["mean_counts"][el] * e.bin_px ** 2, rel=0.1)

@@ -1,0 +1,144 @@
+"""The HTML report: self-contained, escaped, and clean in a real headless Chromium."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from scprobe.report.html import format_value, quantity_rows, render_report, write_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = "/usr/bin/chromedriver"
+EVIL = '<script>window.__pwned = 1</script><img src="http://example.invalid/x.png">'
+
+
+def _png(path: Path, w: int = 40, h: int = 30) -> Path:
+    """A valid RGB PNG written by hand (no matplotlib needed)."""
+    raw = b"".join(b"\x00" + b"".join(bytes([(x * 6) % 256, (y * 8) % 256, 128]) for x in range(w))
+                   for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    return path
+
+
+def _summary(tmp_path: Path) -> Path:
+    _png(tmp_path / "figures" / "map" / "a" / "current.png")
+    _png(tmp_path / "figures" / "bulk" / "bulk.png", 60, 40)
+    summary = {
+        "scprobe_version": "0.1.0", "schema_version": 1, "study_file": "/x/study.toml",
+        "sample": {"name": EVIL, "formula": "Fe(Se0.4Te0.6)"},
+        "options": {"options": {"map": {"threshold_A": None}}},
+        "inputs": [{"key": "scans[0].files[0]", "path": "scans/a.bcrf", "sha256": "ab" * 32}],
+        "headline": {
+            "homogeneous": {"answer": "no", "statement": "No: only 10.0 % conducts " + EVIL},
+            "four_probe": {"verdict": "percolating_minority", "statement": "Zero V through a minority network."},
+            "reproducible": {"statement": "Jaccard 0.93."}, "fluctuating": {"statement": "20 % persist."}},
+        "stages": {
+            "map": {"status": "ok", "note": "", "seconds": 1.0, "units": {"a": {
+                "status": "ok", "note": "", "error": "", "seconds": 1.0, "files": ["data/a.nc"],
+                "figures": ["figures/map/a/current.png"],
+                "result": {"label": "a", "conducting_fraction": 0.1, "noise_floor_A": 1.2e-10, "threshold_A": 5e-10,
+                           "edge_width_m": {"median": 3.1e-8}, "history": [],
+                           "metadata": {"comment": EVIL},
+                           "states": [{"current_A": 5.5e-6, "fraction": 0.6}, {"current_A": 3.5e-6, "fraction": 0.4}]}}}},
+            "bulk": {"status": "failed", "note": "", "seconds": 0.1, "units": {"sample": {
+                "status": "failed", "note": "", "error": "bulk/rho.dat: column 'Temperature (K)' " + EVIL,
+                "seconds": 0.1, "files": [], "figures": ["figures/bulk/bulk.png"],
+                "result": {"gamma_mJ_mol_K2": 0.807, "gamma_err_mJ_mol_K2": 0.004}}}},
+            "composition": {"status": "skipped", "note": "no [composition] data", "seconds": 0.0, "units": {}},
+        },
+        "timing": {"total_seconds": 1.1, "workers": 1},
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(summary))
+    return path
+
+
+def test_values_carry_units_prefixes_and_uncertainties():
+    assert format_value(3.1e-8, "m") == "31 nm"
+    assert format_value(5.5e-6, "A") == "5.5 µA"
+    assert format_value(0.807, "mJ/(mol K²)", 0.004) == "0.807 ± 0.004 mJ/(mol K²)"
+    rows = {r["quantity"]: r for r in quantity_rows({"gamma_mJ_mol_K2": 0.807, "gamma_err_mJ_mol_K2": 0.004,
+                                                     "edge_width_m": {"median": 3.1e-8}})}
+    assert rows["gamma_mJ_mol_K2"]["value"] == "0.807 ± 0.004 mJ/(mol K²)"
+    assert "gamma_err_mJ_mol_K2" not in rows
+    assert rows["edge_width_m.median"]["unit"] == "m"
+
+
+def test_report_is_self_contained_and_escapes_study_text(tmp_path):
+    out = write_report(_summary(tmp_path))
+    html = out.read_text(encoding="utf-8")
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert 'src="http' not in html
+    # no external resource of any kind: only data: URIs, and a CSP that forbids the rest
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
+    assert "default-src 'none'" in html
+    imgs = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert len(imgs) == 2 and base64.b64decode(imgs[0]).startswith(b"\x89PNG")
+    assert "@media print" in html
+    # headline answers come before the first stage section, methods before the stages too
+    assert html.index("Is the sample homogeneous?") < html.index("Methods") < html.index('id="stage-map"')
+    assert "No processing was applied to the maps of a" in html
+    assert "0.807 ± 0.004" in html and "5.5 µA" in html
+
+
+def test_report_regenerates_from_summary_alone(tmp_path):
+    summary = _summary(tmp_path)
+    first = write_report(summary, tmp_path / "r1.html").read_text(encoding="utf-8")
+    assert render_report(json.loads(summary.read_text()), tmp_path) == first
+
+
+@pytest.mark.skipif(CHROMIUM is None or not os.path.exists(CHROMEDRIVER), reason="chromium/chromedriver not installed")
+def test_report_in_headless_chromium(tmp_path):
+    os.environ["SE_OFFLINE"] = "1"  # never let Selenium Manager download anything
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    report = write_report(_summary(tmp_path))
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    try:
+        driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
+        driver.get(report.as_uri())
+        assert driver.title.startswith("scprobe report")
+        assert driver.execute_script("return window.__pwned === undefined")
+        loaded = driver.execute_script(
+            "return Array.from(document.images).map(i => i.complete && i.naturalWidth)")
+        assert loaded == [40, 60]
+        console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert console == []
+        page, anywhere = [], []
+        for entry in driver.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            if msg["method"] == "Network.requestWillBeSent":
+                url = msg["params"]["request"]["url"]
+                anywhere.append(url)
+                if msg["params"].get("documentURL") == report.as_uri():
+                    page.append(url)
+        assert page and page[0] == report.as_uri()
+        assert [u for u in page if not u.startswith(("file:", "data:"))] == []
+        assert [u for u in anywhere if u.startswith(("http:", "https:", "ws:", "wss:", "ftp:"))] == []
+        shot = tmp_path / "report.png"
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        driver.quit()

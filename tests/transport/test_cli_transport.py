@@ -1,0 +1,59 @@
+"""``scprobe transport`` and ``scprobe percolate`` end to end on the simulated 1.5 K scan."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+KEYS = ("r_four_probe_ohm", "r_four_probe_ratio", "r_two_probe_ratio", "r_a_ohm", "r_b_ohm",
+        "vdp_sheet_resistance_ohm", "anisotropy", "current_contacts_connected", "voltage_probes_on_path",
+        "voltage_probes_shorted", "spanning_x", "spanning_y", "sc_fraction", "largest_cluster_fraction",
+        "current_fraction_in_sc", "verdict", "explanation", "residual", "iterations", "method", "n_unknowns")
+
+
+@pytest.fixture(scope="session")
+def scan_1p5k(tmp_path_factory):
+    from scprobe.simulate.study import simulate_study
+
+    study = simulate_study(tmp_path_factory.mktemp("study"), seed=0, size=128)
+    return study.parent / "scans" / "A01_1p5K-current-fwd.bcrf"
+
+
+def test_transport_json_and_figures(cli, scan_1p5k, tmp_path):
+    code, out, err = cli("transport", scan_1p5k, "--json", "--out", tmp_path)
+    assert code == 0, err
+    d = json.loads(out)
+    for key in KEYS:
+        assert key in d
+    assert d["verdict"] in ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
+    assert 0 < d["sc_fraction"] < 1 and d["residual"] < 1e-9
+    assert (tmp_path / "transport.png").stat().st_size > 10_000
+    assert json.loads((tmp_path / "transport.json").read_text())["verdict"] == d["verdict"]
+
+
+def test_transport_linear_proportional(cli, scan_1p5k):
+    code, out, err = cli("transport", scan_1p5k, "--contacts", "linear", "--model", "proportional",
+                         "--matrix-sheet-resistance-ohm", "10", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["verdict"] == "resistive" and d["r_four_probe_ohm"] > 0 and d["noise_clamped_pixels"] > 0
+    assert d["r_a_ohm"] is None and d["resistance_unit"] == "ohm"
+
+
+def test_percolate_json(cli, scan_1p5k, tmp_path):
+    code, out, err = cli("percolate", scan_1p5k, "--sample-size-m", "2e-6", "--realizations", "3", "--json",
+                         "--out", tmp_path)
+    assert code == 0, err
+    d = json.loads(out)
+    assert 0 <= d["p_zero_resistance"] <= 1 and len(d["r_ratios"]) == 3
+    assert d["correlation_length_along_m"] >= d["correlation_length_across_m"] > 0
+    assert (tmp_path / "percolate.png").exists()
+
+
+def test_bad_input(cli, scan_1p5k, tmp_path):
+    code, out, err = cli("transport", tmp_path / "missing.bcrf")
+    assert code == 2 and err.startswith("error:") and out == ""
+    code, out, err = cli("transport", scan_1p5k, "--contacts", "1,2;3")
+    assert code == 2 and "contacts" in err
+    code, out, err = cli("percolate", scan_1p5k, "--dim", "5")
+    assert code == 2 and "dim" in err

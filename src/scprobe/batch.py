@@ -137,10 +137,15 @@ def _run(todo, threshold_A, workers, scheduler, on_row):
         except (OSError, TimeoutError) as exc:
             raise ScprobeError(f"cannot reach dask scheduler {scheduler}: {exc}") from None
     try:
-        futures = [client.submit(map_row, path, sha, threshold_A, retries=RETRIES, pure=False)
-                   for path, sha in todo]
+        futures = {client.submit(map_row, path, sha, threshold_A, retries=RETRIES, pure=False): (path, sha)
+                   for path, sha in todo}
         for fut in as_completed(futures):
-            on_row(fut.result())
+            try:
+                row = fut.result()
+            except Exception as exc:  # the task's workers kept dying: record it, keep the others
+                path, sha = futures[fut]
+                row = {"path": path, "sha256": sha, "error": f"task lost after {RETRIES} retries: {exc}"}
+            on_row(row)
             fut.release()
     finally:
         client.close()

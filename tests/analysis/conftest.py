@@ -6,6 +6,8 @@ Gaussian-PSF image of a sharp region (PHYSICS.md, "Edges").
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy.special import ndtr
@@ -79,3 +81,12 @@ def synth():
 def synth_map():
     """Factory: ``synth_map(**kwargs) -> (scan, truth)``."""
     return synthetic_map
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory):
+    """A small simulated study on disk: ``(folder, truth)``; skips until the simulator exists."""
+    simulate = pytest.importorskip("scprobe.simulate")
+    out = tmp_path_factory.mktemp("study")
+    toml = simulate.simulate_study(out, seed=0, size=192)
+    return toml.parent, json.loads((toml.parent / "truth.json").read_text())

@@ -45,16 +45,19 @@ def test_other_geometries(synth_map, kwargs):
     check(analyze_map(scan), truth)
 
 
-def test_given_threshold_and_above_threshold_fraction(synth):
+@pytest.mark.parametrize("threshold", [1e-9, 1e-7, 1e-6, 4e-6])
+def test_given_threshold_fraction_is_the_fraction_above_it(synth, threshold):
     scan, truth = synth
-    r = analyze_map(scan, threshold_A=1e-6)
+    r = analyze_map(scan, threshold_A=threshold)
     d = r.to_dict()
-    assert d["threshold_A"] == 1e-6
-    clean_above = (truth["clean"] > 1e-6).mean()
-    assert abs(d["above_threshold_fraction"] - clean_above) < 0.002
-    assert abs(d["conducting_fraction"] - truth["fraction"]) < 0.01
+    assert d["threshold_A"] == threshold and d["boundary"] == "threshold"
+    clean_above = (truth["clean"] > threshold).mean()
+    assert abs(d["conducting_fraction"] - clean_above) < 0.002
+    assert d["above_threshold_fraction"] == d["conducting_fraction"]
     assert r.mask.sum() / r.mask.size == pytest.approx(d["conducting_fraction"])
-    assert r.labels.max() >= truth["region_count"]
+    half = analyze_map(scan, threshold_A=threshold, boundary="half-max").to_dict()
+    if threshold < 2.5e-6:  # below half of every plateau the blur-corrected area is the true one
+        assert abs(half["conducting_fraction"] - truth["fraction"]) < 0.002
 
 
 def test_mask_matches_true_regions_pixelwise(synth):

@@ -12,7 +12,8 @@ from scprobe.results import jsonable
 from scprobe.scan import make_scan
 
 KEYS = {"file", "channel", "direction", "shape", "pixel_size_m", "pixel_size_y_m", "temperature_K", "bias_V",
-        "processing", "noise_offset_A", "noise_rms_A", "noise_floor_A", "threshold_A", "conducting_fraction",
+        "processing", "noise_offset_A", "noise_rms_A", "noise_floor_A", "threshold_A", "boundary",
+        "conducting_fraction",
         "above_threshold_fraction", "contrast_decades", "regions", "states", "edge_width_m",
         "junction_resistance_ohm", "spreading_resistance_ohm", "contact_limited", "tip_radius_m",
         "resistivity_ohm_m", "artefacts", "saturated_fraction"}
@@ -97,8 +98,7 @@ def test_non_current_channel_needs_force(synth):
 @pytest.mark.parametrize("kwargs,match", [
     ({"threshold_A": -1e-9}, "threshold"), ({"threshold_A": float("nan")}, "threshold"),
     ({"tip_radius_m": 0.0}, "tip radius"), ({"resistivity_ohm_m": -1.0}, "resistivity"),
-    ({"saturation_A": 0.0}, "saturation"), ({"channel": "nope"}, "no channel"),
-    ({"direction": "backward"}, "backward"),
+    ({"saturation_A": 0.0}, "saturation"), ({"channel": "nope"}, "no channel"), ({"boundary": "x"}, "boundary"),
 ])
 def test_bad_parameters(synth, kwargs, match):
     scan, _ = synth

@@ -111,3 +111,13 @@ def test_unknown_unit_and_missing_column(tmp_path, data_dir):
         load_heat_capacity(_hc_file(tmp_path, "cal"), moles=1.0)
     with pytest.raises(FormatError, match="sample1.dat: no heat-capacity column"):
         load_heat_capacity(read_qd(data_dir / "qd" / "quantumPPMS_sample1.dat"), moles=1.0)
+
+
+@pytest.mark.parametrize("unit, factor, molar", [("mJ/mole-K", 1e-3, True), ("J/mol K", 1.0, True),
+                                                 ("J/(mol K)", 1.0, True), ("\u00b5J/K", 1e-6, False),
+                                                 ("mJ/K", 1e-3, False)])
+def test_heat_capacity_units(tmp_path, unit, factor, molar):
+    qd = _hc_file(tmp_path, unit)
+    raw = qd.data.iloc[0, 2]
+    T, C = load_heat_capacity(qd, moles=2.0)
+    assert C[0] == pytest.approx(raw * factor / (1.0 if molar else 2.0), rel=1e-12)

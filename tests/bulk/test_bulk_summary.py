@@ -96,3 +96,15 @@ def test_csv_input(tmp_path):
     r = analyze_bulk(resistivity=p).resistivity
     assert abs(r.tc_50_K - 14.0) < 0.01
     assert math.isnan(r.rrr)  # no data near 300 K
+
+
+def test_real_files_in_the_wrong_role(data_dir):
+    qd = data_dir / "qd"
+    geo = SampleGeometry(dimensions_mm=(2.0, 3.0, 0.2), mass_g=0.01, density_g_cm3=6.0)
+    with pytest.raises(FormatError, match="empty_vsm.dat: the data table has no rows"):
+        analyze_bulk(mh=qd / "quantumPPMS_empty_vsm.dat", geometry=geo)
+    with pytest.raises(ParameterError, match="MVSH_3K.DAT: temperature spans only"):
+        analyze_bulk(susceptibility=qd / "quantumPPMS_20170620_BITHERMAL_SF_VSM_SF170517SI2_MVSH_3K.DAT",
+                     geometry=geo)
+    with pytest.raises(ParameterError, match="sample1.dat: .*non-zero applied field"):
+        analyze_bulk(susceptibility=qd / "quantumPPMS_sample1.dat", geometry=geo)

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scprobe.bulk import (analyze_susceptibility, demag_correct, demag_factor_prism, diamagnetic_onset,
                           split_zfc_fc, volume_susceptibility)
@@ -83,6 +85,9 @@ def test_split_by_comment_and_by_sweep():
     assert zfc.size == Tw.size and fc.size == Tw.size
     zfc, fc = split_zfc_fc(Tw)
     assert zfc.size == Tw.size and fc.size == 0
+    # repeated readings at base temperature before the sweep do not count as a reversal
+    zfc, fc = split_zfc_fc(np.r_[[2.0] * 4, Tw, Tw[::-1]])
+    assert zfc.size == 4 + Tw.size and fc.size == Tw.size
 
 
 def test_zfc_only_gives_nan_meissner():
@@ -99,3 +104,13 @@ def test_too_few_points():
         analyze_susceptibility([2.0, 3.0, 4.0], [-1.0, -0.5, 0.0], demag_factor=0.5)
     with pytest.raises(ParameterError, match=r"\[0, 1\)"):
         demag_correct([-1.0], 1.2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.tuples(*[st.floats(0.05, 50.0)] * 3))
+def test_demag_sum_rule_property(dims):
+    n = [demag_factor_prism(dims, ax) for ax in "abc"]
+    assert all(0 < v < 1 for v in n)
+    assert sum(n) == pytest.approx(1.0, abs=1e-6)
+    # the longest edge has the smallest factor
+    assert n[int(np.argmax(dims))] == pytest.approx(min(n), abs=1e-9)

@@ -48,6 +48,16 @@ def test_compare_same_file_is_forward_vs_backward(cli, files, tmp_path):
     assert d["spots"]["inside_reference_fraction"] == 1.0
     code, out, _ = cli("compare", files["meta"], files["meta"])  # human-readable table
     assert code == 0 and "persistence" in out
+    from PIL import Image
+
+    Image.fromarray(np.zeros((160, 160), np.uint8)).save(tmp_path / "ref.png")
+    code, out, err = cli("compare", files["meta"], files["meta"], "--reference", tmp_path / "ref.png", "--json")
+    assert code == 0, err
+    assert json.loads(out)["spots"]["inside_reference_fraction"] == 0.0
+    # a scan as reference: the same area, so every spot lies inside its own conducting mask
+    code, out, err = cli("compare", files["meta"], files["meta"], "--reference", files["meta"], "--json")
+    assert code == 0, err
+    assert json.loads(out)["spots"]["inside_reference_fraction"] == 1.0
 
 
 def test_compare_errors_are_one_line(cli, files, tmp_path, synth):

@@ -121,5 +121,8 @@ def overlay_scene(tmp_path_factory):
         sem_xy = m_to_px(TRUTH(px_to_m([col, row], MAP_PIXEL_M)), SEM_PIXEL_M)[0]
         sites[name] = {"sem_xy_px": tuple(sem_xy), "region": region,
                        "distance_m": float(dist[row, col]) * MAP_PIXEL_M}
-    return {"dir": d, "sem": d / "sem.tif", "topo": topo, "current": current, "mask": mask, "sites": sites,
+    map_px = np.array([[10.0, 10.0], [120.0, 15.0], [60.0, 110.0]])
+    sem_px = m_to_px(TRUTH(px_to_m(map_px, MAP_PIXEL_M)), SEM_PIXEL_M)
+    control = ";".join(f"{a:.4f},{b:.4f},{c:.4f},{e:.4f}" for (a, b), (c, e) in zip(sem_px, map_px))
+    return {"dir": d, "sem": d / "sem.tif", "control_points": control, "topo": topo, "current": current, "mask": mask, "sites": sites,
             "map_files": [d / "scan-topo-fwd.bcrf", d / "scan-current-fwd.bcrf"]}

@@ -78,3 +78,14 @@ def test_fixed_depth_bins_and_fraction_errors(apt_study, compiled):
     # below the cap Fe scatters around its target as the counting error says
     chi2 = np.mean(((c[deep] - 0.4985) / err[deep]) ** 2)
     assert 0.5 < chi2 < 2.0
+
+
+def test_cap_step_fit_ignores_isolated_noisy_bins():
+    from scprobe.composition.profile import DepthProfile
+
+    o = np.r_[[45.0] * 20, [0.3] * 60]
+    o[0] = 10.0  # a starved apex bin below threshold
+    o[40] = 40.0  # one spike in the bulk
+    atoms = np.column_stack([10 * o, 10 * (100 - o)])
+    prof = DepthProfile(np.arange(81) * 1e-9, ("O", "Fe"), atoms)
+    assert detect_cap(prof).cap_depth_m == pytest.approx(20e-9, abs=0.5e-9)

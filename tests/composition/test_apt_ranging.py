@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scprobe.composition.ranging import (UNRANGED, assign_species, atom_counts, compile_ranges, ion_counts,
                                          mass_spectrum)
@@ -70,3 +72,27 @@ def test_mass_spectrum_counts():
     edges, counts = mass_spectrum(np.array([0.01, 0.03, 0.03, 1.99]), bin_Da=0.02, max_Da=2.0)
     assert edges.size == 101 and counts.sum() == 4
     assert counts[0] == 1 and counts[1] == 2 and counts[99] == 1
+
+
+@given(st.lists(st.tuples(st.floats(0.5, 200.0), st.floats(0.01, 3.0), st.integers(0, 3)), min_size=1, max_size=12),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_assignment_property(spec, seed):
+    """Any set of ranges without cross-ion overlaps: searchsorted assignment == brute force."""
+    ions = ["Fe", "Te", "FeTe", "O"]
+    atoms = [FE, TE, FETE, (("O", 1),)]
+    ranges = [(lo, lo + w, ions[k], atoms[k]) for lo, w, k in spec]
+    t = table(*ranges)
+    try:
+        c = compile_ranges(t)
+    except FormatError:
+        # a genuine overlap of two different ions must be the reason
+        assert any(a[2] != b[2] and a[0] < b[1] and b[0] < a[1] for a in ranges for b in ranges)
+        return
+    m = np.random.default_rng(seed).uniform(0, 210, 2000)
+    got = assign_species(m, c)
+    hit = np.full(m.size, UNRANGED)
+    for lo, hi, ion, _ in ranges:
+        sel = (m >= lo) & (m <= hi)
+        hit[sel] = c.ions.index(ion)
+    np.testing.assert_array_equal(got, hit)

@@ -15,14 +15,15 @@ def test_json_output(cli, apt_study, overlay_scene, tmp_path):
     code, out, err = cli("composition", "--apt", apt_study / "needle1.pos", "--apt", apt_study / "needle2.pos",
                          "--ranges", apt_study / "FeSeTe.rrng", "--sem", overlay_scene["sem"],
                          "--map", overlay_scene["map_files"][1], "--site", f"needle1:{s1[0]},{s1[1]}",
-                         "--site", f"needle2:{s2[0]},{s2[1]}", "--edx", edx, "--json")
+                         "--site", f"needle2:{s2[0]},{s2[1]}", "--edx", edx,
+                         "--control-points", overlay_scene["control_points"], "--json")
     assert code == 0, err
     d = json.loads(out)
     assert list(d) == ["sites", "comparisons", "edx", "overlay"]
     assert [s["cap_depth_m"] for s in d["sites"]] == pytest.approx([20e-9, 20e-9], abs=3e-9)
     fete = next(c for c in d["comparisons"] if c["ratio"] == "Fe/Te")
     assert fete["significant"] is True
-    assert d["overlay"]["scale"] == pytest.approx(1.02, rel=0.01)
+    assert d["overlay"]["scale"] == pytest.approx(1.02, rel=1e-4)
     assert [s["region"] for s in d["overlay"]["sites"]] == ["insulating", "conducting"]
     assert d["edx"]["Fe"]["homogeneous"] is True
 

@@ -1,13 +1,9 @@
 """Composition figures: every figure is a PNG, written atomically."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from scprobe.composition import analyze_composition
-from scprobe.composition.overlay import m_to_px, px_to_m
-
-from .conftest import MAP_PIXEL_M, SEM_PIXEL_M, TRUTH
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -16,13 +12,10 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def result(apt_study, overlay_scene):
     from scprobe.io import open_scan
 
-    map_px = np.array([[10.0, 10.0], [120.0, 15.0], [60.0, 110.0]])
-    sem_px = m_to_px(TRUTH(px_to_m(map_px, MAP_PIXEL_M)), SEM_PIXEL_M)
-    cps = np.column_stack([sem_px, map_px])
     sites = [(k, v["sem_xy_px"]) for k, v in overlay_scene["sites"].items()]
     return analyze_composition(apt=[apt_study / "needle1.pos", apt_study / "needle2.pos"],
                                ranges=apt_study / "FeSeTe.rrng", sem=overlay_scene["sem"],
-                               scan=open_scan(overlay_scene["map_files"]), control_points=cps, sites=sites)
+                               scan=open_scan(overlay_scene["map_files"]), control_points=overlay_scene["control_points"], sites=sites)
 
 
 def test_all_figures(result, tmp_path):

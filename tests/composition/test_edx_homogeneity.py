@@ -96,7 +96,8 @@ def test_edx_restricted_to_the_cafm_field(overlay_scene):
     counts[:, :20] *= 3  # a bright strip far outside the cAFM field must not matter
     path = overlay_scene["dir"] / "EDX_Se.csv"
     np.savetxt(path, counts, delimiter=",", fmt="%d")
-    r = analyze_composition(sem=overlay_scene["sem"], scan=scan, edx=[path])
+    r = analyze_composition(sem=overlay_scene["sem"], scan=scan, edx=[path],
+                            control_points=overlay_scene["control_points"])
     e = r.edx["Se"]
     size = region_size_m(overlay_scene["mask"], (16e-9, 16e-9))
     assert e.bin_px == max(1, round(size / 60e-9))

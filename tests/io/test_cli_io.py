@@ -105,3 +105,10 @@ def test_gwy_channels_round_trip_through_export(cli, daisy, tmp_path):
     back = nc.read_scan(tmp_path / "a.nc")
     np.testing.assert_array_equal(channel(back, "topography", "backward").values,
                                   channel(scan, "topography", "backward").values)
+
+
+def test_export_never_overwrites_its_input(cli, daisy):
+    src = daisy / "m1-current-fwd.bcrf"
+    before = src.read_bytes()
+    code, _, err = cli("export", src, "--to", "gwy", "--out", src)
+    assert code == 2 and "refusing to overwrite" in err and src.read_bytes() == before

@@ -12,7 +12,7 @@ from scprobe.simulate.bulk import debye_temperature_K, demag_factor_prism
 
 
 def _dat(path):
-    raw = path.read_bytes().decode("utf-8")
+    raw = path.read_bytes().decode("latin-1")
     head, data = raw.split("[Data]")
     assert head.startswith("[Header]")
     return head, pd.read_csv(io.StringIO(data.lstrip()))
@@ -72,6 +72,7 @@ def test_heat_capacity_fit_recovers_gamma_beta(study):
     b = truth["bulk"]
     head, df = _dat(path.parent / "bulk/hc_T.dat")
     assert "Samp HC (\u00b5J/K)" in df.columns and "Samp HC Err (\u00b5J/K)" in df.columns
+    assert b"Samp HC (\xb5J/K)" in (path.parent / "bulk/hc_T.dat").read_bytes()  # MultiVu's code page
     T = df["Sample Temp (Kelvin)"].to_numpy()
     c = df["Samp HC (\u00b5J/K)"].to_numpy() * 1e-6 / b["moles"] * 1e3  # mJ/(mol K)
     sel = (T >= 3) & (T <= 5)

@@ -78,7 +78,8 @@ def test_sem_transform_maps_the_phase(study):
     sem = tifffile.imread(path.parent / "sem/sem_overview.tif").astype(float)
     t = truth["composition"]["sem"]
     mask = np.load(path.parent / truth["scans"]["1.5K"]["mask_file"])
-    assert t["scale"] == pytest.approx(0.5) and t["rotation_deg"] == pytest.approx(12.0)
+    assert t["scale_px"] == pytest.approx(0.5) and t["rotation_deg"] == pytest.approx(12.0)
+    assert t["scale"] == 1.0
     th = math.radians(t["rotation_deg"])
     rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])
     inner = ndimage.binary_erosion(mask, iterations=3)
@@ -86,12 +87,18 @@ def test_sem_transform_maps_the_phase(study):
     means = []
     for sel in (inner, outer):
         y, x = np.nonzero(sel)
-        uv = t["scale"] * rot @ np.stack([x, y]).astype(float) + np.array(t["shift_px"])[:, None]
+        uv = t["scale_px"] * rot @ np.stack([x, y]).astype(float) + np.array(t["shift_px"])[:, None]
         means.append(ndimage.map_coordinates(sem, [uv[1], uv[0]], order=1).mean())
     assert means[0] - means[1] > 20
     for site in truth["composition"]["sites"]:
         assert site["sem_xy_px"] == pytest.approx(
-            (t["scale"] * rot @ np.array(site["scan_xy_px"]) + np.array(t["shift_px"])).tolist())
+            (t["scale_px"] * rot @ np.array(site["scan_xy_px"]) + np.array(t["shift_px"])).tolist())
+    # Metric form: a scan point at (x, y) m from its corner lands at the same SEM point.
+    xy_px = np.array([40.0, 70.0])
+    sem_px = t["scale_px"] * rot @ xy_px + np.array(t["shift_px"])
+    xy_m = (xy_px + 0.5) * 15e-9
+    sem_m = t["scale"] * rot @ xy_m + np.array(t["shift_m"])
+    assert sem_m == pytest.approx((sem_px + 0.5) * t["pixel_size_m"], abs=1e-12)
 
 
 def test_edx_maps_are_homogeneous(study):

@@ -97,3 +97,34 @@ def test_cli_human_output(cli, tmp_path):
     code, out, err = cli("simulate", tmp_path / "h", "--size", "48")
     assert code == 0, err
     assert "wrote" in out and "study.toml" in out
+
+
+def test_vertical_slow_scan_study(tmp_path):
+    import tomllib
+
+    from scprobe.io import open_scan
+
+    path = simulate_study(tmp_path / "v", size=48, slow_scan="vertical", ions_per_needle=2000)
+    doc = tomllib.loads(path.read_text())
+    assert {s["slow_scan"] for s in doc["scans"]} == {"vertical"}
+    scan = open_scan(path.parent / doc["scans"][0]["files"][0])
+    assert scan.attrs["slow_scan"] == "vertical"
+
+
+def test_cli_set_overrides(cli, tmp_path):
+    code, out, err = cli("simulate", tmp_path / "o", "--size", "48", "--set", "ions_per_needle=2000",
+                         "--set", "state_currents_A=[6e-6, 2e-6]", "--set", "slow_scan=vertical", "--json")
+    assert code == 0, err
+    truth = json.loads((tmp_path / "o" / "truth.json").read_text())
+    assert set(truth["scans"]["1.5K"]["states_A"]) <= {6e-6, 2e-6}
+    code, out, err = cli("simulate", tmp_path / "p", "--size", "48", "--set", "bogus=1")
+    assert code == 2 and "bogus" in err
+    code, out, err = cli("simulate", tmp_path / "p", "--size", "48", "--set", "novalue")
+    assert code == 2 and "NAME=VALUE" in err
+
+
+@pytest.mark.parametrize("kwargs", [{"state_currents_A": 5e-6}, {"tc_K": "warm"}, {"dimensions_mm": 2.0},
+                                    {"edx_shape": "big"}])
+def test_wrong_types_are_parameter_errors(kwargs):
+    with pytest.raises(ParameterError):
+        study_params(64, **kwargs)

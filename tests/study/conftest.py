@@ -28,19 +28,24 @@ def write_scan(folder: Path, base: str, current: np.ndarray, topo: np.ndarray, *
 
 def make_study(root: Path, *, header_name: str = "tiny sample", extra: str = "") -> Path:
     """Three scans of area A (1.5 K, 20 K with both traces, re-cooled 1.5 K) and one of area B."""
+    from scipy import ndimage
+
     rng = np.random.default_rng(0)
     n = 64
     topo = rng.normal(0, 1e-10, (n, n)).cumsum(axis=1) * 0.1
-    noise = lambda: rng.normal(0, 1e-10, (n, n))  # noqa: E731
-    cur = noise()
-    cur[10:30, 10:40] += 5.5e-6
-    warm = noise()
-    warm[20:23, 20:23] += 3e-6
-    warm_b = noise()
-    recool = noise()
-    recool[11:30, 10:41] += 5.5e-6
-    other = noise()
-    other[40:60, 5:20] += 3.5e-6
+
+    def current(*blocks):
+        """Noise plus conducting blocks ``(y0, y1, x0, x1, amps)`` blurred by a 1 px tip."""
+        clean = np.zeros((n, n))
+        for y0, y1, x0, x1, amps in blocks:
+            clean[y0:y1, x0:x1] = amps
+        return ndimage.gaussian_filter(clean, 1.0) + rng.normal(0, 1e-10, (n, n))
+
+    cur = current((10, 30, 10, 40, 5.5e-6))
+    warm = current((20, 23, 20, 23, 3e-6))
+    warm_b = current()
+    recool = current((11, 30, 10, 41, 5.5e-6))
+    other = current((40, 60, 5, 20, 3.5e-6))
     scans = root / "scans"
     entries = [
         ("1.5K", write_scan(scans, "A1", cur, topo), 1.5, 0.1, "A", 1, False),

@@ -172,3 +172,13 @@ def test_bad_parameters():
         four_probe(np.zeros((32, 32)), model="bogus")
     with pytest.raises(ParameterError, match="sheet resistance"):
         four_probe(np.zeros((32, 32), bool), matrix_sheet_resistance_ohm=-1)
+
+
+def test_proportional_amg_matches_direct_on_lognormal_map(lognormal_conductance):
+    current = lognormal_conductance  # read as a current map, 1e-12 .. 1e-5 A
+    amg = four_probe(current, contacts="vdp", model="proportional", method="amg")
+    direct = four_probe(current, contacts="vdp", model="proportional", method="direct")
+    assert amg.method == "amg" and amg.residual < 1e-10 and amg.iterations < 60
+    assert amg.r_a_ohm == pytest.approx(direct.r_a_ohm, rel=1e-8)
+    assert amg.r_b_ohm == pytest.approx(direct.r_b_ohm, rel=1e-8)
+    assert amg.noise_clamped_pixels > 0

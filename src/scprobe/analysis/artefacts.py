@@ -163,6 +163,7 @@ def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noi
     note = "no pixel at the amplifier limit" if frac == 0 else \
         f"{100 * frac:.2f} % of pixels at the amplifier limit {limit:.3g} A" + ("" if sat_ok else ": saturated map")
     checks["saturation"] = _check(frac, MAX_SATURATED_FRACTION, sat_ok, note)
-    checks["line_jumps"] = line_jumps(current, detected if detected is not None else mask, noise, str(scan.attrs.get("slow_scan", "horizontal")))
+    checks["line_jumps"] = line_jumps(current, detected if detected is not None else mask, noise,
+                                      str(scan.attrs.get("slow_scan", "horizontal")))
     checks["all_pass"] = all(c["pass"] is not False for c in checks.values())
     return checks, frac

@@ -38,6 +38,11 @@ class EdgeFits:
     sigma_px: float
     examples: list = field(default_factory=list)
 
+    @classmethod
+    def empty(cls) -> EdgeFits:
+        """No profiles (a map without boundaries)."""
+        return cls(np.zeros(0), np.zeros(0, dtype="<U1"), float("nan"))
+
     def summary(self, fast_axis: str) -> dict:
         """``{median, p10, p90, n_profiles, fast_axis, slow_axis}`` of the widths, m."""
         w = self.width_m

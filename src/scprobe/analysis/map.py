@@ -1,7 +1,8 @@
 """``analyze_map``: everything scprobe says about one current map.
 
 Pipeline: noise floor -> detection threshold -> conducting mask at half the
-local plateau (see :mod:`scprobe.analysis.regions`) -> edge fits (their sigma
+local plateau (see :mod:`scprobe.analysis.regions`; or the plain threshold when
+one is given) -> edge fits (their sigma
 sets the plateau and erosion radii) -> regions and spots -> conductance states
 on plateau pixels -> contact physics -> artefact checks.
 """
@@ -17,16 +18,14 @@ import xarray as xr
 from scprobe.analysis.artefacts import artefact_checks
 from scprobe.analysis.contact import contact_limited, junction_resistance, spreading_resistance
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits, edge_fits
-from scprobe.analysis.noise import default_threshold, noise_stats
-from scprobe.analysis.regions import (MIN_REGION_M2, classify_regions, half_max_mask, label_regions,
-                                      region_table)
+from scprobe.analysis.mask import BOUNDARIES, region_mask
+from scprobe.analysis.regions import MIN_REGION_M2, classify_regions, label_regions, region_table
 from scprobe.analysis.states import Mixture, conductance_states, plateau_pixels
 from scprobe.errors import ParameterError, UnitError
 from scprobe.results import Result, jsonable
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
 
-_DEFAULT_RADIUS_PX = 4
 _DEFAULT_SIGMA_PX = 1.0
 _HIDDEN = {"json": False}
 
@@ -53,6 +52,7 @@ class MapResult(Result):
     noise_rms_A: float
     noise_floor_A: float
     threshold_A: float
+    boundary: str
     conducting_fraction: float
     above_threshold_fraction: float
     contrast_decades: float
@@ -103,18 +103,11 @@ def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_o
     return cur, n_valid
 
 
-def _radius_px(edges: EdgeFits | None, pixel_m: tuple[float, float], default: int) -> tuple[int, int]:
-    """Plateau search radius ``3 sigma + 1`` per axis (pixels); ``default`` without edge fits."""
-    if edges is None or edges.width_m.size == 0:
-        return default, default
-    sigma_m = float(np.median(edges.width_m)) / WIDTH_PER_SIGMA
-    return tuple(int(np.clip(np.ceil(3.0 * sigma_m / d) + 1, 1, 40)) for d in pixel_m)
-
-
 def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = "forward",
                 threshold_A: float | None = None, tip_radius_m: float = 10e-9,
                 resistivity_ohm_m: float | None = None, saturation_A: float | None = None,
-                force: bool = False, min_region_m2: float = MIN_REGION_M2, file: str | None = None) -> MapResult:
+                force: bool = False, boundary: str = "auto", min_region_m2: float = MIN_REGION_M2,
+                file: str | None = None) -> MapResult:
     """Analyse one current map: noise, conducting mask, regions, states, edges, contact, artefacts.
 
     Parameters
@@ -133,32 +126,29 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
         Amplifier limit, A; default: detected from clipping.
     force : bool
         Analyse a channel whose unit is not A.
+    boundary : {"auto", "half-max", "threshold"}
+        Extent of a conducting region: ``half-max`` = detected pixels above half their
+        local plateau current (corrects the tip's blur: the true boundary of a sharp
+        region), ``threshold`` = every pixel above ``threshold_A``.  ``auto``:
+        ``threshold`` when ``threshold_A`` is given, else ``half-max``.
     min_region_m2 : float
         Smaller connected conducting areas are spots (listed, not counted as regions), m^2.
     file : str, optional
-        The file the map was opened from, for the report (default: the scan's first source file).
+        The file the map was opened from, for the report (default: the channel's
+        ``source_file`` attribute, else the scan's first source file).
 
     Returns
     -------
     MapResult
-        ``conducting_fraction`` is the fraction of valid pixels above the threshold *and*
-        above half their local plateau current (the PSF-corrected area);
-        ``above_threshold_fraction`` is the plain fraction above the threshold.
+        ``conducting_fraction`` is the fraction of valid pixels inside the conducting
+        mask (see ``boundary``); ``above_threshold_fraction`` is the plain fraction
+        above the threshold.
     """
     cur, n_valid = _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m,
                              saturation_A, force)
     dy, dx = pixel_size(scan)
-    noise = noise_stats(cur)
-    thr = default_threshold(noise) if threshold_A is None else float(threshold_A)
-    with np.errstate(invalid="ignore"):
-        detected = cur > thr
-    mask = half_max_mask(cur, detected, _DEFAULT_RADIUS_PX)
-    edges = edge_fits(cur, mask, (dy, dx)) if mask.any() else None
-    # a wider edge response needs a wider plateau search; a narrower one is served by the default
-    radius = _radius_px(edges, (dy, dx), _DEFAULT_RADIUS_PX)
-    if max(radius) > _DEFAULT_RADIUS_PX:
-        mask = half_max_mask(cur, detected, radius)
-        edges = edge_fits(cur, mask, (dy, dx)) if mask.any() else None
+    rm = region_mask(cur, (dy, dx), threshold_A, boundary)
+    noise, thr, detected, mask, edges, boundary = rm.noise, rm.threshold_A, rm.detected, rm.mask, rm.edges, rm.boundary
     labels, n = label_regions(mask)
     bias = float(scan.attrs.get("bias_V", math.nan))
     table = region_table(labels, n, cur, (dy, dx), bias)
@@ -191,16 +181,17 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
     fast = "x" if scan.attrs.get("slow_scan", "horizontal") == "horizontal" else "y"
     sources = scan.attrs.get("source_files") or []
     return MapResult(
-        file=file if file is not None else (str(sources[0]["path"]) if sources else None), channel=channel, direction=direction,
+        file=file if file is not None else scan[channel].attrs.get(
+            "source_file", str(sources[0]["path"]) if sources else None),
+        channel=channel, direction=direction,
         shape=[int(s) for s in cur.shape], pixel_size_m=dx, pixel_size_y_m=dy,
         temperature_K=float(scan.attrs.get("temperature_K", math.nan)), bias_V=bias,
         processing=list(scan.attrs.get("history", [])),
         noise_offset_A=noise.noise_offset_A, noise_rms_A=noise.noise_rms_A, noise_floor_A=noise.noise_floor_A,
-        threshold_A=thr, conducting_fraction=float(mask.sum()) / n_valid,
+        threshold_A=thr, boundary=boundary, conducting_fraction=float(mask.sum()) / n_valid,
         above_threshold_fraction=float(detected.sum()) / n_valid, contrast_decades=contrast,
         regions=regions, states=states,
-        edge_width_m=edges.summary(fast) if edges is not None else EdgeFits(np.zeros(0), np.zeros(0), math.nan)
-        .summary(fast),
+        edge_width_m=(edges if edges is not None else EdgeFits.empty()).summary(fast),
         junction_resistance_ohm=rj, spreading_resistance_ohm=rs,
         contact_limited=contact_limited(rj, rs) if rs is not None else None,
         tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m,

@@ -18,6 +18,8 @@ MIN_REGION_M2 = 1.0e-14
 STRIPE_ELONGATION = 3.0
 #: Fewer pixels than this never make a region (a speck cannot be characterised).
 MIN_REGION_PX = 4
+#: Border pieces whose current stays below this fraction of the top region current are tails.
+BORDER_TAIL_FRACTION = 0.1
 FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
@@ -153,10 +155,16 @@ def region_table(labels: np.ndarray, n: int, current: np.ndarray, pixel_size_m: 
 def classify_regions(table: dict[str, np.ndarray], min_region_m2: float = MIN_REGION_M2) -> np.ndarray:
     """``"spot"`` below ``min_region_m2``, else ``"stripe"`` from :data:`STRIPE_ELONGATION`, else ``"island"``.
 
-    A region cut by the map border is a spot only below :data:`MIN_REGION_PX` pixels:
-    its true size is unknown.
+    A region cut by the map border is a spot only below :data:`MIN_REGION_PX` pixels
+    (its true size is unknown) or when its current stays below
+    :data:`BORDER_TAIL_FRACTION` of the map's largest region current (the edge tail of
+    a region outside the map).
     """
     kind = np.where(table["elongation"] >= STRIPE_ELONGATION, "stripe", "island").astype("<U6")
-    small = (table["area_m2"] < min_region_m2) & ~table["touches_border"]
-    kind[small | (table["area_px"] < MIN_REGION_PX)] = "spot"
+    border = table["touches_border"]
+    small = (table["area_m2"] < min_region_m2) & ~border
+    # the blurred tail of a region outside the map never reaches a plateau
+    top = table["max_current_A"].max() if kind.size else 0.0
+    tail = border & (table["max_current_A"] < BORDER_TAIL_FRACTION * top)
+    kind[small | tail | (table["area_px"] < MIN_REGION_PX)] = "spot"
     return kind

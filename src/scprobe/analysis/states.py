@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
+
 from scprobe.analysis.regions import block_filter
 
 MAX_STATES = 4
 MIN_WEIGHT = 0.02
 MAX_SAMPLES = 200_000
 HIST_BINS = 2048
+MIN_PLATEAU_PX = 20
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,17 @@ def plateau_pixels(current: np.ndarray, regions: np.ndarray, sigma_m: float,
     dy, dx = pixel_size_m
     core = np.zeros(regions.shape, dtype=bool)
     iy, ix = np.nonzero(regions)
-    for depth in (2.5, 2.0):
+    inside = np.zeros(iy.size, dtype=bool)
+    for depth, exact in ((2.5, False), (2.5, True), (2.0, True)):
         radius = (int(np.ceil(depth * sigma_m / dy)), int(np.ceil(depth * sigma_m / dx)))
-        # block erosion (radius r to 4/3 r): a few passes even on 4096^2 maps
-        blocks, by, bx = block_filter(regions.view(np.uint8), radius, np.minimum, 0)
-        inside = blocks[iy // by, ix // bx] > 0
-        if inside.sum() >= 20:
+        if exact:  # rectangle erosion, exact radius: only needed for small or strongly blurred regions
+            eroded = ndimage.minimum_filter(regions.view(np.uint8), size=(2 * radius[0] + 1, 2 * radius[1] + 1),
+                                            mode="constant")
+            inside = eroded[iy, ix] > 0
+        else:  # block erosion (radius r to 4/3 r): a few passes even on 4096^2 maps
+            blocks, by, bx = block_filter(regions.view(np.uint8), radius, np.minimum, 0)
+            inside = blocks[iy // by, ix // bx] > 0
+        if inside.sum() >= MIN_PLATEAU_PX:
             break
     iy, ix = iy[inside], ix[inside]
     if iy.size == 0:

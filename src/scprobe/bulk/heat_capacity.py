@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 
 from scprobe.bulk._util import BulkResultMixin, clean_xy, internal, local_slope, robust_std
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io.qd import QDFile, column, column_unit, find_column
+from scprobe.io.qd import QDFile, column, column_base, column_unit, find_column
 
 __all__ = ["DebyeFit", "HeatCapacityResult", "debye_fit", "debye_temperature_K", "equal_entropy_jump",
            "analyze_heat_capacity", "load_heat_capacity"]
@@ -140,13 +140,15 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
     upper = np.flatnonzero(T > above_K)
     if upper.size < 8:
         raise ParameterError(f"too few heat-capacity points above {above_K:g} K to find the jump at Tc")
-    p = int(upper[np.argmax(y[upper])])
-    if p + 2 >= T.size:
-        raise ParameterError("no specific-heat data above the anomaly: cannot place the jump at Tc")
+    # the anomaly is the steepest drop of C_el/T on warming (not the global maximum: an imperfect
+    # lattice subtraction can make C_el/T rise again far above Tc); its peak is where the drop starts
     slope = local_slope(T, y)
-    q = p + int(np.argmin(slope[p:]))
-    if not slope[q] < 0:
-        raise ParameterError("no specific-heat anomaly (no drop of C/T above its maximum)")
+    q = int(upper[np.argmin(slope[upper])])
+    if not slope[q] < 0 or q + 2 >= T.size:
+        raise ParameterError("no specific-heat anomaly (no drop of C/T on warming with data above it)")
+    p = q
+    while p - 1 >= upper[0] and slope[p - 1] < 0:
+        p -= 1
     # the drop: where C_el/T falls steeply on warming (at least 5 % of the steepest slope)
     k = q
     while k + 1 < T.size and slope[k + 1] < 0.05 * slope[q]:
@@ -256,7 +258,7 @@ def load_heat_capacity(qd: QDFile, moles: float | None) -> tuple[np.ndarray, np.
     """
     tname = find_column(qd, HC_TEMPERATURE_COLUMNS, with_data=True) or find_column(qd, HC_TEMPERATURE_COLUMNS)
     T = column(qd, [tname] if tname else HC_TEMPERATURE_COLUMNS)
-    cols = [c for c in qd.columns if re.sub(r"\s*\([^()]*\)\s*$", "", c).strip().lower() in _HC_BASES
+    cols = [c for c in qd.columns if column_base(c).lower() in _HC_BASES
             and qd.data[c].notna().any()]
     if not cols:
         raise FormatError(qd.path, "no heat-capacity column (e.g. 'Samp HC (µJ/K)' or 'Samp HC (mJ/mole-K)')")

@@ -18,7 +18,7 @@ from scipy.optimize import OptimizeWarning, brentq, curve_fit
 
 from scprobe.bulk._util import BulkResultMixin, clean_xy, crossing, internal, local_slope, steepest_tangent
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io.qd import QDFile, channels, column, column_unit
+from scprobe.io.qd import QDFile, channels, column, column_base, column_unit
 
 __all__ = ["ResistivityResult", "resistive_transition", "normal_state_fit", "load_resistivity"]
 
@@ -238,7 +238,7 @@ def load_resistivity(qd: QDFile, bridge: int | None = 1) -> tuple[np.ndarray, np
                     raise FormatError(qd.path, f"no data in column {pat.format(n=bridge)!r}; "
                                                f"bridges/channels with data: {nums}")
                 base = pat.format(n=bridge if bridge is not None else nums[0])
-            cols = [c for c in qd.columns if re.sub(r"\s*\([^()]*\)\s*$", "", c).strip().lower() == base.lower()]
+            cols = [c for c in qd.columns if column_base(c).lower() == base.lower()]
             if not cols:
                 continue
             factor = _unit_factor(cols[0], table)

@@ -22,7 +22,7 @@ from scprobe.bulk.magnetisation import MagnetisationResult, analyze_loop, load_m
 from scprobe.bulk.resistivity import ResistivityResult, load_resistivity, resistive_transition
 from scprobe.bulk.susceptibility import (SusceptibilityResult, analyze_susceptibility, load_moment_T,
                                          volume_susceptibility)
-from scprobe.errors import ParameterError, ScprobeError
+from scprobe.errors import FormatError, ParameterError, ScprobeError
 from scprobe.io.qd import QDFile, read_table
 from scprobe.results import Result, jsonable
 
@@ -100,7 +100,10 @@ def _label(src) -> str:
 def _run(src, fn):
     """Run one analysis; prefix the file name to a user error that does not name it yet."""
     try:
-        return fn(read_table(src))
+        qd = read_table(src)
+        if qd.data.empty:
+            raise FormatError(qd.path, "the data table has no rows")
+        return fn(qd)
     except ScprobeError as exc:
         name = _label(src)
         if name in str(exc):

@@ -95,8 +95,11 @@ def split_zfc_fc(T_K, comments=None) -> tuple[np.ndarray, np.ndarray]:
     d = np.diff(T)
     if d.size == 0:
         return idx, idx[:0]
-    step = float(np.median(np.abs(d[d != 0]))) if np.any(d != 0) else 0.0
-    direction = np.sign(np.sum(np.sign(d[: max(3, d.size // 10)])))
+    moving = d[d != 0]
+    if moving.size == 0:
+        return idx, idx[:0]
+    step = float(np.median(np.abs(moving)))
+    direction = np.sign(np.sum(np.sign(moving[: max(3, moving.size // 10)]))) or np.sign(moving[0])
     for k in range(d.size):
         jump = step > 0 and abs(d[k]) > 10 * step
         reversal = all(np.sign(d[k:k + 3]) == -direction) and d[k:k + 3].size == 3
@@ -159,6 +162,9 @@ def analyze_susceptibility(T_K, chi_measured, *, demag_factor: float, branch=Non
     chi = demag_correct(chi_measured, demag_factor)
     if T.shape != chi.shape:
         raise ParameterError(f"temperature and susceptibility differ in length ({T.size} vs {chi.size})")
+    finite_T = T[np.isfinite(T)]
+    if finite_T.size and np.ptp(finite_T) < 2.0:
+        raise ParameterError(f"temperature spans only {np.ptp(finite_T):.3g} K: not a chi(T) measurement")
     zfc, fc = branch if branch is not None else split_zfc_fc(T, comments)
     ok = np.isfinite(T) & np.isfinite(chi)
     zfc, fc = zfc[ok[zfc]], fc[ok[fc]]

@@ -79,8 +79,8 @@ def bulk(
     susceptibility: Path | None = typer.Option(None, "--susceptibility", help="MPMS chi(T) file, ZFC then FC."),
     heat_capacity: Path | None = typer.Option(None, "--heat-capacity", help="PPMS heat-capacity file."),
     mh: Path | None = typer.Option(None, "--mh", help="M(H) loop file (VSM / MPMS)."),
-    sample: Path | None = typer.Option(None, "--sample", help="study.toml: its [sample] geometry and, when no "
-                                       "file option is given, its [bulk] files and field."),
+    sample: Path | None = typer.Option(None, "--sample", help="study.toml: geometry from its sample table "
+                                       "and, when no file option is given, files and field from its bulk table."),
     mass_g: float | None = typer.Option(None, "--mass-g", help="Sample mass, g."),
     dimensions_mm: str | None = typer.Option(None, "--dimensions-mm", help="Edges a,b,c in mm."),
     molar_mass: float | None = typer.Option(None, "--molar-mass", help="Molar mass, g/mol per formula unit."),

@@ -52,6 +52,24 @@ def load_mask(path: Path) -> np.ndarray:
     return arr.astype(bool) if arr.dtype == bool else np.nan_to_num(arr.astype(float)) != 0
 
 
+def load_reference(path: Path):
+    """A reference mask file (.npy, image, .gwy with a mask) as an array, or any other scan file as a Scan.
+
+    A scan is registered onto the first scan and thresholded by the library.
+    """
+    from scprobe.io import open_scan
+
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy" or suffix in MASK_IMAGE_SUFFIXES:
+        return load_mask(path)
+    if suffix == ".gwy":
+        from scprobe.io import gwy
+
+        if any(c.mask is not None for c in gwy.read(path)):
+            return load_mask(path)
+    return open_scan(path)
+
+
 def _parse_directions(text: str | None) -> tuple[str, str] | None:
     if text is None:
         return None
@@ -90,7 +108,7 @@ def compare(
     b: Path = typer.Argument(..., help="Any file of the second scan; the same scan compares forward vs backward."),
     threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for both maps, A."),
     reference: Path = typer.Option(None, "--reference", help="Low-T conducting mask (.npy, .png or .gwy mask) "
-                                   "on the first scan's grid."),
+                                   "on the first scan's grid, or a low-T scan file (registered and thresholded)."),
     directions: str = typer.Option(None, "--directions", help="Traces of A and B, e.g. forward,backward."),
     spot_diameter_m: float = typer.Option(75e-9, "--spot-diameter-m", help="Expected spot diameter, m."),
     match_tolerance_m: float = typer.Option(None, "--match-tolerance-m", help="Largest centre distance of one spot "
@@ -105,7 +123,7 @@ def compare(
 
     scan_a = open_scan(a)
     scan_b = scan_a if Path(a).resolve() == Path(b).resolve() else open_scan(b)
-    mask = load_mask(reference) if reference is not None else None
+    mask = load_reference(reference) if reference is not None else None
     result = compare_scans(scan_a, scan_b, threshold_A=threshold_A, reference_mask=mask, force=force,
                            spot_diameter_m=spot_diameter_m, directions=_parse_directions(directions),
                            match_tolerance_m=match_tolerance_m)

@@ -80,7 +80,9 @@ def _print(result, out) -> None:
                       f"shift ({o.shift_m[0] * 1e6:.3f}, {o.shift_m[1] * 1e6:.3f}) um, "
                       f"residual {o.residual_m * 1e9:.1f} nm")
         for s in o.sites:
-            console.print(f"  site {s.name}: {s.region}, {s.distance_to_boundary_m * 1e9:.0f} nm from a boundary")
+            where = "outside the cAFM field" if s.region == "outside" else \
+                f"{s.region}, {s.distance_to_boundary_m * 1e9:.0f} nm from a boundary"
+            console.print(f"  site {s.name}: {where}")
     for el, e in result.edx.items():
         verdict = "homogeneous" if e.homogeneous else "INHOMOGENEOUS"
         console.print(f"EDX {el}: D = {e.dispersion_index:.3f}, p = {e.p_value:.3g} ({verdict}); "

@@ -29,6 +29,9 @@ def export_scan(path: Path, to: str, out: Path | None = None, channel: str | Non
     target = Path(out) if out is not None else Path.cwd() / f"{Path(path).stem}.{to}"
     if target.is_dir():
         target = target / f"{Path(path).stem}.{to}"
+    sources = {Path(r["path"]).resolve() for r in scan.attrs.get("source_files", [])} | {Path(path).resolve()}
+    if target.resolve() in sources:
+        raise ParameterError(f"{target}: refusing to overwrite an input file; pass another --out")
     if to == "png":
         name = channel or ("current" if "current" in scan.data_vars else next(iter(scan.data_vars)))
         write_png(scan, target, channel=name, direction=direction, log=False if linear else None)

@@ -23,7 +23,7 @@ def _summary(d: dict, figures: list[Path]) -> None:
     rows = [
         ("noise offset / RMS / floor", f"{_fmt(d['noise_offset_A'], 'A')} / {_fmt(d['noise_rms_A'], 'A')} / "
                                        f"{_fmt(d['noise_floor_A'], 'A')}"),
-        ("threshold", _fmt(d["threshold_A"], "A")),
+        ("threshold", f"{_fmt(d['threshold_A'], 'A')} (region boundary: {d['boundary']})"),
         ("conducting fraction", f"{_fmt(d['conducting_fraction'], digits=4)} (above threshold "
                                 f"{_fmt(d['above_threshold_fraction'], digits=4)})"),
         ("contrast", _fmt(d["contrast_decades"], "decades")),
@@ -68,6 +68,9 @@ def map_command(
     saturation_A: float = typer.Option(None, "--saturation-A", help="Amplifier limit, A (default: detect clipping)."),
     bias_V: float = typer.Option(None, "--bias-V", help="Override the bias from the header, V."),
     force: bool = typer.Option(False, "--force", help="Analyse a channel whose unit is not A."),
+    boundary: str = typer.Option("auto", "--boundary",
+                                 help="Region extent: half-max (blur-corrected), threshold, or auto "
+                                      "(threshold when --threshold-A is given)."),
     out: Path = typer.Option(None, "--out", help="Write figures and the mask (.png, .npy, .gwy) here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -81,7 +84,7 @@ def map_command(
         scan = apply_steps(scan, process)
     result = analyze_map(scan, channel=channel, direction=direction, threshold_A=threshold_A,
                          tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m, saturation_A=saturation_A,
-                         force=force, file=str(file))
+                         force=force, boundary=boundary, file=str(file))
     figures: list[Path] = []
     if out is not None:
         from scprobe.report.map_figures import map_figures

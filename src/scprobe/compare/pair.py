@@ -22,6 +22,8 @@ from scprobe.scan import channel, directions as scan_directions, pixel_size
 
 #: Channels tried for registration, best first (topography does not change with temperature).
 REGISTRATION_CHANNELS = ("topography", "deflection", "current")
+#: Default mask threshold as a fraction of the strong conducting current (see :func:`edge_threshold`).
+EDGE_FRACTION = 0.3
 #: Spots match when their centres are closer than this many expected diameters (15 nm for
 #: 75 nm spots): centroids of one spot agree to a few nm after registration, while a spot
 #: re-appearing next to a vanished one (dense fluctuating regions) is a new spot.
@@ -125,29 +127,53 @@ def registration_channel(a: xr.Dataset, b: xr.Dataset) -> str:
 
 
 def edge_threshold(current: np.ndarray, noise: NoiseResult | None = None) -> float:
-    """Threshold halfway, on a log scale, between the noise threshold and the median conducting current (A).
+    """Mask threshold at :data:`EDGE_FRACTION` of the strong conducting current (A), at least the noise threshold.
 
-    The noise threshold (offset + 5 rms) sits in the tails of the blurred region
-    edges (tip PSF), so masks cut there are dilated by a few pixels; half-way in
-    decades puts the boundary near the edge's midpoint for any conductance state,
-    which makes masks of two scans (and the local Tc) comparable.  Falls back to
-    the noise threshold when nothing conducts.  ``noise`` saves recomputing
+    The noise threshold (offset + 5 rms) sits in the far tails of the blurred
+    region edges (tip PSF, edge width), so masks cut there are dilated by a few
+    pixels.  The strong current is the 90th percentile of the pixels above the
+    noise threshold (the higher plateau); 0.3 of it lies just below the middle of
+    the edges of the weaker state too (3.5 vs 5.5 uA in the paper), so boundaries
+    fall where regions end, whatever the bias (currents scale with it), and masks
+    of two scans, and the local Tc, are comparable.  Conducting states weaker than
+    0.3 of the strongest need an explicit ``threshold_A``.  Falls back to the
+    noise threshold when nothing conducts.  ``noise`` saves recomputing
     :func:`~scprobe.analysis.noise.noise_stats`.
     """
     noise_thr = default_threshold(noise if noise is not None else noise_stats(current))
     with np.errstate(invalid="ignore"):
         above = current[current > noise_thr]
-    if above.size < 4 or noise_thr <= 0:
+    if above.size < 4:
         return noise_thr
-    return float(math.sqrt(noise_thr * float(np.median(above))))
+    return max(noise_thr, EDGE_FRACTION * float(np.percentile(above, 90)))
 
 
-def _threshold(current: np.ndarray, threshold_A: float | None, noise: NoiseResult | None = None) -> float:
+def mask_threshold(current: np.ndarray, threshold_A: float | None, noise: NoiseResult | None = None) -> float:
+    """``threshold_A`` checked (a non-negative current, A), or :func:`edge_threshold` of the map when None."""
     if threshold_A is not None:
         if not (math.isfinite(threshold_A) and threshold_A >= 0):
             raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
         return float(threshold_A)
     return edge_threshold(current, noise)
+
+
+def reference_from_scan(a: xr.Dataset, reference: xr.Dataset, *, threshold_A: float | None = None,
+                        force: bool = False, direction: str = "forward") -> np.ndarray:
+    """Conducting mask of a reference (low-temperature) scan, registered onto ``a``'s pixel grid.
+
+    Pixels of ``a`` that the reference does not cover are False.
+    """
+    reg = register(a, reference, channel=registration_channel(a, reference), directions=(direction, "forward"),
+                   force=force)
+    cur = np.asarray(channel(reference, "current", "forward").values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        mask = (cur > mask_threshold(cur, threshold_A)).astype(float)
+    shape = channel(a, "current", direction).shape
+    grid = np.zeros(shape)
+    ny, nx = min(shape[0], mask.shape[0]), min(shape[1], mask.shape[1])
+    grid[:ny, :nx] = mask[:ny, :nx]
+    with np.errstate(invalid="ignore"):
+        return align(grid, reg.shift_px, order=1) > 0.5
 
 
 def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = None,
@@ -163,8 +189,10 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
         its forward and backward traces.
     threshold_A : float, optional
         Conduction threshold for both maps, A; default: each map's :func:`edge_threshold`.
-    reference_mask : ndarray of bool, optional
-        Low-temperature conducting mask on ``a``'s pixel grid; spots inside it are counted.
+    reference_mask : ndarray of bool or xarray.Dataset, optional
+        Low-temperature conducting mask on ``a``'s pixel grid, or a low-temperature
+        scan of the area (registered and thresholded, see :func:`reference_from_scan`);
+        the fraction of ``a``'s spots inside it is reported.
     force : bool
         Compare even when pixel sizes differ or the scans do not overlap.
     spot_diameter_m : float
@@ -196,7 +224,7 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     ca, cb = common_shape(np.asarray(channel(a, "current", dirs[0]).values, dtype=float),
                           np.asarray(channel(b, "current", dirs[1]).values, dtype=float))
     noise_a, noise_b = noise_stats(ca), noise_stats(cb)
-    ta, tb = _threshold(ca, threshold_A, noise_a), _threshold(cb, threshold_A, noise_b)
+    ta, tb = mask_threshold(ca, threshold_A, noise_a), mask_threshold(cb, threshold_A, noise_b)
     with np.errstate(invalid="ignore"):
         mask_a = ca > ta
         mask_b = cb > tb
@@ -207,6 +235,9 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     valid[common] = True
     dy, dx = pixel_size(a)
     overlap = mask_overlap(mask_a[common], mask_b_al[common], (dy, dx))
+    if isinstance(reference_mask, xr.Dataset):
+        reference_mask = reference_from_scan(a, reference_mask, threshold_A=threshold_A, force=force,
+                                             direction=dirs[0])
     if reference_mask is not None:
         reference_mask = np.asarray(reference_mask, dtype=bool)
         if reference_mask.shape[:2] != tuple(channel(a, "current", dirs[0]).shape):

@@ -37,7 +37,7 @@ MIN_DISTINCTNESS = 0.2
 SAME_AREA_RATIO = 0.5
 #: A confirming channel agrees within this many (binned) pixels (deflection lags by ~1 px between traces).
 AGREE_PX = 2.0
-#: Confirming channels are binned down to at most this many pixels per side (speed).
+#: Peak distinctness and confirming channels use images binned to at most this many pixels per side.
 CONFIRM_SIZE = 512
 
 
@@ -113,16 +113,20 @@ def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float
     """
     z = remove_line_offsets(remove_plane(image), slow_scan)
     ok = np.isfinite(z)
+    all_ok = bool(ok.all())
     if not ok.any():
         return np.zeros(z.shape)
-    sub = z[ok][:: max(1, ok.sum() // 1_000_000)]
-    lo, hi = np.percentile(sub, clip)
-    z = np.clip(np.where(ok, z, 0.0), lo, hi)
-    z -= z[ok].mean()
-    z[~ok] = 0.0
-    wy = tukey(z.shape[0], 0.25)
-    wx = tukey(z.shape[1], 0.25)
-    return z * wy[:, None] * wx[None, :]
+    sub = (z if all_ok else z[ok]).ravel()[:: max(1, z.size // 1_000_000)]
+    lo, hi = np.percentile(sub[np.isfinite(sub)], clip)
+    if not all_ok:
+        z[~ok] = 0.0
+    np.clip(z, lo, hi, out=z)
+    z -= z.mean() if all_ok else z[ok].mean()
+    if not all_ok:
+        z[~ok] = 0.0
+    z *= tukey(z.shape[0], 0.25)[:, None]
+    z *= tukey(z.shape[1], 0.25)[None, :]
+    return z
 
 
 def _bin(image: np.ndarray, factor: int) -> np.ndarray:
@@ -158,12 +162,15 @@ def phase_shift(a: np.ndarray, b: np.ndarray, *, upsample: int = 100,
     """
     if a.shape != b.shape:
         raise ParameterError(f"images to register have shapes {a.shape} and {b.shape}")
-    fa = scipy.fft.fft2(_prepare(a, slow_scan), workers=-1)
-    fb = scipy.fft.fft2(_prepare(b, slow_scan), workers=-1)
-    shift, _, _ = phase_cross_correlation(fa, fb, upsample_factor=upsample, space="fourier")
+    pa, pb = _prepare(a, slow_scan), _prepare(b, slow_scan)
+    shift, _, _ = phase_cross_correlation(pa, pb, upsample_factor=upsample)
+    # the peak's distinctness does not need full resolution: judge it on binned images
+    factor = max(1, math.ceil(max(pa.shape) / CONFIRM_SIZE))
+    fa = scipy.fft.fft2(_bin(pa, factor))
+    fb = scipy.fft.fft2(_bin(pb, factor))
     cross = fa * np.conj(fb)
     cross /= np.maximum(np.abs(cross), 100 * np.finfo(float).eps)
-    surface = scipy.fft.ifft2(cross, workers=-1).real
+    surface = scipy.fft.ifft2(cross).real
     # a peak no higher than the expected maximum of a noise surface of this size
     # (sqrt(2 ln N) standard deviations, plus a margin) is no match at all
     z_peak = float(surface.max() / max(surface.std(), np.finfo(float).tiny))

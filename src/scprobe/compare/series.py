@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
-from scprobe.compare.pair import _threshold, registration_channel
+from scprobe.compare.pair import mask_threshold, registration_channel
 from scprobe.compare.registration import align, common_slices, register
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
@@ -233,7 +233,7 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
     masks, currents, thresholds = [], [], []
     for i in order:
         cur = np.asarray(channel(scans[i], "current", direction).values, dtype=float)[: shape[0], : shape[1]]
-        thr = _threshold(cur, threshold_A)
+        thr = mask_threshold(cur, threshold_A)
         with np.errstate(invalid="ignore"):
             m = align((cur > thr).astype(float), shifts[i], order=1)[common] > 0.5
         masks.append(m)

@@ -60,9 +60,11 @@ class SpotResult(Result):
     diameter_m : float
         Median equivalent diameter of all spots, m.
     persistence : float
-        ``2 matched / (count_a + count_b)`` (0..1): the fraction of spots found in both.
+        ``matched / count_a`` (0..1): the fraction of the first trace's spots still
+        there in the second.
     inside_reference_fraction : float or None
-        Fraction (0..1) of all spots whose centre lies in the reference (low-T) mask; None without one.
+        Fraction (0..1) of the first trace's spots whose centre lies in the reference
+        (low-T) mask; None without one.
     """
 
     count_a: int
@@ -213,10 +215,9 @@ def spot_statistics(spots_a: SpotTable, spots_b_aligned: SpotTable, pixel_size_m
     px = math.sqrt(pixel_size_m[0] * pixel_size_m[1])
     inside_ref = None
     if reference_mask is not None:
-        all_centres = np.concatenate([ca, cb])
-        inside_ref = float(inside(all_centres, np.asarray(reference_mask, dtype=bool)).mean()) if n else math.nan
+        inside_ref = float(inside(ca, np.asarray(reference_mask, dtype=bool)).mean()) if len(ca) else math.nan
     result = SpotResult(count_a=len(keep_a), count_b=len(keep_b),
                         diameter_m=float(np.median(diam) * px) if n else math.nan,
-                        persistence=2.0 * len(matches) / n if n else math.nan,
+                        persistence=len(matches) / len(keep_a) if len(keep_a) else math.nan,
                         inside_reference_fraction=inside_ref)
     return result, keep_a, keep_b, matches

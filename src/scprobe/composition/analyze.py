@@ -57,7 +57,10 @@ def _site_entries(sites) -> list[tuple[str, tuple[float, float] | None, str | No
                 raise ParameterError(f"site must be 'name:x,y' (SEM pixels), got {s!r}")
             apt = None
         else:
-            name, xy = s
+            try:
+                name, xy = s
+            except (TypeError, ValueError):
+                raise ParameterError(f"site must be a table, (name, (x, y)) or 'name:x,y'; got {s!r}") from None
             apt = None
         if xy is not None:
             xy = tuple(float(v) for v in xy)
@@ -114,6 +117,18 @@ def analyze_composition(*, apt=(), ranges=None, sem=None, sem_pixel_size_m=None,
         Element of each map (default: from the file names, ``EDX_Fe.csv``).
     cap_threshold_at_pct : float, optional
         O level (at.%) ending the apex cap (default: automatic).
+    threshold_A : float, optional
+        Conduction threshold of the map, A (default from its noise floor).
+    scale_range, rotation_range_deg
+        Search ranges of the feature registration (see
+        :func:`~scprobe.composition.registration.register_topography`).
+
+    Notes
+    -----
+    EDX maps are taken to cover the SEM image's field when their pixel size is not
+    in the file and their aspect ratio matches the SEM image's.  With the overlay,
+    the dispersion test then uses bins of the median conducting-region diameter that
+    lie wholly inside the cAFM field; otherwise single pixels of the whole map.
     """
     entries = _site_entries(sites)
     apt = list(apt) or [e[2] for e in entries if e[2] is not None]

@@ -142,8 +142,8 @@ def detect_cap(profile: DepthProfile, *, element: str = "O", threshold_at_pct: f
                apex_depth_m: float = 2e-9, n_sigma: float = 5.0) -> CapResult:
     """Depth at which an element-rich apex cap (an oxide) ends.
 
-    The cap ends where the element's concentration last falls below the threshold
-    coming from the apex (linear interpolation between bin centres).  The default
+    The cap ends where the element's concentration falls below the threshold
+    (a step fit over the bins, then linear interpolation between bin centres).  The default
     threshold is halfway between the apex level (first ``apex_depth_m``) and the
     bulk level (median over the deeper half), the usual 50 % interface criterion.
     No cap (depth 0) when the element is absent or the apex is not richer than the
@@ -177,14 +177,17 @@ def detect_cap(profile: DepthProfile, *, element: str = "O", threshold_at_pct: f
     c, _ = profile.fraction(element)
     valid = total > 0
     x, c = centres[valid], c[valid]
-    above = np.nonzero(c >= thr)[0]
-    # the cap ends after the last bin above threshold that is connected to the apex
-    runs = np.split(above, np.nonzero(np.diff(above) > 1)[0] + 1)
-    last = runs[0][-1] if above.size and above[0] == 0 else 0
-    if last + 1 >= x.size:
+    above = c >= thr
+    # step fit: the cap end k minimises bins below threshold before it plus bins above
+    # after it, so one noisy bin on either side cannot end the cap early or late
+    misfit = np.concatenate([[0], np.cumsum(~above)]) + np.concatenate([np.cumsum(above[::-1])[::-1], [0]])
+    k = int(np.argmin(misfit))
+    if k == 0:
+        depth = 0.0
+    elif k == x.size:
         depth = float(profile.depth_edges_m[-1])
     else:
-        c0, c1 = c[last], c[last + 1]
-        t = (c0 - thr) / (c0 - c1) if c0 != c1 else 0.5
-        depth = float(x[last] + t * (x[last + 1] - x[last]))
+        c0, c1 = c[k - 1], c[k]
+        t = (c0 - thr) / (c0 - c1) if c0 >= thr > c1 else 0.5
+        depth = float(x[k - 1] + t * (x[k] - x[k - 1]))
     return CapResult(element, depth, float(100 * thr), float(100 * c_apex), float(100 * c_bulk))

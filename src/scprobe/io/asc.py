@@ -131,10 +131,13 @@ def write(
     direction: str = "forward",
     offset_m: tuple[float, float] = (0.0, 0.0),
     header: Mapping[str, Any] | None = None,
+    timestamp: str = "2000-01-01T00:00:00",
 ) -> Path:
     """Write a 2-D array (SI units of ``unit``: m, A or V) as a Daisy ASCII export, atomically.
 
-    Lengths are written in nm, values in nm / nA / V, NaN as ``nan``.
+    Lengths are written in nm, values in nm / nA / V, NaN as ``nan``.  ``timestamp``
+    (ISO 8601) fills the date line Gwyddion requires; it is fixed by default so the
+    same data always give the same bytes.
     """
     a = np.asarray(data, dtype=float)
     if a.ndim != 2 or a.size == 0:
@@ -144,7 +147,7 @@ def write(
     zunit, q = _Z[unit]
     ny, nx = a.shape
     d = {"forward": "fwd", "backward": "bwd"}.get(direction, direction)
-    lines = [MAGIC, "# 2000-01-01T00:00:00", f"# x-pixels: {nx}", f"# y-pixels: {ny}",
+    lines = [MAGIC, f"# {timestamp}", f"# x-pixels: {nx}", f"# y-pixels: {ny}",
              f"# x-length: {size_m[1] / 1e-9:.9g}", f"# y-length: {size_m[0] / 1e-9:.9g}",
              f"# x-offset: {offset_m[1] / 1e-9:.9g}", f"# y-offset: {offset_m[0] / 1e-9:.9g}",
              "# x-unit: nm", "# y-unit: nm", f"# z-unit: {zunit}"]

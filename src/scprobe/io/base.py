@@ -160,6 +160,21 @@ def to_int(path, key: str, value: str | None, *, minimum: int = 1) -> int:
     return v
 
 
+def _read_umask() -> int:
+    # read once at import: os.umask is process-global, so toggling it later would race with threads
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _umask_mode(fd: int) -> None:
+    # mkstemp creates 0600 files; outputs get the mode open() would give them
+    os.fchmod(fd, 0o666 & ~_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
     """Open a temporary file beside ``path`` and rename it over ``path`` on success.
@@ -169,6 +184,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _umask_mode(fd)
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -185,6 +201,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    _umask_mode(fd)
     os.close(fd)
     try:
         yield Path(tmp)

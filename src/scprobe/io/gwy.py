@@ -48,17 +48,18 @@ class GwyObject(dict):
 class _Parser:
     def __init__(self, path: Path, buf: bytes):
         self.path = path
+        self.raw = buf  # bytes.find(sub, start, end) searches without copying
         self.buf = memoryview(buf)
 
     def fail(self, what: str):
         raise FormatError(self.path, f"corrupt .gwy file: {what}")
 
     def cstring(self, pos: int, end: int) -> tuple[str, int]:
-        nul = bytes(self.buf[pos:end]).find(b"\0")
+        nul = self.raw.find(b"\0", pos, end)
         if nul < 0:
             self.fail(f"unterminated string at byte {pos}")
         try:
-            return bytes(self.buf[pos:pos + nul]).decode("utf-8"), pos + nul + 1
+            return self.raw[pos:nul].decode("utf-8"), nul + 1
         except UnicodeDecodeError:
             self.fail(f"string at byte {pos} is not UTF-8")
 

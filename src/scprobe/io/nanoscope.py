@@ -112,6 +112,7 @@ def read(path: str | os.PathLike) -> list[Channel]:
                 sens.setdefault(k, v)
             meta.setdefault(f"{name}::{k}", v)
     size = p.stat().st_size
+    total = 0  # images do not overlap, so together they cannot need more than the file holds
     out = []
     for name, fields in sections:
         if name != "Ciao image list":
@@ -126,6 +127,9 @@ def read(path: str | os.PathLike) -> list[Channel]:
         if offset + need > size:
             raise FormatError(p, f"truncated data: image of {nx} x {ny} x {bpp} bytes at {offset} "
                                  f"needs {offset + need} bytes, file has {size}")
+        total += need
+        if total > size:
+            raise FormatError(p, f"image sections claim {total} bytes of data, file has {size}")
         q, unit = _scale(p, fields, sens, bpp)
         yreal, xreal = _scan_size(p, fields.get("Scan Size", ""), nx, ny)
         raw = np.fromfile(p, dtype=f"<i{bpp}", count=nx * ny, offset=offset).reshape(ny, nx)

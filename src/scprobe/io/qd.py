@@ -34,12 +34,11 @@ from scprobe.errors import FormatError
 from scprobe.io.base import check_path
 
 __all__ = ["QDFile", "read_qd", "read_csv_table", "read_table", "find_column", "column", "channels",
-           "column_unit"]
+           "column_unit", "column_base"]
 
 _SAMPLE_KEYS = {"NAME", "WEIGHT", "AREA", "LENGTH", "SHAPE", "COMMENT"}
 _KEY_LAST = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _KEY_FIRST = re.compile(r"^[A-Z][A-Z0-9_ :]*$")
-_UNIT = re.compile(r"\(([^()]*)\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,7 @@ def _frame(path, names: list[str], lines: list[str], sep: str = ",") -> pd.DataF
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             df = pd.read_csv(io.StringIO("\n".join(lines)), sep=sep, header=None, names=unique, index_col=False,
-                             keep_default_na=False, na_values=[""], skipinitialspace=True,
+                             keep_default_na=False, na_values=["", "NaN", "nan", "NAN"], skipinitialspace=True,
                              engine="c" if sep == "," else "python")
     except (pd.errors.ParserError, ValueError) as exc:
         raise FormatError(path, f"cannot parse the data table: {exc}") from None
@@ -287,9 +286,32 @@ def read_table(path: str | os.PathLike | QDFile) -> QDFile:
 
 
 def column_unit(name: str) -> str:
-    """Unit in the trailing parentheses of a QD column name (``"Moment (emu)"`` -> ``"emu"``), else ``""``."""
-    m = _UNIT.search(str(name))
-    return m.group(1).strip() if m else ""
+    """Unit in the trailing parentheses of a QD column name (``"Moment (emu)"`` -> ``"emu"``), else ``""``.
+
+    Nested parentheses are kept: ``"Samp HC (J/(mol K))"`` -> ``"J/(mol K)"``.
+    """
+    s = str(name).rstrip()
+    if not s.endswith(")"):
+        return ""
+    depth = 0
+    for i in range(len(s) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(s[i], 0)
+        if depth == 0:
+            return s[i + 1:-1].strip()
+    return ""
+
+
+def column_base(name: str) -> str:
+    """Column name without its trailing unit: ``"Samp HC (µJ/K)"`` -> ``"Samp HC"``."""
+    s = str(name).rstrip()
+    if not s.endswith(")"):
+        return s.strip()
+    depth = 0
+    for i in range(len(s) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(s[i], 0)
+        if depth == 0:
+            return s[:i].strip()
+    return s.strip()
 
 
 def _norm(name: str) -> str:

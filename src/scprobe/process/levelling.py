@@ -101,11 +101,14 @@ def plane_fit(z: np.ndarray) -> tuple[float, float, float]:
     """
     z = as_field(z)
     ny, nx = z.shape
-    col_sums = z.sum(axis=0)
+    col_sums, row_sums = np.zeros(nx), np.empty(ny)
+    for i0 in range(0, ny, _BLOCK_ROWS):  # both sums from one pass over memory
+        blk = z[i0:i0 + _BLOCK_ROWS]
+        col_sums += blk.sum(axis=0)
+        row_sums[i0:i0 + _BLOCK_ROWS] = blk.sum(axis=1)
     if np.isfinite(col_sums).all():  # no NaN: closed form from row and column sums
         j = np.arange(nx) - (nx - 1) / 2.0
         i = np.arange(ny) - (ny - 1) / 2.0
-        row_sums = z.sum(axis=1)
         bx = float(col_sums @ j) / (ny * float(j @ j)) if nx > 1 else 0.0
         by = float(row_sums @ i) / (nx * float(i @ i)) if ny > 1 else 0.0
         a = float(col_sums.sum()) / z.size - bx * (nx - 1) / 2.0 - by * (ny - 1) / 2.0

@@ -56,7 +56,6 @@ def _panel_rho(ax, r) -> None:
         near = (T > r.tc_50_K - span) & (T < r.tc_50_K + span)
         inset.plot(T[near], rho[near] * scale, ".", ms=2, color=_BLUE)
         inset.tick_params(labelsize=6)
-        inset.set_xlabel("T (K)", fontsize=6)
     ax.set_xlabel("T (K)")
     ax.set_ylabel(unit)
     ax.legend(fontsize=6, loc="upper left", frameon=False)

@@ -139,7 +139,7 @@ def embed_png(path: Path) -> str | None:
 def methods_text(summary: dict) -> list[str]:
     """The methods paragraph, from the processing history each map actually carried."""
     stages = summary.get("stages", {})
-    maps = [(u, r["result"]) for u, r in sorted(stages.get("map", {}).get("units", {}).items())
+    maps = [(u, r["result"]) for u, r in stages.get("map", {}).get("units", {}).items()
             if r.get("status") == "ok"]
     paras = []
     if maps:
@@ -192,7 +192,7 @@ def _get(d: dict, path: str):
 
 def map_overview(units: dict) -> dict[str, Any] | None:
     """One row per analysed scan, in temperature order: the numbers a reader compares first."""
-    results = [r["result"] for _, r in sorted(units.items()) if r.get("status") == "ok"]
+    results = [r["result"] for r in units.values() if r.get("status") == "ok"]
     if not results:
         return None
     results.sort(key=lambda r: (str(r.get("area")), bool(r.get("recooled")), r.get("temperature_K") or 0.0))
@@ -213,7 +213,7 @@ def report_context(summary: dict, base: Path) -> dict[str, Any]:
     sections = []
     for name, st in summary.get("stages", {}).items():
         units = []
-        for unit, rec in sorted((st.get("units") or {}).items()):
+        for unit, rec in (st.get("units") or {}).items():  # study order, as the summary keeps it
             figures = [{"name": f, "src": embed_png(base / f)} for f in rec.get("figures", [])]
             res = rec.get("result") or {}
             units.append({"name": unit, "status": rec.get("status"), "note": rec.get("note"),

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: E402
 
 from scprobe.io import atomic_path, atomic_write  # noqa: E402
@@ -56,9 +57,15 @@ def _show_map(ax, img, pixel_m, title, **kw):
     ax.set_ylabel("y (µm)")
     ax.set_title(title)
     bar = _nice_length(0.2 * nx * dx)
-    ax.add_artist(AnchoredSizeBar(ax.transData, bar * 1e6, _length_label(bar), "lower right", pad=0.4,
+    ax.add_artist(AnchoredSizeBar(ax.transData, bar * 1e6, _length_label(bar), "lower right", pad=0.4, label_top=True,
                                   color="white", frameon=False, size_vertical=0.012 * ny * dy * 1e6))
     return im
+
+
+def _colorbar(fig, ax, im, label: str) -> None:
+    """Colour bar exactly as tall as the map, whatever its aspect ratio."""
+    cax = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.08)
+    fig.colorbar(im, cax=cax, label=label)
 
 
 def _display(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -86,7 +93,7 @@ def topography_figure(scan, result, path) -> Path | None:
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
     lo, hi = np.nanpercentile(img, [1, 99]) if ok.any() else (0, 1)
     im = _show_map(ax, img * 1e9, (dy * s, dx * s), "Topography", cmap="gray", vmin=lo * 1e9, vmax=hi * 1e9)
-    fig.colorbar(im, ax=ax, label="height (nm)")
+    _colorbar(fig, ax, im, "height (nm)")
     return _save(fig, path)
 
 
@@ -105,7 +112,7 @@ def current_figure(scan, result, path) -> Path:
         ny, nx = mask.shape
         ax.contour((np.arange(nx) + 0.5) * dx * s * 1e6, (np.arange(ny) + 0.5) * dy * s * 1e6, mask.astype(float),
                    levels=[0.5], colors=MASK_COLOUR, linewidths=0.6)
-    fig.colorbar(im, ax=ax, label="current (A)")
+    _colorbar(fig, ax, im, "current (A)")
     return _save(fig, path)
 
 
@@ -132,7 +139,8 @@ def histogram_figure(scan, result, path) -> Path:
         for mu, sd, w, st in zip(result.mixture.means, result.mixture.sds, result.mixture.weights, result.states):
             dens = n_plateau * w * width * np.exp(-0.5 * ((grid - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
             dens = np.where(dens >= 0.3, dens, np.nan)
-            ax.plot(10 ** grid, dens, lw=1.2, label=f"state {st['current_A'] * 1e6:.3g} µA ({100 * st['fraction']:.0f} %)")
+            ax.plot(10 ** grid, dens, lw=1.2,
+                    label=f"state {st['current_A'] * 1e6:.3g} µA ({100 * st['fraction']:.0f} %)")
     ax.axvline(result.noise_floor_A, color="tab:blue", ls=":", label=f"noise floor {result.noise_floor_A:.2g} A")
     ax.axvline(result.threshold_A, color="tab:red", ls="--", label=f"threshold {result.threshold_A:.2g} A")
     ax.set_xscale("log")

@@ -11,6 +11,7 @@ import matplotlib.patheffects as patheffects  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from scprobe.io import atomic_path  # noqa: E402
 
@@ -139,6 +140,8 @@ def percolation_figure(result, path: str | Path) -> Path:
                    label=f"needed at {result.sample_size_m * 1e3:g} mm: {result.sc_fraction_for_zero_resistance:.3f}")
     ax.set_xlabel("superconducting fraction at first spanning")
     ax.set_ylabel("realisations")
+    for ax in axes[1:]:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     ax.set_title(f"P(zero resistance) = {result.p_zero_resistance:.3f}")
     path = Path(path)

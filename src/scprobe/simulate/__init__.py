@@ -1,6 +1,7 @@
 """Synthetic cryogenic-cAFM studies of a heterogeneous type-II superconductor, in real file formats.
 
-``simulate_study(outdir, seed=0, size=512, **overrides)`` writes a complete study and
+``simulate_study(outdir, seed=0, size=512, **overrides)`` (CLI: ``scprobe simulate OUTDIR
+[--seed N] [--size PX] [--set NAME=VALUE ...] [--json]``) writes a complete study and
 returns the path of its ``study.toml`` (schema: notes/study_schema.md).  The sample
 model (:mod:`~scprobe.simulate.sample`: :func:`sample_landscape`, :func:`recool`,
 :func:`metastable_spots`) and the instrument model (:mod:`~scprobe.simulate.instrument`:
@@ -31,7 +32,8 @@ local Tc is above the temperature, plus the forward metastable dots as disks of
 ``conducting_fraction`` / ``conducting_fraction_backward``: means of these masks;
 ``current_clean_file`` / ``current_clean_backward_file``: .npy float, the noise-free current
 (A) of each trace after the PSF, so that the fraction above any threshold can be computed;
-``noise_rms_A``, ``noise_offset_A`` (amplifier white noise and offset), ``saturation_A``;
+``noise_rms_A``, ``noise_offset_A`` (amplifier white noise and offset), ``noise_floor_A``
+(``|offset| + 3 rms``, as :mod:`scprobe.analysis.noise` defines it), ``saturation_A``;
 ``states_A``: plateau currents of the conductance states present in the map at its bias
 (descending; empty when no region conducts); ``edge_width_m``;
 ``region_count`` (4-connected regions of the mask without dots) and ``region_areas_px``;
@@ -57,8 +59,10 @@ Tc), ``rrr``, ``rho_300K_ohm_m``, ``shielding_fraction`` (ZFC, demag-corrected, 
 ``composition``: ``needles.<name>``: ``composition_at_pct`` (true atoms below the cap, Fe Se
 Te O), ``nominal_at_pct``, ``fe_te_ratio``, ``fe_se_ratio``, ``se_te_ratio``, ``cap_depth_m``,
 ``cap_oxygen_at_pct``, ``ions``, ``region``; ``cap_depth_m``; ``sites`` [{name, region
-(conducting|insulating), scan_xy_px, sem_xy_px}] (x, y order); ``sem``: ``scale``,
-``rotation_deg``, ``shift_px``, ``shift_m``, ``pixel_size_m``, ``shape_px``, ``convention``;
+(conducting|insulating), scan_xy_px, sem_xy_px}] (x, y order); ``sem``: the map from the
+overlay scan (1.5K) to the SEM image, in metres ``sem_xy_m = scale R(rotation_deg) scan_xy_m +
+shift_m`` (positions from each image's top-left corner, x right, y down, ``scale`` 1) and in
+pixel indices ``sem_xy_px = scale_px R scan_xy_px + shift_px``; ``pixel_size_m``, ``shape_px``;
 ``edx``: ``homogeneous`` (true), ``files``, ``mean_counts``.
 """
 from scprobe.simulate.instrument import clean_current, measure

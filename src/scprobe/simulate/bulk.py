@@ -153,7 +153,8 @@ def _dat(path: Path, header_lines: list[str], columns: list[str], rows: list[lis
     text = "[Header]\n" + "".join(h + "\n" for h in header_lines) + "[Data]\n" + ",".join(columns) + "\n"
     text += "".join(",".join(fmt(v) for v in row) + "\n" for row in rows)
     with atomic_write(path, "wb") as fh:
-        fh.write(text.replace("\n", "\r\n").encode("utf-8"))
+        # MultiVu writes Windows text: CRLF and a single-byte code page (micro sign = 0xB5).
+        fh.write(text.replace("\n", "\r\n").encode("latin-1"))
 
 
 def _temperatures_rho() -> np.ndarray:

@@ -16,7 +16,7 @@ import tifffile
 from scipy import ndimage
 
 from scprobe.io import atomic_path, atomic_write
-from scprobe.simulate.params import StudyParams
+from scprobe.simulate.params import CompositionParams, StudyParams
 from scprobe.simulate.sample import Landscape, rng_for
 
 #: Isotopes (mass in Da, natural abundance) of the elements in the sample.
@@ -75,8 +75,20 @@ def _ion_masses(el: str, n: int, rng) -> np.ndarray:
     return masses[rng.choice(masses.size, n, p=abund / abund.sum())] / charges[rng.choice(charges.size, n, p=cprob)]
 
 
-def needle_ions(composition_at_pct: dict, cp, rng) -> tuple[np.ndarray, dict]:
-    """Ions of one needle: array (n, 4) of x, y, z (nm) and m/n (Da), and the true atom counts below the cap."""
+def needle_ions(composition_at_pct: dict, cp: CompositionParams, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """Simulate the detected ions of one needle.
+
+    A cone (apex radius 20 nm, half-angle 8 deg, 120 nm deep) along z, uniformly filled;
+    above ``cap_depth_m`` the oxygen-rich cap.  Peaks have a Gaussian core (m / 6000 Da)
+    and a thermal tail (m / 3000 Da); ``background_fraction`` of the ions are uniform noise.
+
+    Returns
+    -------
+    ions : ndarray (n, 4)
+        x, y, z (nm) and mass-to-charge (Da), in detection (depth) order.
+    atoms_below_cap : dict
+        True number of atoms of each element below the cap (an O2+ ion counts two O).
+    """
     n_total = cp.ions_per_needle
     n_bg = int(round(cp.background_fraction * n_total))
     n_ions = n_total - n_bg
@@ -168,6 +180,8 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     n_sem = int(2 * room / (abs(math.cos(theta)) + abs(math.sin(theta))) * scale)
     centre_scan = np.array([(nx - 1) / 2, (ny - 1) / 2])
     shift = (n_sem - 1) / 2 - scale * rot @ (centre_scan + np.array([offset_dom[1], offset_dom[0]]))
+    # The same map in metres from the images' top-left corners (both images calibrated: physical scale 1).
+    shift_m = cp.sem_pixel_size_m * (shift + 0.5 - scale * rot @ np.array([0.5, 0.5]))
     v, u = np.mgrid[0:n_sem, 0:n_sem].astype(float)
     scan_xy = np.tensordot(rot.T, np.stack([u - shift[0], v - shift[1]]), axes=1) / scale
     image = _sem_domain_image(ls, 0.5 / scale)
@@ -213,11 +227,11 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     truth = {
         "needles": needles_truth, "cap_depth_m": cp.cap_depth_m, "sites": sites_truth,
         "sem": {"file": "sem/sem_overview.tif", "pixel_size_m": cp.sem_pixel_size_m, "shape_px": [n_sem, n_sem],
-                "scale": scale, "rotation_deg": cp.sem_rotation_deg,
-                "shift_px": shift.tolist(), "shift_m": (shift * cp.sem_pixel_size_m).tolist(),
-                "overlay_scan": "1.5K",
-                "convention": "sem_xy = scale * R(rotation) @ scan_xy + shift; pixel-index coordinates (x right, "
-                              "y down) of the overlay scan and the SEM image; R = [[cos, -sin], [sin, cos]]"},
+                "scale": 1.0, "rotation_deg": cp.sem_rotation_deg, "shift_m": shift_m.tolist(),
+                "scale_px": scale, "shift_px": shift.tolist(), "overlay_scan": "1.5K",
+                "convention": "metres: sem_xy_m = scale * R(rotation) @ scan_xy_m + shift_m, positions (x right, "
+                              "y down) from the top-left corner of each image; pixels: sem_xy_px = scale_px * R @ "
+                              "scan_xy_px + shift_px with pixel-centre indices; R = [[cos, -sin], [sin, cos]]"},
         "edx": {"homogeneous": True, "files": edx_files, "mean_counts": dict(cp.edx_counts)},
     }
     return toml, truth

@@ -434,5 +434,11 @@ def study_params(size_px: int = 512, **overrides) -> StudyParams:
             raise ParameterError(f"unknown simulation parameter {key!r}")
         for p in targets:
             per_part[p][key] = value
-    parts = {p: cls(**per_part[p]) for p, cls in _PARTS.items()}
+    try:
+        parts = {p: cls(**per_part[p]) for p, cls in _PARTS.items()}
+    except ParameterError:
+        raise
+    except (TypeError, ValueError) as exc:  # a value of the wrong type (a number where a list belongs ...)
+        names = ", ".join(sorted(overrides)) or "defaults"
+        raise ParameterError(f"invalid simulation parameter value ({names}): {exc}") from None
     return StudyParams(size_px=size_px, **parts)

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from scprobe import __version__
+from scprobe.analysis.noise import FLOOR_SIGMAS
 from scprobe.errors import ParameterError
 from scprobe.io import atomic_write, bcr
 from scprobe.results import jsonable
@@ -107,7 +108,8 @@ def _scan_truth(ls: Landscape, ls_first: Landscape, spec: ScanSpec, sp: StudyPar
     t = {
         "temperature_K": spec.temperature_K, "bias_V": spec.bias_V, "area": spec.area,
         "recooled": spec.recooled, "shift_px": [int(shift[0]), int(shift[1])],
-        "noise_rms_A": ip.noise_rms_A, "noise_offset_A": ip.noise_offset_A, "saturation_A": ip.saturation_A,
+        "noise_rms_A": ip.noise_rms_A, "noise_offset_A": ip.noise_offset_A,
+        "noise_floor_A": abs(ip.noise_offset_A) + FLOOR_SIGMAS * ip.noise_rms_A, "saturation_A": ip.saturation_A,
         "edge_width_m": ip.edge_width_m, "states_A": _states_present(ls, regions, window, scale),
     }
     labels, n = ndimage.label(regions)

@@ -14,7 +14,8 @@ HOMOGENEOUS_FRACTION = 0.9
 
 def _units(stages: dict, name: str) -> list[dict]:
     st = stages.get(name) or {}
-    return [u for _, u in sorted((st.get("units") or {}).items()) if u.get("status") == "ok"]
+    # units in study order (the summary keeps it), so "the first area" is the study's first
+    return [u for u in (st.get("units") or {}).values() if u.get("status") == "ok"]
 
 
 def _pct(x) -> str:

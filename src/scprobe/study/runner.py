@@ -147,7 +147,11 @@ def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
                    (stage, unit)
                    for stage, unit in tasks}
         for fut in as_completed(futures):
-            done[futures[fut]] = fut.result()
+            try:
+                done[futures[fut]] = fut.result()
+            except Exception as exc:  # the unit's workers kept dying: a failed unit, not a failed run
+                done[futures[fut]] = {"status": "failed", "result": {}, "figures": [], "files": [], "note": "",
+                                      "error": f"task lost after 2 retries: {exc}", "seconds": 0.0}
             if progress:
                 progress(len(done), total, " ".join(futures[fut]))
     finally:

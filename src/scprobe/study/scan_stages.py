@@ -180,10 +180,20 @@ def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
     chosen = list(by_t.values())
     scans = [processed_scan(study, s.label) for s in chosen]
     temps = [s.temperature_K for s in chosen]
-    result = temperature_series(scans, temperatures_K=temps)
+    result = temperature_series(scans, temperatures_K=temps, threshold_A=study.spec.options.series.threshold_A)
+    files = []
+    tc_map_dataarray = optional("scprobe.compare.series", "tc_map_dataarray")
+    if tc_map_dataarray is not None:
+        from scprobe.io import atomic_path
+
+        path = out_dir / "data" / f"tc_map_{slug(area)}.nc"
+        with atomic_path(path) as tmp:
+            tc_map_dataarray(result, scans[0]).to_dataset().to_netcdf(tmp, engine="h5netcdf")
+        files.append(path)
+        result = result.with_tc_map_file(path.relative_to(out_dir).as_posix())
     fig_dir = out_dir / "figures" / "series" / slug(area)
     figs, note = figure_set("compare_figures", [
         ("series_maps_figure", (result,), fig_dir / "maps.png"),
         ("fraction_vs_temperature_figure", (result,), fig_dir / "fraction_vs_T.png"),
         ("tc_map_figure", (result,), fig_dir / "tc_map.png")])
-    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, [], note)
+    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, files, note)

@@ -149,8 +149,9 @@ def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 
     stats = map_statistics(mask, pitch)
     f = stats.area_fraction
     extent = 0.5 * min(mask.shape[0] * pitch[0], mask.shape[1] * pitch[1])
-    along = min(stats.correlation_length_along_m, extent)
-    across = min(stats.correlation_length_across_m, extent)
+    # lengths beyond half the map or below a pixel are not resolved by it: clip to what it can tell
+    along = min(max(stats.correlation_length_along_m, min(pitch)), extent)
+    across = min(max(stats.correlation_length_across_m, min(pitch)), extent)
     z_len = out_of_plane_correlation_m if out_of_plane_correlation_m is not None else across
     base = dict(area_fraction=f, correlation_length_along_m=stats.correlation_length_along_m,
                 correlation_length_across_m=stats.correlation_length_across_m, orientation_deg=stats.orientation_deg,

@@ -113,6 +113,10 @@ def measure(net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str
         if piece != int(net.component[b]):
             v = np.full(net.n_nodes, np.nan)
             r2 = math.inf
+        elif a == b:
+            # a superconducting path joins the current contacts: nothing to solve, no voltage anywhere
+            v = np.where(net.component == piece, 0.0, np.nan)
+            r2 = 0.0
         else:
             if piece not in solvers:
                 nodes = np.flatnonzero(net.component == piece) if net.n_components > 1 else np.arange(net.n_nodes)
@@ -125,8 +129,6 @@ def measure(net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str
             r2 = float(v[a] - v[b])
         r4 = 0.0 if node[vp] == node[vm] else float(v[node[vp]] - v[node[vm]])
         readings.append(Reading(r4, r2, v))
-    if not infos and solvers:
-        infos.append(SolveInfo(next(iter(solvers.values())).method, 0, 0, 0.0))
     return readings, combine(infos)
 
 

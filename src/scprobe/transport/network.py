@@ -24,6 +24,7 @@ from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 
 from scprobe.errors import ParameterError
+from scprobe.transport.solve import GroundedSolver, SolveInfo
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def link_currents(net: Network, potential: np.ndarray) -> list[np.ndarray]:
 
 
 def internal_currents(net: Network, currents: list[np.ndarray], contacts, injection, *,
-                      tol: float = 1e-10, method: str = "auto") -> tuple[list[np.ndarray], "SolveInfo"]:
+                      tol: float = 1e-10, method: str = "auto") -> tuple[list[np.ndarray], SolveInfo]:
     """Fill in the currents inside contracted nodes.
 
     The current pattern inside a superconducting cluster is that of the limit of a very large,
@@ -219,8 +220,6 @@ def internal_currents(net: Network, currents: list[np.ndarray], contacts, inject
         Copies with every link current defined, A.
     info : SolveInfo
     """
-    from scprobe.transport.solve import GroundedSolver, SolveInfo
-
     shape = net.shape
     q = np.zeros(shape)
     for axis, cur in enumerate(currents):

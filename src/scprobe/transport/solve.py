@@ -6,6 +6,10 @@ symmetric positive definite.  Large systems use conjugate gradients precondition
 aggregation algebraic multigrid (pyamg), which keeps its convergence rate over many decades of
 conductance contrast; small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
 solve is measured, not assumed.
+
+BLAS runs single-threaded inside the solver: the vectors are long but the operations (dot
+products, a small dense coarse solve) are memory-bound, and threaded BLAS made every CG iteration
+several times slower on a shared machine while making the rounding depend on the thread count.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pyamg
 import scipy.fft
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 from scprobe.errors import ParameterError
 from scprobe.results import Result
@@ -76,6 +81,10 @@ class GroundedSolver:
         self._amg = None
         if n == 0:
             return
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._setup()
+
+    def _setup(self) -> None:
         if self.method == "direct":
             self._lu = spla.splu(self.matrix.tocsc())
         else:
@@ -111,13 +120,14 @@ class GroundedSolver:
             v[self.free] = 0.0  # no net injection: the whole piece sits at ground potential
             return v, SolveInfo(self.method, self.n_unknowns, 0, 0.0)
         iterations = 1
-        if self._lu is not None:
-            x = self._lu.solve(b)
-        else:
-            residuals: list[float] = []
-            x = self._amg.solve(b, tol=self.tol, accel="cg", maxiter=500, residuals=residuals)
-            iterations = max(len(residuals) - 1, 1)
-        residual = float(np.linalg.norm(b - self.matrix @ x)) / norm
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self._lu is not None:
+                x = self._lu.solve(b)
+            else:
+                residuals: list[float] = []
+                x = self._amg.solve(b, tol=self.tol, accel="cg", maxiter=500, residuals=residuals)
+                iterations = max(len(residuals) - 1, 1)
+            residual = float(np.linalg.norm(b - self.matrix @ x)) / norm
         v[self.free] = x
         return v, SolveInfo(self.method, self.n_unknowns, iterations, residual)
 

@@ -32,13 +32,14 @@ def peak_rss_gb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-size", type=int, default=2048)
-    ap.add_argument("--peer-size", type=int, default=1024)
+    ap.add_argument("--peer-size", type=int, default=1024, help="0 skips the spsolve comparison")
+    ap.add_argument("--min-size", type=int, default=256)
     args = ap.parse_args()
 
     print("four_probe (vdp, classified; network + 2 AMG solves + homogeneous reference + current map)")
     print("wall = elapsed seconds; cpu = process CPU seconds (what the run costs without other load)")
     print(f"{'pixels':>10} {'wall s':>8} {'cpu s':>8} {'cpu s/Mpx':>9} {'unknowns':>9} {'iters':>6} {'residual':>9}")
-    n = 256
+    n = args.min_size
     times = []
     while n <= args.max_size:
         mask = landscape(n)
@@ -49,11 +50,14 @@ def main() -> None:
         print(f"{n * n:>10} {dt:>8.2f} {dc:>8.2f} {dc / (n * n / 1e6):>9.2f} {r.n_unknowns:>9} {r.iterations:>6} "
               f"{r.residual:>9.1e}", flush=True)
         n *= 2
-    px, sec = np.array(times).T
-    slope = np.polyfit(np.log(px), np.log(sec), 1)[0]
-    print(f"cpu time ~ pixels^{slope:.2f}; peak RSS so far {peak_rss_gb():.2f} GB (target: 2048^2 < 20 s, < 4 GB)")
+    if len(times) > 1:
+        px, sec = np.array(times).T
+        print(f"cpu time ~ pixels^{np.polyfit(np.log(px), np.log(sec), 1)[0]:.2f}")
+    print(f"peak RSS so far {peak_rss_gb():.2f} GB (target: 2048^2 < 20 s, < 4 GB)")
 
     n = args.peer_size
+    if n <= 0:
+        return
     mask = landscape(n)
     cts = make_contacts("vdp", mask.shape)
     net = build_network(np.ones(mask.shape), mask, cts.pixels)

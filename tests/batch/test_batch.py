@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -131,8 +132,9 @@ def test_external_scheduler_with_two_workers(maps, in_process, tmp_path, cli):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         for _ in range(2):
+            # no nanny: killing the process kills the worker, as a crashed node would
             procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nthreads", "1",
-                                           "--no-dashboard", "--local-directory", str(tmp_path / "dask")],
+                                           "--no-nanny", "--no-dashboard", "--local-directory", str(tmp_path / "dask")],
                                           env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
         from dask.distributed import Client
@@ -148,6 +150,23 @@ def test_external_scheduler_with_two_workers(maps, in_process, tmp_path, cli):
         # resumable against the cluster too
         code, out, _ = cli("batch", str(folder / "*.bcrf"), "--out", tmp_path / "out", "--scheduler", addr, "--json")
         assert json.loads(out)["skipped"] == N_GOOD
+        # a worker killed mid-batch loses no result: its tasks go to the other worker
+        many = tmp_path / "many"
+        many.mkdir()
+        for k in range(30):
+            _write_map(many / f"m{k:02d}-current-fwd.bcrf", k % N_GOOD)
+        results = []
+        job = threading.Thread(target=lambda: results.append(
+            run_batch([str(many / "*.bcrf")], tmp_path / "out_many", scheduler=addr)))
+        job.start()
+        rows = tmp_path / "out_many" / "rows"
+        while job.is_alive() and len(list(rows.glob("*.json")) if rows.is_dir() else []) < 3:
+            time.sleep(0.02)
+        assert job.is_alive()  # the kill lands mid-batch
+        procs[1].kill()
+        job.join(timeout=120)
+        assert results and (results[0].processed, results[0].failed) == (30, 0)
+        assert len(pd.read_csv(results[0].table_csv)) == 30
     finally:
         for p in reversed(procs):
             p.terminate()

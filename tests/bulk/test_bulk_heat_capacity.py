@@ -5,10 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate
 from scipy.ndimage import gaussian_filter1d
 
 from scprobe.bulk import analyze_heat_capacity, debye_fit, debye_temperature_K, equal_entropy_jump
-from scprobe.bulk.heat_capacity import load_heat_capacity
+from scprobe.bulk.heat_capacity import load_heat_capacity, normal_state_lattice
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import read_qd
 
@@ -74,6 +75,85 @@ def test_equal_entropy_construction(k, sigma_K):
     assert abs(tc - TC) < 0.05
     assert abs(jump / gamma_n - JUMP) < 0.03 * JUMP
     assert gamma_n == pytest.approx(GN, rel=1e-3)
+
+
+def bcs_alpha_model(alpha=1.764):
+    """Weak-coupling BCS (alpha model, Padamsee et al. 1973): t = T/Tc and C_es/(gamma_n T).
+
+    Entropy S/(gamma_n Tc) = -(6/pi^2) alpha int_0^inf [f ln f + (1-f) ln(1-f)] dy with
+    E/kTc = alpha sqrt(y^2 + delta^2) / t and delta(t) = tanh(1.74 sqrt(1/t - 1)); C/T = dS/dT.
+    """
+    t = np.linspace(0.05, 1.0, 951)
+    y = np.linspace(0.0, 40.0, 4001)[None, :]
+    delta = np.tanh(1.74 * np.sqrt(1 / t - 1))[:, None]
+    f = 1 / (1 + np.exp(np.minimum(alpha / t[:, None] * np.sqrt(y ** 2 + delta ** 2), 700)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where((f > 0) & (f < 1), f * np.log(f) + (1 - f) * np.log1p(-f), 0.0)
+    S = -(6 / math.pi ** 2) * alpha * np.trapezoid(h, y, axis=1)
+    return t, np.gradient(S, t)
+
+
+def distributed_tc(shape, T, sigma_K):
+    """gamma_n x C_el/(gamma_n T) of a sample with a Gaussian distribution of local Tc (mean TC)."""
+    z = np.linspace(-6, 6, 1201)
+    w = np.exp(-z ** 2 / 2)
+    t = T[None, :] / (TC + sigma_K * z)[:, None]
+    local = np.where(t < 1, shape(np.minimum(t, 1.0)), 1.0)
+    return GN * (w[:, None] * local).sum(axis=0) / w.sum()
+
+
+def debye_lattice(T, theta_K=214.66, n=2):
+    """Debye lattice C(T), J/(mol K); its low-T limit is BETA T^3 for the default theta."""
+    def one(temp):
+        val, _ = integrate.quad(lambda u: u ** 4 * math.exp(-u) / (-math.expm1(-u)) ** 2, 1e-9, theta_K / temp)
+        return 9 * n * 8.314462618 * (temp / theta_K) ** 3 * val
+    return np.array([one(temp) for temp in T])
+
+
+T_PPMS = np.round(np.concatenate([np.arange(2.0, 10.0, 0.1), np.arange(10.0, 18.0, 0.05),
+                                  np.arange(18.0, 30.01, 0.25)]), 4)
+
+
+@pytest.fixture(scope="module")
+def bcs_shape():
+    t, cT = bcs_alpha_model()
+    # the model's own jump, C/T just below Tc minus gamma_n (1.43 for weak coupling)
+    return (lambda x: np.interp(x, t, cT, left=0.0)), float(cT[-3] - 1)
+
+
+@pytest.mark.parametrize("sigma_K", [0.2, 0.5])
+@pytest.mark.parametrize("shape_name", ["bcs", "two_fluid"])
+def test_jump_of_broadened_bcs_and_two_fluid_curves(bcs_shape, shape_name, sigma_K):
+    """Alpha-model BCS (jump 1.43) and two-fluid C_es = 3 gamma_n Tc t^3 (jump 2) with a Gaussian
+    distribution of local Tc: equal-entropy jump within 5 % (measured <= 0.3 %), Tc within 0.05 K."""
+    shape, jump = bcs_shape if shape_name == "bcs" else ((lambda x: 3 * x ** 2), 2.0)
+    if shape_name == "bcs":
+        assert jump == pytest.approx(1.43, abs=0.02)
+    tc, dC_over_T, gamma_n, _ = equal_entropy_jump(T_PPMS, distributed_tc(shape, T_PPMS, sigma_K), above_K=5.0)
+    assert abs(dC_over_T / gamma_n / jump - 1) < 0.01
+    assert abs(tc - TC) < 0.05
+    assert gamma_n == pytest.approx(GN, rel=1e-3)
+
+
+def test_normal_state_lattice_terms_follow_debye():
+    """Higher lattice terms from the normal state with entropy balance: residual of the T^3 law at Tc."""
+    T = T_PPMS[T_PPMS > 0]
+    cel = GN * np.ones_like(T)
+    y = cel + debye_lattice(T) / T - BETA * T ** 2
+    extra = normal_state_lattice(T, y, gamma_0=GN, tb_K=16.0)
+    truth = debye_lattice(np.array([14.4, 20.0])) / np.array([14.4, 20.0]) - BETA * np.array([14.4, 20.0]) ** 2
+    assert abs(extra(14.4) - truth[0]) < 0.01 * GN
+    assert abs(extra(20.0) / truth[1] - 1) < 0.15
+
+
+def test_jump_on_simulated_study(sim_study):
+    toml_path, truth, study = sim_study
+    qd = read_qd(toml_path.parent / study["bulk"]["heat_capacity"])
+    T, C = load_heat_capacity(qd, study["sample"]["mass_g"] / study["sample"]["molar_mass_g_mol"])
+    r = analyze_heat_capacity(T, C, atoms_per_formula_unit=study["sample"].get("atoms_per_formula_unit", 2))
+    assert abs(r.jump_ratio / truth["jump_ratio"] - 1) < 0.05
+    assert abs(r.tc_K - truth["tc_K"]) < 0.05
+    assert abs(r.sc_electronic_fraction - truth["superconducting_fraction_hc"]) < 0.01
 
 
 def test_no_data_above_tc_leaves_jump_nan():

@@ -1,4 +1,4 @@
-"""``scprobe run`` and ``scprobe demo`` output contracts."""
+"""``scprobe demo`` output contracts (``run --json`` is checked in test_study_runner)."""
 from __future__ import annotations
 
 import json
@@ -24,18 +24,9 @@ def fake_simulator(monkeypatch, make_tiny_study):
     return calls
 
 
-def test_run_json(tiny_study, tmp_path, cli):
-    code, out, err = cli("run", tiny_study, "--out", tmp_path / "out", "--json", "--no-figures")
-    assert code == 0, err
-    res = json.loads(out)
-    assert set(res) == KEYS
-    assert set(res["stages"].values()) <= {"ok", "skipped"}
-    assert Path(res["report_file"]).is_file() and Path(res["summary_file"]).is_file()
-    assert set(res["headline"]) == {"homogeneous", "four_probe", "reproducible", "fluctuating"}
-
-
 def test_demo_ends_with_the_report_path(fake_simulator, tmp_path, cli):
-    code, out, err = cli("demo", "--out", tmp_path / "demo", "--seed", "3", "--size", "128")
+    code, out, err = cli("demo", "--out", tmp_path / "demo", "--seed", "3", "--size", "128", "--workers", "1",
+                         "--no-figures")
     assert code == 0, err
     assert fake_simulator == [(3, 128)]
     last = out.strip().splitlines()[-1]
@@ -44,6 +35,10 @@ def test_demo_ends_with_the_report_path(fake_simulator, tmp_path, cli):
 
 
 def test_demo_json(fake_simulator, tmp_path, cli):
-    code, out, err = cli("demo", "--out", tmp_path / "demo", "--json")
+    code, out, err = cli("demo", "--out", tmp_path / "demo", "--json", "--workers", "1", "--no-figures")
     assert code == 0, err
-    assert set(json.loads(out)) == KEYS
+    res = json.loads(out)
+    assert set(res) == KEYS
+    assert set(res["stages"].values()) <= {"ok", "skipped"}
+    assert Path(res["report_file"]).is_file() and Path(res["summary_file"]).is_file()
+    assert set(res["headline"]) == {"homogeneous", "four_probe", "reproducible", "fluctuating"}

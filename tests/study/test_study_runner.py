@@ -83,6 +83,7 @@ def test_failed_stage_is_recorded_and_others_run(tiny_study, tmp_path, monkeypat
     code, out, err = cli("run", tiny_study, "--out", tmp_path / "out", "--json", "--no-figures")
     assert code == 1
     res = json.loads(out)
+    assert set(res) == {"summary_file", "report_file", "seconds", "stages", "headline"}
     assert res["stages"]["transport"] == "failed"
     assert res["stages"]["series"] in ("ok", "skipped")
     summary = json.loads(Path(res["summary_file"]).read_text())
@@ -105,3 +106,24 @@ def test_same_summary_with_two_workers(tiny_run, tmp_path):
     other = json.loads(res.summary_file.read_text())
     assert other["timing"]["workers"] == 2
     assert _strip(other) == _strip(summary)
+
+
+def test_methods_follow_the_processing_history_and_text_is_escaped(tmp_path, make_tiny_study):
+    study = make_tiny_study(tmp_path / "study", header_name="<script>window.pwned = 1</script>",
+                            extra='\n[options]\nmap = { process = ["scars"] }\n')
+    res = run_study(study, tmp_path / "out", figures=False)
+    summary = json.loads(res.summary_file.read_text())
+    unit = summary["stages"]["map"]["units"]["1.5K"]
+    if unit["status"] != "ok":
+        pytest.skip("map stage not available")
+    steps = {h["step"] for h in unit["result"]["history"]}
+    assert steps == {"scars"}
+    html = res.report_file.read_text(encoding="utf-8")
+    assert "<script" not in html and "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in html
+    assert "Processing applied to the maps of 1.5K, 20K, 1.5K recooled, B 1.5K, in this order: scars" in html
+    assert "Not applied: row alignment, plane levelling, polynomial background subtraction, cropping." in html
+    # processed data carry their history: the .nc file says what was applied
+    from scprobe.io import open_scan
+
+    nc = open_scan(res.summary_file.parent / "data" / "1.5K.nc")
+    assert [h["step"] for h in nc.attrs["history"]] == [h["step"] for h in unit["result"]["history"]]

@@ -26,7 +26,10 @@ def simulated_run(tmp_path_factory):
     study = simulate.simulate_study(root / "study", seed=0, size=SIZE)
     # two percolation realisations keep the test short; the extrapolation is tested on its own
     text = study.read_text()
-    study.write_text(re.sub(r"(?m)^realizations = \d+$", "realizations = 2", text))
+    text = re.sub(r"(?m)^realizations = \d+$", "realizations = 2", text)
+    if "[options]" not in text:  # forward vs backward where the spots are (20 K) only
+        text += '\n[options]\ncompare = { forward_backward = ["20K"] }\n'
+    study.write_text(text)
     res = run_study(study, root / "out")
     truth = json.loads((study.parent / "truth.json").read_text())
     return res, json.loads(res.summary_file.read_text()), truth

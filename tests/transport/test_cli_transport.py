@@ -27,6 +27,9 @@ def test_transport_json_and_figures(cli, scan_1p5k, tmp_path):
         assert key in d
     assert d["verdict"] in ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
     assert 0 < d["sc_fraction"] < 1 and d["residual"] < 1e-9
+    # the simulated 1.5 K scan has two isolated conducting regions (2 % of the area): nothing spans
+    assert d["verdict"] == "resistive" and not d["spanning_x"] and not d["spanning_y"]
+    assert 0 < d["r_four_probe_ratio"] < 1
     assert (tmp_path / "transport.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "transport.json").read_text())["verdict"] == d["verdict"]
 

@@ -96,33 +96,37 @@ def fit_erf_profiles(x: np.ndarray, y: np.ndarray, n_iter: int = 40) -> tuple[np
     def residual(q):
         return (erf_step(x[None, :], q[:, :1], q[:, 1:2], q[:, 2:3], np.exp(q[:, 3:4])) - y) / scale[:, None]
 
-    r = residual(p)
-    cost = (r * r).sum(axis=1)
-    for _ in range(n_iter):
-        s = np.exp(p[:, 3:4])
-        u = (x[None, :] - p[:, 2:3]) / (np.sqrt(2.0) * s)
-        g = p[:, 1:2] * (2.0 / np.sqrt(np.pi)) * np.exp(-u * u)
-        jac = np.stack([np.ones_like(u), erf(u), -g / (np.sqrt(2.0) * s), -g * u], axis=2) / scale[:, None, None]
-        jac_t = jac.transpose(0, 2, 1)
-        jtj = jac_t @ jac
-        jtr = (jac_t @ r[:, :, None])[:, :, 0]
-        damp = jtj + lam[:, None, None] * np.eye(4) * np.maximum(np.diagonal(jtj, axis1=1, axis2=2), 1e-12)[:, :, None]
-        try:
-            step = np.linalg.solve(damp, -jtr[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(damp.reshape(-1, 4), (-jtr).reshape(-1), rcond=None)[0].reshape(m, 4)
-        trial = p + step
-        trial[:, 3] = np.clip(trial[:, 3], np.log(1e-6 * (x[-1] - x[0])), np.log(10 * (x[-1] - x[0])))
-        r_new = residual(trial)
-        c_new = (r_new * r_new).sum(axis=1)
-        better = np.isfinite(c_new) & (c_new < cost)
-        p[better], r[better], cost[better] = trial[better], r_new[better], c_new[better]
-        lam = np.where(better, lam * 0.3, lam * 10.0)
-        if np.all(lam > 1e6):  # no profile can improve any more
-            break
+    # flat or degenerate profiles overflow harmlessly: their non-finite trials are never accepted
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        r = residual(p)
+        cost = (r * r).sum(axis=1)
+        for _ in range(n_iter):
+            s = np.exp(p[:, 3:4])
+            u = (x[None, :] - p[:, 2:3]) / (np.sqrt(2.0) * s)
+            g = p[:, 1:2] * (2.0 / np.sqrt(np.pi)) * np.exp(-u * u)
+            jac = np.stack([np.ones_like(u), erf(u), -g / (np.sqrt(2.0) * s), -g * u], axis=2) / scale[:, None, None]
+            jac_t = jac.transpose(0, 2, 1)
+            jtj = jac_t @ jac
+            jtr = (jac_t @ r[:, :, None])[:, :, 0]
+            damp = jtj + lam[:, None, None] * np.eye(4) * np.maximum(np.diagonal(jtj, axis1=1, axis2=2), 1e-12)[:, :, None]
+            try:
+                step = np.linalg.solve(damp, -jtr[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                # a singular profile (flat, all-saturated) must not stop the others: batched pseudo-inverse
+                step = (np.linalg.pinv(damp) @ -jtr[:, :, None])[:, :, 0]
+            trial = p + step
+            trial[:, 3] = np.clip(trial[:, 3], np.log(1e-6 * (x[-1] - x[0])), np.log(10 * (x[-1] - x[0])))
+            r_new = residual(trial)
+            c_new = (r_new * r_new).sum(axis=1)
+            better = np.isfinite(c_new) & (c_new < cost)
+            p[better], r[better], cost[better] = trial[better], r_new[better], c_new[better]
+            lam = np.where(better, lam * 0.3, lam * 10.0)
+            if np.all(lam > 1e6):  # no profile can improve any more
+                break
     params = p.copy()
     params[:, 3] = np.exp(p[:, 3])
-    rel = np.sqrt(cost / n) * scale / np.maximum(np.abs(params[:, 1]), 1e-300)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rel = np.sqrt(cost / n) * scale / np.maximum(np.abs(params[:, 1]), 1e-300)
     return params, rel
 
 

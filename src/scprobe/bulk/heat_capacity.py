@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize, special
 from scipy.optimize import brentq
 
 from scprobe.bulk._util import BulkResultMixin, clean_xy, internal, local_slope, robust_std
@@ -27,6 +28,10 @@ R_J_MOL_K = 8.314462618
 HC_TEMPERATURE_COLUMNS = ("Sample Temp (Kelvin)", "Sample Temp (K)", "Temperature (K)", "Temperature (Kelvin)",
                           "System Temp (Kelvin)")
 _HC_BASES = ("samp hc", "sample hc", "heat capacity", "specific heat", "c")
+# polynomial degrees of the superconducting and normal branches of C_el/T around Tc
+_DEG_S, _DEG_N = 4, 1
+# relative agreement of gamma_n with and without the higher lattice terms for them to be used
+_GAMMA_N_AGREEMENT = 0.05
 _PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "k": 1e3}
 
 
@@ -99,17 +104,63 @@ def _branch(T, y, sel, deg, what):
     return np.polynomial.Polynomial.fit(T[sel], y[sel], deg).convert()
 
 
+def _step_design(T, tc, sigma, t0, deg_s, deg_n):
+    """Columns of the broadened step N(T) + (S(T) - N(T)) Phi((tc - T) / sigma), S and N polynomials in T - t0."""
+    frac = special.ndtr((tc - T) / sigma)
+    x = T - t0
+    s_cols = [x ** i * frac for i in range(deg_s + 1)]
+    n_cols = [x ** i * (1 - frac) for i in range(deg_n + 1)]
+    return np.column_stack(s_cols + n_cols)
+
+
+def broadened_step_fit(T, y, tc0: float, sigma0: float, *, deg_s: int = 3, deg_n: int = 1):
+    """Least-squares fit of a Gaussian-broadened step between a superconducting and a normal branch.
+
+    ``y = N(T) + (S(T) - N(T)) Phi((Tc - T) / sigma)``: a Gaussian distribution of local Tc
+    (mean Tc, standard deviation sigma) over branches that vary slowly across it.  S and N
+    are polynomials (degrees ``deg_s``, ``deg_n``), linear parameters solved exactly for each
+    (Tc, sigma) (variable projection), so only Tc and sigma are searched.  Fitting the
+    rounded transition itself, rather than extrapolating branches fitted outside it, keeps
+    a steeply curved superconducting branch from biasing the jump.
+
+    Returns
+    -------
+    tc_K, sigma_K, S, N : float, float, Polynomial, Polynomial
+        Mean Tc (K), width (K) and the two branches as polynomials in T.
+    """
+    def coefs(p):
+        A = _step_design(T, p[0], p[1], tc0, deg_s, deg_n)
+        c, *_ = np.linalg.lstsq(A, y, rcond=None)
+        return A, c
+
+    def resid(p):
+        A, c = coefs(p)
+        return A @ c - y
+
+    span = float(T[-1] - T[0])
+    sol = optimize.least_squares(resid, [tc0, sigma0], x_scale=[sigma0, sigma0],
+                                 bounds=([T[0], 1e-3 * span], [T[-1], span]))
+    tc, sigma = (float(v) for v in sol.x)
+    _, c = coefs(sol.x)
+    shift = np.polynomial.Polynomial([-tc0, 1.0])
+    S = np.polynomial.Polynomial(c[:deg_s + 1])(shift)
+    N = np.polynomial.Polynomial(c[deg_s + 1:])(shift)
+    return tc, sigma, S, N
+
+
 def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K: float = 0.0,
                        branch_span_K: float = 1.5):
     """Idealised sharp jump of C_el/T that conserves entropy across a broadened transition.
 
-    Classic equal-area construction on C_el/T vs T: the superconducting branch below the
-    transition (quadratic) and the normal branch above it (linear) are extrapolated into the
-    transition region [T_a, T_b], and the idealised step is placed at the Tc where
-    int_{T_a}^{Tc} S(T) dT + int_{Tc}^{T_b} N(T) dT equals the measured area, i.e. the entropy
-    at T_b is conserved (e.g. Tallon & Loram, Physica C 349, 53 (2001); Bouquet et al.,
-    Europhys. Lett. 56, 856 (2001)).  T_a, T_b lie 3 half-widths of the steep drop below and
-    above its steepest point.
+    Equal-area construction on C_el/T vs T: a superconducting branch S(T) below the
+    transition and a normal branch N(T) above it are continued into the transition region
+    [T_a, T_b], and the idealised step is placed at the Tc where
+    int_{T_a}^{Tc} S dT + int_{Tc}^{T_b} N dT equals the measured area, i.e. the entropy at
+    T_b is conserved (e.g. Tallon & Loram, Physica C 349, 53 (2001); Bouquet et al.,
+    Europhys. Lett. 56, 856 (2001)).  The branches come from :func:`broadened_step_fit`
+    (a Gaussian distribution of local Tc) over the transition and ``branch_span_K`` on
+    either side, so they are pinned by the data right up to Tc instead of extrapolated
+    across the rounding; T_a, T_b lie 4 widths sigma below and above the fitted Tc.
 
     Parameters
     ----------
@@ -123,7 +174,7 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
     above_K : float
         Search for the anomaly only above this temperature (e.g. the top of the Debye window).
     branch_span_K : float
-        Temperature span of data used for each branch fit, K.
+        Temperature span of data beyond the rounded transition used for each branch, K.
 
     Returns
     -------
@@ -160,9 +211,14 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
     if not y[j] - y[k] > max(5 * noise, 0.01 * abs(y[p])):
         raise ParameterError("no specific-heat anomaly: the drop of C/T above its maximum is within the noise")
     half = max((T[k] - T[j]) / 2, 2 * float(np.median(np.diff(T))))
-    ta, tb = T[q] - 3 * half, T[q] + 3 * half
-    sc = _branch(T, y, (T <= ta) & (T >= ta - branch_span_K) & (T > above_K), 2, "below")
-    nb = _branch(T, y, (T >= tb) & (T <= tb + branch_span_K), 1, "above")
+    lo, hi = T[q] - 3 * half - branch_span_K, T[q] + 3 * half + branch_span_K
+    _branch(T, y, (T >= lo) & (T <= T[q] - 3 * half) & (T > above_K), _DEG_S, "below")
+    _branch(T, y, (T >= T[q] + 3 * half) & (T <= hi), _DEG_N, "above")
+    win = (T >= max(lo, above_K)) & (T <= hi)
+    tc_fit, sigma, sc, nb = broadened_step_fit(T[win], y[win], float(T[q]), half / 1.5,
+                                               deg_s=_DEG_S, deg_n=_DEG_N)
+    ta = max(tc_fit - 4 * sigma, float(T[win][0]))
+    tb = min(tc_fit + 4 * sigma, float(T[win][-1]))
     grid = np.linspace(ta, tb, 4001)
     area = float(np.trapezoid(np.interp(grid, T, y), grid))
     s_int, n_int = sc.integ(), nb.integ()
@@ -170,13 +226,48 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
     def excess(tc):
         return float(s_int(tc) - s_int(ta) + n_int(tb) - n_int(tc)) - area
 
-    if excess(ta) * excess(tb) > 0:
+    if not tb > ta or excess(ta) * excess(tb) > 0:
         raise ParameterError("equal-entropy construction has no solution: the anomaly is not a step up on cooling")
     tc = float(brentq(excess, ta, tb, xtol=1e-7))
     gn_tc = float(nb(tc))
     if gamma_n is None:
         gamma_n = gn_tc
     return tc, float(sc(tc)) - gn_tc, float(gamma_n), (sc, nb, (float(ta), float(tb)))
+
+
+def normal_state_lattice(T_K, Cel_over_T, *, gamma_0: float, tb_K: float, top_K: float | None = None):
+    """Lattice terms beyond beta T^3 from the normal state above the transition, with entropy balance.
+
+    Fits ``C_el/T = gamma_n + delta T^4 + epsilon T^6`` (``C_el/T`` = C/T - beta T^2) between
+    ``tb_K`` (above the rounded transition) and ``top_K`` (default 2 tb_K), constrained so that
+    the normal-state electronic entropy gamma_n T_b equals the measured one,
+    gamma_0 T_0 + int_{T_0}^{T_b} C_el/T dT (T_0 the lowest temperature; below it the Debye-fit
+    law).  Above ~theta_D/50 the lattice leaves the T^3 law (Debye: -2 % at theta_D/11), which
+    would otherwise tilt the normal branch and bias gamma_n and the jump; the entropy constraint
+    (third law, superconducting transition of second order) fixes gamma_n that a free
+    polynomial fit would trade against the lattice terms (Hardy et al., Phys. Rev. B 81,
+    060501 (2010)).
+
+    Returns
+    -------
+    numpy.polynomial.Polynomial or None
+        ``delta T^4 + epsilon T^6`` (unit of ``Cel_over_T``), or None with fewer than 6 points
+        in the window.
+    """
+    T, y = clean_xy(T_K, Cel_over_T, xname="temperature", yname="electronic C/T")
+    top = 2 * tb_K if top_K is None else top_K
+    sel = (T >= tb_K) & (T <= top)
+    if np.unique(T[sel]).size < 6 or not T[0] < tb_K:
+        return None
+    inside = T <= tb_K
+    grid_T, grid_y = np.r_[T[inside], tb_K], np.r_[y[inside], np.interp(tb_K, T, y)]
+    entropy_b = gamma_0 * T[0] + float(np.trapezoid(grid_y, grid_T))
+    x = T[sel]
+    A = np.column_stack([x ** 4 - tb_K ** 4 / 5, x ** 6 - tb_K ** 6 / 7])
+    scale = np.abs(A).max(axis=0)
+    coef, *_ = np.linalg.lstsq(A / scale, y[sel] - entropy_b / tb_K, rcond=None)
+    delta, epsilon = coef / scale
+    return np.polynomial.Polynomial([0, 0, 0, 0, delta, 0, epsilon])
 
 
 @dataclass(frozen=True)
@@ -226,7 +317,16 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
     cel_t = C / T - fit.beta_J_molK4 * T ** 2
     gn = None if gamma_n_mJ_mol_K2 is None else gamma_n_mJ_mol_K2 * 1e-3
     try:
-        tc, jump, gn, branches = equal_entropy_jump(T, cel_t, gamma_n=gn, above_K=fit.window_K[1])
+        tc, jump, gn_tc, branches = equal_entropy_jump(T, cel_t, gamma_n=gn, above_K=fit.window_K[1])
+        extra = normal_state_lattice(T, cel_t, gamma_0=fit.gamma_J_molK2, tb_K=branches[2][1])
+        if extra is not None:
+            # keep the lattice terms only when entropy balance and the normal branch agree on gamma_n;
+            # otherwise the data miss entropy (e.g. a curve that does not conserve it) and the terms
+            # would absorb that instead of the lattice
+            refined = equal_entropy_jump(T, cel_t - extra(T), gamma_n=gn, above_K=fit.window_K[1])
+            if abs(refined[2] / gn_tc - 1) < _GAMMA_N_AGREEMENT:
+                tc, jump, gn_tc, branches = refined
+        gn = gn_tc
     except ParameterError:
         # no anomaly in the data (not superconducting, or no data above Tc): Tc and jump undetermined
         tc, jump, branches = math.nan, math.nan, None

@@ -76,6 +76,7 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Random seed of the simulated sample."),
     size: int = typer.Option(512, "--size", help="Scan size in pixels."),
     workers: int = typer.Option(2, "--workers", "-w", help="Worker processes (default 2: stages in parallel)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures (off: numbers only, faster)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Simulate the default study, then run it; the report's path is the last line printed."""
@@ -84,7 +85,7 @@ def demo(
     if not as_json:
         console.print(f"simulating a study in {out / 'study'} (seed {seed}, {size} px) ...", markup=False)
     study = simulate_study(out / "study", seed=seed, size=size)
-    raise typer.Exit(_run_and_print(Path(study), out / "results", workers, None, as_json))
+    raise typer.Exit(_run_and_print(Path(study), out / "results", workers, None, as_json, figures))
 
 
 @app.command()

@@ -110,8 +110,9 @@ def quantity_rows(result: dict, skip=("history", "labels", "mask")) -> list[dict
     rows = []
     for key, v in values.items():
         unit = unit_of(key)
-        rows.append({"quantity": key, "value": format_value(v, unit if unit != "0..1" else "", errs.get(key)),
-                     "unit": unit})
+        text = format_value(v, unit if unit != "0..1" else "", errs.get(key))
+        # sentences (explanations, statements) read as paragraphs, not as table cells
+        rows.append({"quantity": key, "value": text, "unit": unit, "long": isinstance(v, str) and len(v) > 80})
     return rows
 
 

@@ -128,9 +128,11 @@ def histogram_figure(scan, result, path) -> Path:
         lo = math.log10(vals.min())
         hi = math.log10(vals.max()) + 1e-9
         edges = np.logspace(lo, hi, 200)
-        ax.hist(vals, bins=edges, color="0.45", label="all pixels")
+        # stairs draw one artist per histogram; hist draws one patch per bin (slow to render)
+        ax.stairs(np.histogram(vals, bins=edges)[0], edges, fill=True, color="0.45", label="all pixels")
         if result.plateau.any():
-            ax.hist(cur[result.plateau], bins=edges, color="tab:orange", alpha=0.8, label="plateau pixels")
+            ax.stairs(np.histogram(cur[result.plateau], bins=edges)[0], edges, fill=True, color="tab:orange",
+                      alpha=0.8, label="plateau pixels")
     if result.mixture is not None and result.plateau.any():
         n_plateau = int(result.plateau.sum())
         grid = np.linspace(result.mixture.means.min() - 5 * result.mixture.sds.max(),

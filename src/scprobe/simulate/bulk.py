@@ -92,15 +92,18 @@ def heat_capacity(T: np.ndarray, bp: BulkParams, atoms_per_formula_unit: int) ->
     gs = gn - g0
     r = bp.jump_ratio * gn / gs
     B = _gap_exponent(r)
-    nodes, weights = np.polynomial.hermite_e.hermegauss(31)
-    weights = weights / weights.sum()
-    ces = np.zeros_like(T)
-    for z, w in zip(nodes, weights):
-        tc = bp.tc_K + z * _sigma(bp)
-        t = T / tc
-        with np.errstate(divide="ignore", over="ignore"):
-            below = gs * tc * (1 + r) * np.exp(-B * (np.maximum(t, 1e-9) ** -6 - 1))
-        ces += w * np.where(t < 1, below, gs * T)
+    # Average over the Gaussian local-Tc distribution: the normal part exactly, the superconducting
+    # part by Gauss-Legendre over the local Tc above each T (a smooth integrand).  Quadrature nodes
+    # over the whole distribution would make C(T) a staircase of a few discrete transitions.
+    sigma = _sigma(bp)
+    x, w = np.polynomial.legendre.leggauss(64)
+    lo = np.maximum(T, bp.tc_K - 8 * sigma)[:, None]
+    half = np.maximum(bp.tc_K + 8 * sigma - lo, 0.0) / 2
+    tc = lo + half * (x + 1)
+    weight = half * w * np.exp(-0.5 * ((tc - bp.tc_K) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+    with np.errstate(divide="ignore", over="ignore"):
+        below = gs * tc * (1 + r) * np.exp(-B * (np.maximum(T[:, None] / tc, 1e-9) ** -6 - 1))
+    ces = gs * T * special.ndtr((T - bp.tc_K) / sigma) + np.sum(weight * below, axis=1)
     theta = debye_temperature_K(bp.beta_mJ_mol_K4, atoms_per_formula_unit)
     lattice = np.array([_debye(x, theta, atoms_per_formula_unit) for x in T])
     return g0 * T + ces + lattice

@@ -134,8 +134,9 @@ def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
 
     cluster = None
     if scheduler is None:
+        # dashboard on a free port: never clash with a dashboard already running on 8787
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
     else:
         try:

@@ -59,6 +59,13 @@ class ScanEntry(_Table):
     recooled: bool = False
     slow_scan: Literal["horizontal", "vertical"] = "horizontal"
 
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if "|" in v:
+            raise ValueError("a label may not contain '|' (it separates the labels of compared pairs)")
+        return v
+
     @field_validator("bias_V")
     @classmethod
     def _nonzero_bias(cls, v: float) -> float:

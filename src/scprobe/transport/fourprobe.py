@@ -232,7 +232,7 @@ def connectivity(mask: np.ndarray) -> dict:
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
     left, right = set(np.unique(labels[:, 0])) - {0}, set(np.unique(labels[:, -1])) - {0}
     top, bottom = set(np.unique(labels[0])) - {0}, set(np.unique(labels[-1])) - {0}
-    return {"labels": labels, "n_clusters": n, "sc_fraction": float(mask.mean()),
+    return {"labels": labels, "sc_fraction": float(mask.mean()),
             "largest_cluster_fraction": float(sizes[1:].max() / mask.size) if n else 0.0,
             "spanning_x": bool(left & right), "spanning_y": bool(top & bottom)}
 
@@ -309,8 +309,11 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     r4, r2 = first.r_four_probe, first.r_two_probe
     verdict, why = explain(r4=r4, r4_ratio=_ratio(r4, ref[0].r_four_probe), r2_ratio=_ratio(r2, ref[0].r_two_probe),
                            joined=joined, shorted=shorted, on_path=on_path, conn=conn,
-                           unit="ohm" if matrix_sheet_resistance_ohm is not None else "R_sq", cts=cts,
+                           unit="ohm" if matrix_sheet_resistance_ohm is not None else "R_sq",
                            current_open=math.isinf(r2))
+    if not info.residual <= 1e3 * tol:
+        why += (f" Caution: the linear solver stopped at relative residual {info.residual:.2g} (asked {tol:.0e}), "
+                "so these resistances are not reliable.")
     return TransportResult(
         r_four_probe_ohm=r4, r_four_probe_ratio=_ratio(r4, ref[0].r_four_probe),
         r_two_probe_ratio=_ratio(r2, ref[0].r_two_probe), r_a_ohm=r_a, r_b_ohm=r_b,
@@ -335,7 +338,7 @@ def _ratio(r: float, r_ref: float) -> float:
     return r / r_ref
 
 
-def explain(*, r4, r4_ratio, r2_ratio, joined, shorted, on_path, conn, unit, cts, current_open) -> tuple[str, str]:
+def explain(*, r4, r4_ratio, r2_ratio, joined, shorted, on_path, conn, unit, current_open) -> tuple[str, str]:
     """Verdict (one of :data:`VERDICTS`) and one plain sentence saying why."""
     sc = conn["sc_fraction"]
     lc = conn["largest_cluster_fraction"]

@@ -135,6 +135,18 @@ def test_jump_of_broadened_bcs_and_two_fluid_curves(bcs_shape, shape_name, sigma
     assert gamma_n == pytest.approx(GN, rel=1e-3)
 
 
+def test_jump_of_noisy_bcs_curve(bcs_shape):
+    """0.2 % scatter on the total C/T (1 % of the jump per point): jump within 5 %, Tc within 0.05 K."""
+    shape, jump = bcs_shape
+    total = distributed_tc(shape, T_PPMS, 0.35) + BETA * T_PPMS ** 2
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        noisy = total * (1 + 2e-3 * rng.standard_normal(T_PPMS.size)) - BETA * T_PPMS ** 2
+        tc, dC_over_T, gamma_n, _ = equal_entropy_jump(T_PPMS, noisy, above_K=5.0)
+        assert abs(dC_over_T / gamma_n / jump - 1) < 0.05
+        assert abs(tc - TC) < 0.05
+
+
 def test_normal_state_lattice_terms_follow_debye():
     """Higher lattice terms from the normal state with entropy balance: residual of the T^3 law at Tc."""
     T = T_PPMS[T_PPMS > 0]

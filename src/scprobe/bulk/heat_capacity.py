@@ -22,14 +22,14 @@ from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, column_base, column_unit, find_column
 
 __all__ = ["DebyeFit", "HeatCapacityResult", "debye_fit", "debye_temperature_K", "equal_entropy_jump",
-           "analyze_heat_capacity", "load_heat_capacity"]
+           "broadened_step_fit", "normal_state_lattice", "analyze_heat_capacity", "load_heat_capacity"]
 
 R_J_MOL_K = 8.314462618
 HC_TEMPERATURE_COLUMNS = ("Sample Temp (Kelvin)", "Sample Temp (K)", "Temperature (K)", "Temperature (Kelvin)",
                           "System Temp (Kelvin)")
 _HC_BASES = ("samp hc", "sample hc", "heat capacity", "specific heat", "c")
-# polynomial degrees of the superconducting and normal branches of C_el/T around Tc
-_DEG_S, _DEG_N = 4, 1
+# candidate polynomial degrees of the superconducting branch of C_el/T (chosen by BIC), degree of the normal one
+_DEGS_S, _DEG_N = (2, 3, 4), 1
 # relative agreement of gamma_n with and without the higher lattice terms for them to be used
 _GAMMA_N_AGREEMENT = 0.05
 _PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "k": 1e3}
@@ -96,12 +96,11 @@ def debye_fit(T_K, C_J_molK, window_K: tuple[float, float] = (3.0, 5.0), *, sour
                     window_K=(lo, hi), n_points=int(x.size))
 
 
-def _branch(T, y, sel, deg, what):
-    if np.unique(T[sel]).size < deg + 2:
-        raise ParameterError(f"too few heat-capacity points {what} the anomaly to extrapolate its "
+def _require_branch(T, sel, need, what):
+    if np.unique(T[sel]).size < need:
+        raise ParameterError(f"too few heat-capacity points {what} the anomaly to fit its "
                              f"{'superconducting' if what == 'below' else 'normal'} branch "
-                             f"({int(sel.sum())}, need {deg + 2})")
-    return np.polynomial.Polynomial.fit(T[sel], y[sel], deg).convert()
+                             f"({int(sel.sum())}, need {need})")
 
 
 def _step_design(T, tc, sigma, t0, deg_s, deg_n):
@@ -117,7 +116,7 @@ def broadened_step_fit(T, y, tc0: float, sigma0: float, *, deg_s: int = 3, deg_n
     """Least-squares fit of a Gaussian-broadened step between a superconducting and a normal branch.
 
     ``y = N(T) + (S(T) - N(T)) Phi((Tc - T) / sigma)``: a Gaussian distribution of local Tc
-    (mean Tc, standard deviation sigma) over branches that vary slowly across it.  S and N
+    (mean Tc, standard deviation sigma << Tc, so that the local branches barely differ).  S and N
     are polynomials (degrees ``deg_s``, ``deg_n``), linear parameters solved exactly for each
     (Tc, sigma) (variable projection), so only Tc and sigma are searched.  Fitting the
     rounded transition itself, rather than extrapolating branches fitted outside it, keeps
@@ -125,8 +124,9 @@ def broadened_step_fit(T, y, tc0: float, sigma0: float, *, deg_s: int = 3, deg_n
 
     Returns
     -------
-    tc_K, sigma_K, S, N : float, float, Polynomial, Polynomial
-        Mean Tc (K), width (K) and the two branches as polynomials in T.
+    tc_K, sigma_K, S, N, rss : float, float, Polynomial, Polynomial, float
+        Mean Tc (K), width (K), the two branches as polynomials in T and the residual sum of
+        squares (unit of ``y`` squared).
     """
     def coefs(p):
         A = _step_design(T, p[0], p[1], tc0, deg_s, deg_n)
@@ -145,7 +145,7 @@ def broadened_step_fit(T, y, tc0: float, sigma0: float, *, deg_s: int = 3, deg_n
     shift = np.polynomial.Polynomial([-tc0, 1.0])
     S = np.polynomial.Polynomial(c[:deg_s + 1])(shift)
     N = np.polynomial.Polynomial(c[deg_s + 1:])(shift)
-    return tc, sigma, S, N
+    return tc, sigma, S, N, float(sol.fun @ sol.fun)
 
 
 def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K: float = 0.0,
@@ -160,7 +160,8 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
     Europhys. Lett. 56, 856 (2001)).  The branches come from :func:`broadened_step_fit`
     (a Gaussian distribution of local Tc) over the transition and ``branch_span_K`` on
     either side, so they are pinned by the data right up to Tc instead of extrapolated
-    across the rounding; T_a, T_b lie 4 widths sigma below and above the fitted Tc.
+    across the rounding (the degree of S, 2 to 4, by the Bayesian information criterion);
+    T_a, T_b lie 4 widths sigma below and above the fitted Tc.
 
     Parameters
     ----------
@@ -212,11 +213,18 @@ def equal_entropy_jump(T_K, Cel_over_T, *, gamma_n: float | None = None, above_K
         raise ParameterError("no specific-heat anomaly: the drop of C/T above its maximum is within the noise")
     half = max((T[k] - T[j]) / 2, 2 * float(np.median(np.diff(T))))
     lo, hi = T[q] - 3 * half - branch_span_K, T[q] + 3 * half + branch_span_K
-    _branch(T, y, (T >= lo) & (T <= T[q] - 3 * half) & (T > above_K), _DEG_S, "below")
-    _branch(T, y, (T >= T[q] + 3 * half) & (T <= hi), _DEG_N, "above")
+    _require_branch(T, (T >= lo) & (T <= T[q] - 3 * half) & (T > above_K), min(_DEGS_S) + 2, "below")
+    _require_branch(T, (T >= T[q] + 3 * half) & (T <= hi), _DEG_N + 2, "above")
     win = (T >= max(lo, above_K)) & (T <= hi)
-    tc_fit, sigma, sc, nb = broadened_step_fit(T[win], y[win], float(T[q]), half / 1.5,
-                                               deg_s=_DEG_S, deg_n=_DEG_N)
+    n = int(win.sum())
+    degrees = [d for d in _DEGS_S if n >= d + _DEG_N + 8]
+    if not degrees:
+        raise ParameterError(f"too few heat-capacity points across the anomaly ({n}, need {min(_DEGS_S) + _DEG_N + 8})")
+    # the curvature of the superconducting branch varies (BCS: nearly linear near Tc; steep activation:
+    # a maximum just below Tc): the Bayesian information criterion decides how much of it the data carry
+    fits = {d: broadened_step_fit(T[win], y[win], float(T[q]), half / 1.5, deg_s=d, deg_n=_DEG_N) for d in degrees}
+    best = min(degrees, key=lambda d: n * math.log(max(fits[d][4], 1e-300) / n) + (d + _DEG_N + 4) * math.log(n))
+    tc_fit, sigma, sc, nb, _ = fits[best]
     ta = max(tc_fit - 4 * sigma, float(T[win][0]))
     tb = min(tc_fit + 4 * sigma, float(T[win][-1]))
     grid = np.linspace(ta, tb, 4001)
@@ -302,35 +310,38 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
     atoms_per_formula_unit : int, optional
         For the Debye temperature (NaN without it).
     gamma_n_mJ_mol_K2 : float, optional
-        Known normal-state gamma; default fitted just above Tc.
+        Known normal-state gamma; default the normal branch at Tc of the equal-entropy construction.
 
     Returns
     -------
     HeatCapacityResult
         gamma (= gamma_0 when the window lies deep in the superconducting state) and beta with
-        errors; theta_D; Tc and dC/(gamma_n Tc) from the equal-entropy construction on
-        C_el/T = C/T - beta T^2; sc_electronic_fraction = 1 - gamma_0/gamma_n.  Tc, jump and
-        fraction are NaN when the data show no anomaly (or do not reach above it).
+        errors; theta_D; Tc and dC/(gamma_n Tc) from the equal-entropy construction
+        (:func:`equal_entropy_jump`) on C_el/T = C/T - beta T^2 - (higher lattice terms from
+        :func:`normal_state_lattice` when entropy balance confirms them);
+        sc_electronic_fraction = 1 - gamma_0/gamma_n.  Tc, jump and fraction are NaN when the
+        data show no anomaly (or do not reach above it).
     """
     T, C = clean_xy(T_K, C_J_molK, xname="temperature", yname="heat capacity", source=source)
     fit = debye_fit(T, C, window_K, source=source)
     cel_t = C / T - fit.beta_J_molK4 * T ** 2
-    gn = None if gamma_n_mJ_mol_K2 is None else gamma_n_mJ_mol_K2 * 1e-3
     try:
-        tc, jump, gn_tc, branches = equal_entropy_jump(T, cel_t, gamma_n=gn, above_K=fit.window_K[1])
+        tc, jump, gn, branches = equal_entropy_jump(T, cel_t, above_K=fit.window_K[1])
         extra = normal_state_lattice(T, cel_t, gamma_0=fit.gamma_J_molK2, tb_K=branches[2][1])
         if extra is not None:
             # keep the lattice terms only when entropy balance and the normal branch agree on gamma_n;
             # otherwise the data miss entropy (e.g. a curve that does not conserve it) and the terms
             # would absorb that instead of the lattice
-            refined = equal_entropy_jump(T, cel_t - extra(T), gamma_n=gn, above_K=fit.window_K[1])
-            if abs(refined[2] / gn_tc - 1) < _GAMMA_N_AGREEMENT:
-                tc, jump, gn_tc, branches = refined
-        gn = gn_tc
+            refined = equal_entropy_jump(T, cel_t - extra(T), above_K=fit.window_K[1])
+            if abs(refined[2] / gn - 1) < _GAMMA_N_AGREEMENT:
+                tc, jump, gn, (sc, nb, span) = refined
+                # branches on the C/T - beta T^2 scale that figures plot
+                branches = (sc + extra, nb + extra, span)
     except ParameterError:
         # no anomaly in the data (not superconducting, or no data above Tc): Tc and jump undetermined
-        tc, jump, branches = math.nan, math.nan, None
-        gn = math.nan if gn is None else gn
+        tc, jump, gn, branches = math.nan, math.nan, math.nan, None
+    if gamma_n_mJ_mol_K2 is not None:
+        gn = gamma_n_mJ_mol_K2 * 1e-3
     theta = debye_temperature_K(fit.beta_J_molK4, atoms_per_formula_unit) if atoms_per_formula_unit else math.nan
     return HeatCapacityResult(
         gamma_mJ_mol_K2=fit.gamma_J_molK2 * 1e3, gamma_err_mJ_mol_K2=fit.gamma_err_J_molK2 * 1e3,

@@ -21,17 +21,21 @@ def _load_commands() -> None:
         importlib.import_module(f"{__name__}.{mod}")
 
 
-@app.callback()
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    STATE["debug"] = debug
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from scprobe import __version__
 
         print(__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.",
+                                 callback=_print_version, is_eager=True),
+) -> None:
+    STATE["debug"] = debug
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,21 +56,28 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("error: aborted", markup=False)
         return 130
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
+    except Exception as exc:
+        if _is_usage_error(exc):
             msg = exc.format_message().replace("\n", " ")
             err_console.print(f"error: {msg}", markup=False, soft_wrap=True)
-            return 2
-        if isinstance(exc, click.exceptions.ClickException):
-            err_console.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
             return 2
         if debug:
             raise
         err_console.print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
                           markup=False, soft_wrap=True)
         return 1
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Bad options or arguments, from click or from the copy of click that newer typer bundles."""
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        if isinstance(exc, mod.ClickException):
+            return True
+    return False
 
 
 def run() -> None:

@@ -75,7 +75,7 @@ def demo(
     out: Path = typer.Option(Path("scprobe-demo"), "--out", "-o", help="Folder for the simulated study and results."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the simulated sample."),
     size: int = typer.Option(512, "--size", help="Scan size in pixels."),
-    workers: int = typer.Option(2, "--workers", "-w", help="Worker processes (default 2: stages in parallel)."),
+    workers: int = WORKERS,
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures (off: numbers only, faster)."),
     as_json: bool = JSON_OPTION,
 ) -> None:

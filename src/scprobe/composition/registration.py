@@ -32,6 +32,8 @@ from scprobe.results import Result, jsonable
 
 #: Side of the template in the coarse search, pixels.
 COARSE_TEMPLATE_PX = 48
+#: Inner and outer widths (SEM px) of the band-pass applied before the fine match.
+BANDPASS_PX = (0.7, 4.0)
 #: Number of distinct coarse candidates refined.
 CANDIDATES = 6
 #: A match is trusted when its correlation exceeds chance by this many standard errors ...
@@ -103,6 +105,11 @@ def _normalise(a: np.ndarray) -> np.ndarray:
     a = np.where(np.isfinite(a), a, np.nanmean(a))
     sd = a.std()
     return (a - a.mean()) / (sd if sd > 0 else 1.0)
+
+
+def _bandpass(image: np.ndarray) -> np.ndarray:
+    """Difference of Gaussians (0.7 and 4 px): pixel noise and slow shading out, edges in."""
+    return ndimage.gaussian_filter(image, BANDPASS_PX[0]) - ndimage.gaussian_filter(image, BANDPASS_PX[1])
 
 
 def _coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px: float):
@@ -184,8 +191,8 @@ def scan_feature_channels(topography: np.ndarray, mask: np.ndarray | None = None
     """Images of a scan that an SEM image may resemble.
 
     The topography (a plane removed), its slope (step edges and pit rims light up in
-    secondary-electron images) and, when given, the conducting mask (SEM phase
-    contrast).  The slope is taken after removing each row's median, since AFM row
+    secondary-electron images) and, when given, the conducting phase (SEM phase
+    contrast): a boolean mask or a fraction 0..1 such as :func:`phase_channel`.  The slope is taken after removing each row's median, since AFM row
     offsets would otherwise appear as edges that the SEM image does not have.
     """
     topo = np.asarray(topography, dtype=float)
@@ -197,9 +204,31 @@ def scan_feature_channels(topography: np.ndarray, mask: np.ndarray | None = None
     rows = levelled - np.median(levelled, axis=1, keepdims=True)
     gy, gx = np.gradient(ndimage.gaussian_filter(rows, 1.0))
     out = [_normalise(levelled), _normalise(np.hypot(gy, gx))]
-    if mask is not None and 0 < np.count_nonzero(mask) < np.size(mask):
+    if mask is not None and np.ptp(np.asarray(mask, dtype=float)) > 0:
         out.append(ndimage.gaussian_filter(np.asarray(mask, dtype=float), 1.0))
     return out
+
+
+def phase_channel(current: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The conducting phase as a fraction 0..1 from the current, for SEM phase contrast.
+
+    The current divided by a low percentile (10 %) of the current inside the mask
+    (eroded by 3 px, away from the tip-blurred edges), clipped to 0..1: every
+    conductance state is 1, the matrix 0, and the edge crosses 1/2 where the
+    tip-blurred current falls to half its plateau, i.e. at the region boundary.  A
+    mask thresholded at the noise floor lies several tip widths outside it, which
+    would bias the scale of a registration on a few small regions.
+    """
+    cur = np.asarray(current, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    inner = ndimage.binary_erosion(mask, iterations=3)
+    sel = (inner if inner.any() else mask) & np.isfinite(cur)
+    if not sel.any():
+        return mask.astype(float)
+    level = float(np.percentile(cur[sel], 10))
+    if not level > 0:
+        return mask.astype(float)
+    return np.clip(np.where(np.isfinite(cur), cur, 0.0) / level, 0.0, 1.0)
 
 
 def _independent_samples(tmpls) -> float:
@@ -272,8 +301,8 @@ def register_scan(sem: np.ndarray, sem_pixel_size_m: float, topography: np.ndarr
     # template pixel centres in cAFM metres; SEM samples at the transformed positions
     gy, gx = np.mgrid[0:ty, 0:tx]
     pts = np.column_stack([(gx.ravel() + 0.5) * extent[1] / tx, (gy.ravel() + 0.5) * extent[0] / ty])
-    design = np.column_stack([t.ravel() for t in tmpls] + [np.ones(ty * tx)])
-    spline = ndimage.spline_filter(sem_n, order=3)
+    design = np.column_stack([_bandpass(t).ravel() for t in tmpls] + [np.ones(ty * tx)])
+    spline = ndimage.spline_filter(_bandpass(sem_n), order=3)
     H, W = sem_n.shape
     centre_map = extent[::-1] / 2
 
@@ -313,9 +342,10 @@ def register_scan(sem: np.ndarray, sem_pixel_size_m: float, topography: np.ndarr
         p0 = np.array([np.log(s0), a0, (cx + 0.5) * f, (cy + 0.5) * f])
         starts.append(refine(p0, sparse, (np.rad2deg(1.0 / r), f), 1e-3))
     starts.sort(key=lambda c: -c[1])
-    finals = sorted((refine(p, slice(None), (0.3, 0.5), 1e-5) for p, _ in starts[:2]), key=lambda c: -c[1])
+    finals = sorted([refine(p, slice(None), (0.3, 0.5), 1e-5) for p, _ in starts[:2]]
+                    + [(p, correlation(p)) for p, _ in starts[2:]], key=lambda c: -c[1])
     best, rho = finals[0]
-    others = [c for p, c in finals[1:] + starts[2:] if _distinct(p, best, extent, sem_pixel_size_m)]
+    others = [c for p, c in finals[1:] if _distinct(p, best, extent, sem_pixel_size_m)]
     runner_up = max(others, default=np.nan)
 
     n_eff = _independent_samples(tmpls)

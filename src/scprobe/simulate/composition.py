@@ -187,7 +187,7 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     image = _sem_domain_image(ls, 0.5 / scale)
     sem = ndimage.map_coordinates(image, [scan_xy[1] + y0, scan_xy[0] + x0], order=1, mode="nearest")
     rng = rng_for(seed, "sem")
-    dose = 40.0
+    dose = 150.0
     sem = rng.poisson(np.clip(sem, 0, None) * dose) / dose
     sem_u8 = np.clip(sem * 200, 0, 255).astype(np.uint8)
     with atomic_path(out / "sem/sem_overview.tif") as tmp:

@@ -120,7 +120,12 @@ def measure(net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str
         else:
             if piece not in solvers:
                 nodes = np.flatnonzero(net.component == piece) if net.n_components > 1 else np.arange(net.n_nodes)
-                solvers[piece] = GroundedSolver(net.laplacian, nodes[:-1], nodes[-1:], tol=tol, method=method)
+                # grounding the best-connected node (typically the largest cluster) removes the row
+                # that spoils the conditioning most: with a corner pixel grounded, CG stalled at a
+                # relative residual of 1e-9 on a 2048^2 map
+                ground = nodes[np.argmax(net.laplacian.diagonal()[nodes])]
+                solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground], tol=tol,
+                                                method=method)
             inj = np.zeros(net.n_nodes)
             inj[a] += 1.0
             inj[b] -= 1.0

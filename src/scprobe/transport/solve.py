@@ -30,7 +30,7 @@ from scprobe.results import Result
 DIRECT_MAX_UNKNOWNS = 40_000
 METHODS = ("auto", "amg", "direct")
 _SMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})
-MAX_ITERATIONS = 500
+MAX_ITERATIONS = 200
 MAX_RESTARTS = 2
 
 
@@ -92,8 +92,6 @@ class GroundedSolver:
         if self.method == "direct":
             self._lu = spla.splu(self.matrix.tocsc())
         else:
-            # keep pyamg's candidate improvement: without it CG diverged on a 2048^2 map with
-            # contracted clusters of ~20000 neighbours
             ml = pyamg.smoothed_aggregation_solver(self.matrix, symmetry="hermitian", max_coarse=500)
             # pyamg keeps the coarse levels as 1 x 1-block BSR matrices, whose Gauss-Seidel sweeps
             # cost several times the CSR ones (the nodes of contracted clusters make dense rows)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scprobe.distributed import run_tasks
 from scprobe.errors import ParameterError, ScprobeError
 from scprobe.io import atomic_path, atomic_write
 from scprobe.results import Result, jsonable
@@ -29,8 +30,6 @@ from scprobe.scan import sha256_file
 LEAD_COLUMNS = ("path", "sha256", "error")
 #: Task retries when a worker dies mid-task.
 RETRIES = 2
-#: How long to wait for a scheduler given by address.
-SCHEDULER_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True)
@@ -120,38 +119,12 @@ def _read_row(rows_dir: Path, path: Path) -> dict | None:
 
 
 def _run(todo, threshold_A, workers, scheduler, on_row):
-    if workers <= 1 and scheduler is None:
-        for path, sha in todo:
-            on_row(map_row(path, sha, threshold_A))
-        return
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        # dashboard on a free port: never clash with a dashboard already running on 8787
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=40)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise ScprobeError(f"cannot reach dask scheduler {scheduler}: {exc}") from None
-    try:
-        futures = {client.submit(map_row, path, sha, threshold_A, retries=RETRIES, pure=False): (path, sha)
-                   for path, sha in todo}
-        for fut in as_completed(futures):
-            try:
-                row = fut.result()
-            except Exception as exc:  # the task's workers kept dying: record it, keep the others
-                path, sha = futures[fut]
-                row = {"path": path, "sha256": sha, "error": f"task lost after {RETRIES} retries: {exc}"}
-            on_row(row)
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    tasks = [(path, sha, threshold_A) for path, sha in todo]
+    for (path, sha, _), row, exc in run_tasks(map_row, tasks, workers=workers, scheduler=scheduler,
+                                              retries=RETRIES):
+        if exc is not None:
+            row = {"path": path, "sha256": sha, "error": f"task lost after {RETRIES} retries: {exc}"}
+        on_row(row)
 
 
 def assemble_table(rows: list[dict], out_dir: Path) -> tuple[Path, Path]:

@@ -181,7 +181,7 @@ def test_external_scheduler_with_two_workers(maps, in_process, tmp_path, cli):
 
 def test_unreachable_scheduler_is_a_user_error(maps, tmp_path, cli, monkeypatch):
     folder, _ = maps
-    monkeypatch.setattr("scprobe.batch.SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr("scprobe.distributed.SCHEDULER_TIMEOUT", "2s")
     code, out, err = cli("batch", str(folder / "map00-current-fwd.bcrf"), "--out", tmp_path / "o",
                          "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
     assert code == 2 and "cannot reach dask scheduler" in err

@@ -14,22 +14,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from scprobe.report._style import save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scprobe.bulk import BulkResult, HeatCapacityResult  # noqa: E402
-from scprobe.io import atomic_path  # noqa: E402
 
 __all__ = ["figure_bulk", "figure_debye"]
 
 _BLUE, _RED, _GREY = "#1f5fa8", "#c0392b", "0.45"
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=200, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
 
 
 def _empty(ax, what: str) -> None:
@@ -120,7 +112,7 @@ def figure_bulk(result: BulkResult, path: str | os.PathLike) -> Path:
         else:
             draw(ax, res)
         ax.text(-0.16, 1.04, letter, transform=ax.transAxes, fontweight="bold", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=200)
 
 
 def figure_debye(hc: HeatCapacityResult, path: str | os.PathLike, *, t_max_K: float | None = None) -> Path:
@@ -143,4 +135,4 @@ def figure_debye(hc: HeatCapacityResult, path: str | os.PathLike, *, t_max_K: fl
     ax.set_xlabel(r"$T^2$ (K$^2$)")
     ax.set_ylabel(r"$C/T$ (mJ mol$^{-1}$ K$^{-2}$)")
     ax.legend(fontsize=7, frameon=False)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=200)

@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm  # noqa: E402
 from matplotlib.patches import Circle, Patch  # noqa: E402
@@ -20,7 +21,6 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: E4
 
 from scprobe.compare.overlap import overlap_classes  # noqa: E402
 from scprobe.compare.registration import remove_plane  # noqa: E402
-from scprobe.io import atomic_path  # noqa: E402
 
 DPI = 150
 OVERLAP_COLOURS = ("#eeeeee", "#2c7bb6", "#d7191c", "#fdae61")  # neither, retained, lost, gained
@@ -28,29 +28,9 @@ TOPO_CMAP = "cividis"
 CURRENT_CMAP = "inferno"
 
 
-def _save(fig, path) -> Path:
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=DPI, format="png")
-    plt.close(fig)
-    return path
-
-
-def _nice_length(target_m: float) -> float:
-    exp = math.floor(math.log10(target_m))
-    for m in (5, 2, 1):
-        if m * 10 ** exp <= target_m:
-            return m * 10 ** exp
-    return 10 ** exp
-
-
-def _label(length_m: float) -> str:
-    return f"{length_m * 1e6:g} µm" if length_m >= 1e-6 else f"{length_m * 1e9:g} nm"
-
-
 def _scale_bar(ax, width_px: int, pixel_size_m: float, colour: str = "white") -> None:
-    length = _nice_length(0.25 * width_px * pixel_size_m)
-    bar = AnchoredSizeBar(ax.transData, length * 1e6, _label(length), "lower right", pad=0.4, color=colour,
+    length = nice_length(0.25 * width_px * pixel_size_m)
+    bar = AnchoredSizeBar(ax.transData, length * 1e6, length_label(length), "lower right", pad=0.4, color=colour,
                           frameon=False, size_vertical=width_px * pixel_size_m * 1e6 / 80)
     ax.add_artist(bar)
 
@@ -107,7 +87,7 @@ def aligned_maps_figure(result, path) -> Path:
     dy, dx = result.registration.shift_px
     fig.suptitle(f"Aligned on topography: B shifted by ({dy:.2f}, {dx:.2f}) px, confidence "
                  f"{result.registration.registration_confidence:.2f}", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)
 
 
 def overlap_map_figure(result, path) -> Path:
@@ -122,7 +102,7 @@ def overlap_map_figure(result, path) -> Path:
                Patch(color=OVERLAP_COLOURS[2], label=f"lost ({ov.lost:.1%} of A)"),
                Patch(color=OVERLAP_COLOURS[3], label=f"gained ({ov.gained:.1%} of A)")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)
 
 
 def spot_overlay_figure(result, path) -> Path:
@@ -157,7 +137,7 @@ def spot_overlay_figure(result, path) -> Path:
     diam = "n/a" if not math.isfinite(sp.diameter_m) else f"{sp.diameter_m * 1e9:.0f} nm"
     fig.suptitle(f"Spots: {sp.count_a} in A, {sp.count_b} in B, diameter {diam}, persistence {pers} "
                  f"(matched spots of A in yellow)", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)
 
 
 def fraction_vs_temperature_figure(series, path) -> Path:
@@ -168,7 +148,7 @@ def fraction_vs_temperature_figure(series, path) -> Path:
     ax.set_ylabel("Conducting area (%)")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)
 
 
 def tc_map_figure(series, path) -> Path:
@@ -190,7 +170,7 @@ def tc_map_figure(series, path) -> Path:
     axh.set_xlabel("Local Tc bracket (K)")
     axh.set_ylabel("Area (µm²)")
     axh.set_title("Tc histogram (bar: conducts at T, not at the next T)", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)
 
 
 def series_maps_figure(series, path) -> Path:
@@ -209,4 +189,4 @@ def series_maps_figure(series, path) -> Path:
                   f"{series.temperatures_K[k]:g} K: {series.conducting_fraction[k]:.1%} conducting",
                   cmap=CURRENT_CMAP, norm=norm)
     fig.colorbar(im, ax=axes, label="|Current| (A)", shrink=0.8)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI, tight=False)

@@ -12,11 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from scprobe.report._style import save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.patches import Circle, Polygon  # noqa: E402
 
-from scprobe.io.base import atomic_path  # noqa: E402
 
 #: Element colours as in the paper's atom maps (Fe red, Te green, Se purple, O blue).
 ELEMENT_COLOURS = {"Fe": "#d62728", "Te": "#2ca02c", "Se": "#9467bd", "O": "#1f77b4"}
@@ -25,14 +25,6 @@ DPI = 200
 
 def _colour(el: str, i: int) -> str:
     return ELEMENT_COLOURS.get(el, plt.get_cmap("tab10")(i % 10))
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
-    plt.close(fig)
-    return path
 
 
 def _scale_bar(ax, length_m: float, pixel_m: float, nx: int, ny: int, colour: str = "white") -> None:
@@ -72,7 +64,7 @@ def mass_spectrum_figure(site, path: str | os.PathLike, *, max_Da: float | None 
     ax.set_ylabel(f"Counts per {edges[1] - edges[0]:g} Da")
     ax.set_title(f"{Path(site.file).name}: {site.ions_total:,} ions, {100 * site.unranged_fraction:.1f} % unranged",
                  fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def depth_profile_figure(site, path: str | os.PathLike) -> Path:
@@ -97,7 +89,7 @@ def depth_profile_figure(site, path: str | os.PathLike) -> Path:
     ax.set_ylabel("Concentration (at.%)")
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(Path(site.file).name, fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def composition_bars_figure(sites, path: str | os.PathLike, names=None, comparisons=()) -> Path:
@@ -121,7 +113,7 @@ def composition_bars_figure(sites, path: str | os.PathLike, names=None, comparis
         ax.set_title("\n".join(text), fontsize=7, loc="left")
     ax.legend(fontsize=8, frameon=False)
     ax.set_ylim(0, max(max(s.composition_at_pct.values()) for s in sites) * 1.25 if sites else 1)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def overlay_figure(overlay, path: str | os.PathLike, *, current_floor_A: float | None = None) -> Path:
@@ -158,7 +150,7 @@ def overlay_figure(overlay, path: str | os.PathLike, *, current_floor_A: float |
     cb.set_label("Tip current (A)")
     ax.set_title(f"scale {overlay.scale:.4f}, rotation {overlay.rotation_deg:.2f}°, "
                  f"residual {overlay.residual_m * 1e9:.1f} nm", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def composition_figures(result, outdir: str | os.PathLike) -> list[Path]:

@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
@@ -29,25 +30,6 @@ CURRENT_CMAP = "inferno"
 MASK_COLOUR = "#00e5ff"
 
 
-def _save(fig, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _nice_length(target_m: float) -> float:
-    exp = math.floor(math.log10(target_m))
-    for m in (5, 2, 1):
-        if m * 10 ** exp <= target_m:
-            return m * 10 ** exp
-    return 10 ** exp
-
-
-def _length_label(length_m: float) -> str:
-    return f"{length_m * 1e6:g} µm" if length_m >= 1e-6 else f"{length_m * 1e9:g} nm"
-
-
 def _show_map(ax, img, pixel_m, title, **kw):
     """Image in micrometre coordinates (row 0 on top) with a scale bar; returns the AxesImage."""
     dy, dx = pixel_m
@@ -56,8 +38,8 @@ def _show_map(ax, img, pixel_m, title, **kw):
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
     ax.set_title(title)
-    bar = _nice_length(0.2 * nx * dx)
-    ax.add_artist(AnchoredSizeBar(ax.transData, bar * 1e6, _length_label(bar), "lower right", pad=0.4, label_top=True,
+    bar = nice_length(0.2 * nx * dx)
+    ax.add_artist(AnchoredSizeBar(ax.transData, bar * 1e6, length_label(bar), "lower right", pad=0.4, label_top=True,
                                   color="white", frameon=False, size_vertical=0.012 * ny * dy * 1e6))
     return im
 
@@ -94,7 +76,7 @@ def topography_figure(scan, result, path) -> Path | None:
     lo, hi = np.nanpercentile(img, [1, 99]) if ok.any() else (0, 1)
     im = _show_map(ax, img * 1e9, (dy * s, dx * s), "Topography", cmap="gray", vmin=lo * 1e9, vmax=hi * 1e9)
     _colorbar(fig, ax, im, "height (nm)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def current_figure(scan, result, path) -> Path:
@@ -113,7 +95,7 @@ def current_figure(scan, result, path) -> Path:
         ax.contour((np.arange(nx) + 0.5) * dx * s * 1e6, (np.arange(ny) + 0.5) * dy * s * 1e6, mask.astype(float),
                    levels=[0.5], colors=MASK_COLOUR, linewidths=0.6)
     _colorbar(fig, ax, im, "current (A)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def histogram_figure(scan, result, path) -> Path:
@@ -152,7 +134,7 @@ def histogram_figure(scan, result, path) -> Path:
     ax.set_ylabel("pixels per bin")
     ax.set_title("Current histogram and conductance states")
     ax.legend(fontsize=7, loc="upper center")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def edges_figure(result, path) -> Path | None:
@@ -186,7 +168,7 @@ def edges_figure(result, path) -> Path | None:
     ax2.set_ylabel("profiles")
     ax2.set_title("Edge widths")
     ax2.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def mask_files(scan, result, outdir: Path, stem: str) -> list[Path]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scprobe import __version__
+from scprobe.distributed import run_tasks
 from scprobe.errors import ScprobeError
 from scprobe.io import atomic_write
 from scprobe.results import jsonable
@@ -122,43 +123,14 @@ def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
     """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}."""
     done: dict[tuple[str, str], dict] = {}
     total = len(tasks)
-    if workers <= 1 and scheduler is None:
-        for stage, unit in tasks:
-            if progress:
-                progress(len(done), total, f"{stage} {unit}")
-            done[(stage, unit)] = run_unit(study_path, out_dir, stage, unit, figures)
+    tasks = [(study_path, out_dir, stage, unit, figures) for stage, unit in tasks]
+    for (_, _, stage, unit, _), rec, exc in run_tasks(run_unit, tasks, workers=workers, scheduler=scheduler):
+        if exc is not None:  # the unit's workers kept dying: a failed unit, not a failed run
+            rec = {"status": "failed", "result": {}, "figures": [], "files": [], "note": "",
+                   "error": f"task lost after retries: {exc}", "seconds": 0.0}
+        done[(stage, unit)] = rec
         if progress:
-            progress(total, total, "done")
-        return done
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        # dashboard on a free port: never clash with a dashboard already running on 8787
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=40)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise ScprobeError(f"cannot reach dask scheduler {scheduler}: {exc}") from None
-    try:
-        futures = {client.submit(run_unit, study_path, out_dir, stage, unit, figures, pure=False, retries=2):
-                   (stage, unit)
-                   for stage, unit in tasks}
-        for fut in as_completed(futures):
-            try:
-                done[futures[fut]] = fut.result()
-            except Exception as exc:  # the unit's workers kept dying: a failed unit, not a failed run
-                done[futures[fut]] = {"status": "failed", "result": {}, "figures": [], "files": [], "note": "",
-                                      "error": f"task lost after 2 retries: {exc}", "seconds": 0.0}
-            if progress:
-                progress(len(done), total, " ".join(futures[fut]))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+            progress(len(done), total, f"{stage} {unit}")
     return done
 
 

@@ -1,0 +1,209 @@
+"""The two search stages of :mod:`scprobe.composition.registration`.
+
+Coarse: masked normalised cross-correlation (FFT) of templates over a grid of
+rotations and scales, returning every distinct local maximum.  Fine: the SEM grey
+levels at SEM pixel centres predicted by a linear mix of band-passed scan channels
+warped by a similarity transform.  The scan channels are the ones interpolated,
+not the SEM image: they are finer and nearly noise-free, while interpolating the
+noisy SEM image would smooth its noise by an amount that depends on the sub-pixel
+position and so pull the match towards whole-pixel offsets.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import fft as sfft
+from scipy import ndimage, optimize
+from skimage.transform import SimilarityTransform
+
+#: Inner and outer widths (SEM px) of the band-pass applied before the fine match.
+BANDPASS_PX = (0.7, 4.0)
+
+
+def bandpass(image: np.ndarray, sigma_px=1.0) -> np.ndarray:
+    """Difference of Gaussians of widths ``BANDPASS_PX`` SEM px (``sigma_px``: scan px per SEM px per axis).
+
+    Removes pixel noise and slow shading, keeps edges: positional information lies in
+    the edges, while a broad blob's area would otherwise dominate the correlation."""
+    s = np.broadcast_to(np.asarray(sigma_px, dtype=float), (2,))
+    return ndimage.gaussian_filter(image, BANDPASS_PX[0] * s) - ndimage.gaussian_filter(image, BANDPASS_PX[1] * s)
+
+
+def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px: float, keep: int):
+    """Distinct local maxima ``(|ncc|, scale, angle, (row, col))`` of any of ``tmpls`` (same shape,
+    same pitch as ``sem``) rotated and scaled inside ``sem``, best first, at most ``keep``.
+
+    Normalised cross-correlation over the template's full rotated footprint, with local
+    SEM statistics under that footprint (masked NCC), all by FFT; only positions where
+    the footprint lies inside the SEM image count.  ``(row, col)`` is the SEM pixel of
+    the template centre.  Maxima closer than ``separation_px`` at a similar rotation
+    and scale are one candidate.
+    """
+    ty, tx = tmpls[0].shape
+    half = int(np.ceil(0.5 * np.hypot(ty, tx) * max(scales))) + 1
+    size = 2 * half + 1
+    H, W = sem.shape
+    out_shape = (H + size - 1, W + size - 1)
+    shape = tuple(sfft.next_fast_len(n, real=True) for n in out_shape)
+    f_sem = sfft.rfft2(sem, shape)
+    f_sem2 = sfft.rfft2(sem ** 2, shape)
+    vv, uu = np.mgrid[-half:half + 1, -half:half + 1].astype(float)
+    cy, cx = (ty - 1) / 2, (tx - 1) / 2
+
+    def corr(f_image, f_kernel):
+        # full correlation; output (i, j) has the kernel centre at SEM pixel (i - half, j - half)
+        return sfft.irfft2(f_image * f_kernel, shape)[:out_shape[0], :out_shape[1]]
+
+    def spectrum(kernel):
+        return sfft.rfft2(kernel[::-1, ::-1], shape)
+
+    iy, ix = np.ogrid[0:out_shape[0], 0:out_shape[1]]
+    iy, ix = iy - half, ix - half
+    corners = np.array([[-tx / 2, -ty / 2], [tx / 2, -ty / 2], [tx / 2, ty / 2], [-tx / 2, ty / 2]])
+    peak_size = max(3, int(separation_px) | 1)
+    found = []
+    for s in scales:
+        for a in angles_rad:
+            ca, sa = np.cos(a), np.sin(a)
+            # SEM offset d = s R(a) m  =>  template offset m = R(-a) d / s
+            mx = (ca * uu + sa * vv) / s + cx
+            my = (-sa * uu + ca * vv) / s + cy
+            foot = (mx >= -0.5) & (mx <= tx - 0.5) & (my >= -0.5) & (my <= ty - 0.5)
+            n = float(foot.sum())
+            # centres where the rotated field's corners stay inside the SEM image
+            d = s * corners @ np.array([[ca, sa], [-sa, ca]])
+            inside = ((ix + d[:, 0].min() >= -0.5) & (ix + d[:, 0].max() <= W - 0.5)
+                      & (iy + d[:, 1].min() >= -0.5) & (iy + d[:, 1].max() <= H - 0.5))
+            if not inside.any():
+                continue
+            f_foot = spectrum(foot.astype(float))
+            s1 = corr(f_sem, f_foot)
+            var = np.maximum(corr(f_sem2, f_foot) - s1 ** 2 / n, 1e-6 * n)
+            score = np.zeros(out_shape)
+            for t in tmpls:
+                patch = ndimage.map_coordinates(t, [my, mx], order=1, mode="nearest") * foot
+                patch[foot] -= patch[foot].mean()
+                norm = np.sqrt((patch ** 2).sum())
+                if norm > 0:
+                    score = np.maximum(score, np.abs(corr(f_sem, spectrum(patch))) / norm)
+            score = np.where(inside, score / np.sqrt(var), 0.0)
+            peaks = np.flatnonzero((score == ndimage.maximum_filter(score, peak_size)) & (score > 0))
+            for k in peaks[np.argsort(score.flat[peaks])[::-1][:3]]:
+                ky, kx = np.unravel_index(k, out_shape)
+                found.append((float(score.flat[k]), s, a, (ky - half, kx - half)))
+    found.sort(key=lambda c: -c[0])
+    da = np.abs(np.diff(angles_rad)).min() if len(angles_rad) > 1 else np.pi
+    ds = np.log(scales[1] / scales[0]) if len(scales) > 1 else 1.0
+    kept = []
+    for c in found:
+        if not any(np.hypot(c[3][0] - k[3][0], c[3][1] - k[3][1]) < separation_px
+                   and abs(np.angle(np.exp(1j * (c[2] - k[2])))) <= 3.5 * da
+                   and abs(np.log(c[1] / k[1])) <= 1.5 * ds for k in kept):
+            kept.append(c)
+        if len(kept) == keep:
+            break
+    return kept
+
+
+class FineModel:
+    """SEM grey levels at SEM pixel centres as a linear mix of warped scan channels.
+
+    Parameters ``p = (ln scale, rotation (rad), x, y)``: ``(x, y)`` is where the centre
+    of the scan field lands, in SEM pixel units from the SEM image's top-left corner
+    (``metres / sem_pixel_size_m``).
+
+    Parameters
+    ----------
+    sem : ndarray
+        Band-passed, normalised SEM image.
+    sem_pixel_size_m : float
+    channels : sequence of ndarray
+        Band-passed scan channels on the scan grid.
+    map_pixel_size_m : (dy, dx)
+    """
+
+    def __init__(self, sem, sem_pixel_size_m, channels, map_pixel_size_m):
+        self.sem = np.asarray(sem, dtype=float)
+        self.sem_px = float(sem_pixel_size_m)
+        self.coeffs = [ndimage.spline_filter(np.asarray(c, dtype=float), order=3) for c in channels]
+        self.dy, self.dx = map_pixel_size_m
+        self.ny, self.nx = self.coeffs[0].shape
+        self.centre_map = np.array([self.nx * self.dx, self.ny * self.dy]) / 2
+        rows, cols = np.mgrid[0:self.sem.shape[0], 0:self.sem.shape[1]]
+        self.all_pixels = np.column_stack([rows.ravel(), cols.ravel()])
+
+    def transform(self, p) -> SimilarityTransform:
+        """Scan metres -> SEM metres."""
+        s, a = np.exp(p[0]), p[1]
+        rot = SimilarityTransform(scale=s, rotation=a)
+        return SimilarityTransform(scale=s, rotation=a,
+                                   translation=np.asarray(p[2:]) * self.sem_px - rot(self.centre_map)[0])
+
+    def scan_px(self, p, pixels) -> np.ndarray:
+        """Scan pixel coordinates (x, y) of SEM pixel centres ``pixels`` (row, col)."""
+        sem_m = (pixels[:, ::-1] + 0.5) * self.sem_px
+        return self.transform(p).inverse(sem_m) / np.array([self.dx, self.dy]) - 0.5
+
+    def pixels(self, p, margin_px: float, max_count: int | None = None, where=None) -> np.ndarray:
+        """SEM pixels (row, col) that see the scan field at least ``margin_px`` SEM px inside its edge.
+
+        ``where(xy)`` on scan pixel coordinates narrows them further; ``max_count`` thins
+        them on a regular lattice."""
+        xy = self.scan_px(p, self.all_pixels)
+        mx, my = margin_px * self.sem_px / self.dx, margin_px * self.sem_px / self.dy
+        ok = (xy[:, 0] >= mx - 0.5) & (xy[:, 0] <= self.nx - 0.5 - mx) \
+            & (xy[:, 1] >= my - 0.5) & (xy[:, 1] <= self.ny - 0.5 - my)
+        if where is not None:
+            ok &= where(xy)
+        pix = self.all_pixels[ok]
+        if max_count and len(pix) > max_count:
+            step = int(np.ceil(np.sqrt(len(pix) / max_count)))
+            pix = pix[(pix[:, 0] % step == 0) & (pix[:, 1] % step == 0)]
+        return pix
+
+    def design(self, p, pixels) -> np.ndarray:
+        """Warped channels at ``pixels`` and a constant column."""
+        xy = self.scan_px(p, pixels)
+        cols = [ndimage.map_coordinates(c, [xy[:, 1], xy[:, 0]], order=3, prefilter=False, mode="nearest")
+                for c in self.coeffs]
+        return np.column_stack(cols + [np.ones(len(pixels))])
+
+    def fit(self, p, pixels) -> tuple[np.ndarray, np.ndarray]:
+        """(observed, predicted) grey levels at ``pixels``: least-squares mix of the channels."""
+        a = self.design(p, pixels)
+        v = self.sem[pixels[:, 0], pixels[:, 1]]
+        coef, *_ = np.linalg.lstsq(a, v, rcond=None)
+        return v, a @ coef
+
+    def correlation(self, p, pixels) -> float:
+        """Multiple correlation of the SEM grey levels with the warped channels (0..1)."""
+        v, pred = self.fit(p, pixels)
+        if len(v) < 8 or not np.std(pred) > 0:
+            return 0.0
+        return float(np.corrcoef(v, pred)[0, 1])
+
+    def refine(self, p0, pixels, steps, xatol) -> tuple[np.ndarray, float]:
+        """Nelder-Mead from ``p0`` with initial steps ``(ln scale, rad, px)``; returns (p, correlation)."""
+        p0 = np.asarray(p0, dtype=float)
+        simplex = p0 + np.vstack([np.zeros(4), np.diag([steps[0], steps[1], steps[2], steps[2]])])
+        res = optimize.minimize(lambda p: -self.correlation(p, pixels), p0, method="Nelder-Mead",
+                                options={"initial_simplex": simplex, "xatol": xatol, "fatol": 1e-8,
+                                         "maxiter": 2000})
+        return res.x, -float(res.fun)
+
+    def coefficients(self, p, pixels) -> np.ndarray:
+        """Least-squares channel mix (with constant) at ``pixels``."""
+        coef, *_ = np.linalg.lstsq(self.design(p, pixels), self.sem[pixels[:, 0], pixels[:, 1]], rcond=None)
+        return coef
+
+    def local_shift_px(self, p, pixels, coef) -> np.ndarray:
+        """Shift (x, y), SEM px, that best aligns ``pixels`` alone for the channel mix ``coef``."""
+        obs = self.sem[pixels[:, 0], pixels[:, 1]]
+
+        def cost(shift):
+            q = np.concatenate([p[:2], p[2:] + shift])
+            return -float(np.corrcoef(obs, self.design(q, pixels) @ coef)[0, 1])
+
+        res = optimize.minimize(cost, np.zeros(2), method="Nelder-Mead",
+                                options={"initial_simplex": [[0, 0], [0.5, 0], [0, 0.5]], "xatol": 1e-3,
+                                         "fatol": 1e-8, "maxiter": 400})
+        return res.x

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from scprobe.analysis.map import analyze_map
 from scprobe.compare import compare_scans, register, temperature_series
 from scprobe.io import open_scan
 
@@ -75,3 +76,8 @@ def test_local_tc_within_one_step(study):
     assert (np.abs(k_est - k_true)[conducting] <= 1).mean() >= 0.95
     frac_true = [truth["scans"][k]["conducting_fraction"] for k in ("1.5K", "8K", "20K", "30K")]
     assert np.all(np.diff(res.conducting_fraction) <= 0) and res.conducting_fraction[-1] < frac_true[0]
+    # the same mask as ``scprobe map``: identical on the same pixels; the common-area crop
+    # (shifts up to 4 px on 192 px) moves the fraction by 0.0035 (measured)
+    maps = [analyze_map(scans[k]) for k in ("1.5K", "8K", "20K", "30K")]
+    assert res.conducting_fraction[0] == pytest.approx(maps[0].mask[res.common].mean(), abs=1e-9)
+    assert np.abs(np.array(res.conducting_fraction) - [m.conducting_fraction for m in maps]).max() < 0.005

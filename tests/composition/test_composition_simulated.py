@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +78,47 @@ def test_edx_homogeneous(study, result):
     assert all(e.homogeneous for e in res.edx.values()) == truth["edx"]["homogeneous"]
     for el, e in res.edx.items():
         assert e.mean_counts_per_bin == pytest.approx(truth["edx"]["mean_counts"][el] * e.bin_px ** 2, rel=0.1)
+
+
+def _overlay_on_simulated(root, size, seed):
+    """Simulate a study and run the SEM overlay as the study runner does; returns (overlay, SEM truth, sites)."""
+    import tomllib
+
+    from scprobe.composition import analyze_composition
+    from scprobe.io import open_scan
+    from scprobe.simulate import simulate_study
+
+    toml_path = simulate_study(root, seed=seed, size=size, ions_per_needle=20_000)
+    st = tomllib.loads(toml_path.read_text())
+    truth = json.loads((root / "truth.json").read_text())["composition"]
+    comp = st["composition"]
+    entry = next(s for s in st["scans"] if s["label"] == comp["overlay_scan"])
+    scan = open_scan([root / f for f in entry["files"]])
+    res = analyze_composition(sem=root / comp["sem"], sem_pixel_size_m=comp["sem_pixel_size_m"], scan=scan,
+                              sites=[{"name": s["name"], "sem_xy_px": s["sem_xy_px"]} for s in comp["sites"]])
+    return res.overlay, truth["sem"], {s["name"]: s["region"] for s in truth["sites"]}
+
+
+@pytest.mark.parametrize("size, seed", [(128, 0), (128, 3), (160, 1), (160, 2)])
+def test_overlay_at_small_sizes(tmp_path, size, seed):
+    """At 128-160 px the cAFM field spans only 64-80 SEM px with a few regions and steps in it."""
+    o, sem, regions = _overlay_on_simulated(tmp_path, size, seed)
+    # measured: scale error <= 0.6 %, rotation error <= 0.42 deg, shift <= 12 nm over these four
+    assert abs(o.scale / sem["scale"] - 1) < 0.01
+    assert abs(o.rotation_deg - sem["rotation_deg"]) < 0.5
+    np.testing.assert_allclose(o.shift_m, sem["shift_m"], atol=sem["pixel_size_m"])
+    assert o.reliable and o.residual_m < sem["pixel_size_m"]
+    assert o.registration.correlation > 5 * o.registration.chance_correlation
+    assert {s.name: s.region for s in o.sites} == regions
+
+
+def test_failed_registration_is_flagged():
+    """An SEM image of another place: the match is flagged and its residual is the field's size."""
+    from scprobe.composition.registration import register_scan
+
+    rng = np.random.default_rng(4)
+    sem = ndimage.gaussian_filter(rng.normal(size=(120, 120)), 2)
+    topo = ndimage.gaussian_filter(rng.normal(size=(64, 64)), 2)
+    reg = register_scan(sem, 30e-9, topo, 30e-9)
+    assert not reg.reliable
+    assert reg.residual_m >= 0.5 * np.hypot(64, 64) * 30e-9 * reg.scale

@@ -6,8 +6,8 @@
 * :func:`temperature_series` - conducting fraction vs temperature and the local Tc map.
 """
 from scprobe.compare.overlap import OverlapResult, boundary_distances, mask_overlap, overlap_classes
-from scprobe.compare.pair import (CompareResult, compare_scans, default_directions, edge_threshold,
-                                  reference_from_scan, same_scan)
+from scprobe.compare.pair import (CompareResult, compare_scans, default_directions, reference_from_scan,
+                                  same_scan)
 from scprobe.compare.registration import RegistrationResult, align, common_slices, phase_shift, register
 from scprobe.compare.series import SeriesResult, local_tc, temperature_series
 from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, match_spots
@@ -15,7 +15,7 @@ from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, match_spo
 __all__ = [
     "CompareResult", "OverlapResult", "RegistrationResult", "SeriesResult", "SpotResult", "SpotTable",
     "align", "boundary_distances", "common_slices", "compare_scans", "default_directions", "detect_spots",
-    "edge_threshold", "reference_from_scan",
+    "reference_from_scan",
     "local_tc", "mask_overlap", "match_spots", "overlap_classes", "phase_shift", "register", "same_scan",
     "temperature_series",
 ]

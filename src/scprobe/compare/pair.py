@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats
+from scprobe.analysis.mask import region_mask
 from scprobe.compare.overlap import OverlapResult, mask_overlap
 from scprobe.compare.registration import RegistrationResult, align, common_shape, common_slices, register
 from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, spot_statistics
@@ -22,8 +22,6 @@ from scprobe.scan import channel, directions as scan_directions, pixel_size
 
 #: Channels tried for registration, best first (topography does not change with temperature).
 REGISTRATION_CHANNELS = ("topography", "deflection", "current")
-#: Default mask threshold as a fraction of the strong conducting current (see :func:`edge_threshold`).
-EDGE_FRACTION = 0.3
 #: Spots match when their centres are closer than this many expected diameters (15 nm for
 #: 75 nm spots): centroids of one spot agree to a few nm after registration, while a spot
 #: re-appearing next to a vanished one (dense fluctuating regions) is a new spot.
@@ -42,13 +40,14 @@ class CompareResult(Result):
     directions : (str, str)
         Traces of ``a`` and ``b`` that were compared.
     threshold_A : (float, float)
-        Conduction thresholds of ``a`` and ``b``, A.
+        Detection thresholds of ``a`` and ``b`` (``threshold_A`` or offset + 5 rms of the noise), A.
     pixel_size_m : (float, float)
         ``(dy, dx)`` of ``a``, m.
     common : (slice, slice)
         Common area on ``a``'s pixel grid.
     mask_a, mask_b_aligned : ndarray of bool
-        Conducting masks on ``a``'s grid (``mask_b_aligned`` False outside the common area).
+        Conducting masks (:func:`~scprobe.analysis.mask.region_mask`) on ``a``'s grid
+        (``mask_b_aligned`` False outside the common area).
     spots_a, spots_b_aligned : SpotTable
         Spots of both traces, centres on ``a``'s grid.
     spot_keep_a, spot_keep_b, spot_matches : ndarray
@@ -126,48 +125,17 @@ def registration_channel(a: xr.Dataset, b: xr.Dataset) -> str:
     return name
 
 
-def edge_threshold(current: np.ndarray, noise: NoiseResult | None = None) -> float:
-    """Mask threshold at :data:`EDGE_FRACTION` of the strong conducting current (A), at least the noise threshold.
-
-    The noise threshold (offset + 5 rms) sits in the far tails of the blurred
-    region edges (tip PSF, edge width), so masks cut there are dilated by a few
-    pixels.  The strong current is the 90th percentile of the pixels above the
-    noise threshold (the higher plateau); 0.3 of it lies just below the middle of
-    the edges of the weaker state too (3.5 vs 5.5 uA in the paper), so boundaries
-    fall where regions end, whatever the bias (currents scale with it), and masks
-    of two scans, and the local Tc, are comparable.  Conducting states weaker than
-    0.3 of the strongest need an explicit ``threshold_A``.  Falls back to the
-    noise threshold when nothing conducts.  ``noise`` saves recomputing
-    :func:`~scprobe.analysis.noise.noise_stats`.
-    """
-    noise_thr = default_threshold(noise if noise is not None else noise_stats(current))
-    with np.errstate(invalid="ignore"):
-        above = current[current > noise_thr]
-    if above.size < 4:
-        return noise_thr
-    return max(noise_thr, EDGE_FRACTION * float(np.percentile(above, 90)))
-
-
-def mask_threshold(current: np.ndarray, threshold_A: float | None, noise: NoiseResult | None = None) -> float:
-    """``threshold_A`` checked (a non-negative current, A), or :func:`edge_threshold` of the map when None."""
-    if threshold_A is not None:
-        if not (math.isfinite(threshold_A) and threshold_A >= 0):
-            raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
-        return float(threshold_A)
-    return edge_threshold(current, noise)
-
-
 def reference_from_scan(a: xr.Dataset, reference: xr.Dataset, *, threshold_A: float | None = None,
                         force: bool = False, direction: str = "forward") -> np.ndarray:
     """Conducting mask of a reference (low-temperature) scan, registered onto ``a``'s pixel grid.
 
-    Pixels of ``a`` that the reference does not cover are False.
+    The mask is :func:`~scprobe.analysis.mask.region_mask` of the reference's forward current
+    (``threshold_A``, A, as there); pixels of ``a`` that the reference does not cover are False.
     """
     reg = register(a, reference, channel=registration_channel(a, reference), directions=(direction, "forward"),
                    force=force)
     cur = np.asarray(channel(reference, "current", "forward").values, dtype=float)
-    with np.errstate(invalid="ignore"):
-        mask = (cur > mask_threshold(cur, threshold_A)).astype(float)
+    mask = region_mask(cur, pixel_size(reference), threshold_A).mask.astype(float)
     shape = channel(a, "current", direction).shape
     grid = np.zeros(shape)
     ny, nx = min(shape[0], mask.shape[0]), min(shape[1], mask.shape[1])
@@ -188,7 +156,9 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
         Scans of one area (see :mod:`scprobe.scan`); pass one scan twice to compare
         its forward and backward traces.
     threshold_A : float, optional
-        Conduction threshold for both maps, A; default: each map's :func:`edge_threshold`.
+        Conduction threshold for both maps, A: masks are every pixel above it.  Default:
+        each map's :func:`~scprobe.analysis.mask.region_mask` (noise detection, half-maximum extent),
+        the mask ``scprobe map`` reports.
     reference_mask : ndarray of bool or xarray.Dataset, optional
         Low-temperature conducting mask on ``a``'s pixel grid, or a low-temperature
         scan of the area (registered and thresholded, see :func:`reference_from_scan`);
@@ -223,17 +193,17 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     reg = register(a, b, channel=registration_channel(a, b), upsample=upsample, directions=dirs, force=force)
     ca, cb = common_shape(np.asarray(channel(a, "current", dirs[0]).values, dtype=float),
                           np.asarray(channel(b, "current", dirs[1]).values, dtype=float))
-    noise_a, noise_b = noise_stats(ca), noise_stats(cb)
-    ta, tb = mask_threshold(ca, threshold_A, noise_a), mask_threshold(cb, threshold_A, noise_b)
+    dy, dx = pixel_size(a)
+    # the same masks as ``scprobe map``, so fractions and overlaps agree between the stages
+    regions_a, regions_b = region_mask(ca, (dy, dx), threshold_A), region_mask(cb, pixel_size(b), threshold_A)
+    ta, tb = regions_a.threshold_A, regions_b.threshold_A
+    mask_a, mask_b = regions_a.mask, regions_b.mask
     with np.errstate(invalid="ignore"):
-        mask_a = ca > ta
-        mask_b = cb > tb
         # bilinear resampling of the 0/1 mask and a 0.5 cut puts the boundary at sub-pixel precision
         mask_b_al = align(mask_b.astype(float), reg.shift_px, order=1) > 0.5
     common = common_slices(ca.shape, reg.shift_px)
     valid = np.zeros(ca.shape, dtype=bool)
     valid[common] = True
-    dy, dx = pixel_size(a)
     overlap = mask_overlap(mask_a[common], mask_b_al[common], (dy, dx))
     if isinstance(reference_mask, xr.Dataset):
         reference_mask = reference_from_scan(a, reference_mask, threshold_A=threshold_A, force=force,
@@ -244,10 +214,13 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
             raise ParameterError(f"reference mask has shape {reference_mask.shape}, the first scan "
                                  f"{tuple(channel(a, 'current', dirs[0]).shape)}")
         reference_mask = reference_mask[: ca.shape[0], : ca.shape[1]]
+    # spots are found with the masks' detection threshold: their extent is each piece's own
+    # half-maximum area, whatever the threshold, which only decides what is detected; a cut at a
+    # fraction of the strongest current would lose weak dots next to strong regions
     spots_a = detect_spots(ca, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=ta,
-                           noise_offset_A=noise_a.noise_offset_A)
+                           noise_offset_A=regions_a.noise.noise_offset_A)
     spots_b = detect_spots(cb, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=tb,
-                           noise_offset_A=noise_b.noise_offset_A)
+                           noise_offset_A=regions_b.noise.noise_offset_A)
     spots_b = SpotTable(spots_b.centres_px - np.asarray(reg.shift_px), spots_b.diameters_px, spots_b.peaks_A)
     if match_tolerance_m is None:
         match_tolerance_m = MATCH_TOLERANCE_DIAMETERS * spot_diameter_m

@@ -15,7 +15,8 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
-from scprobe.compare.pair import mask_threshold, registration_channel
+from scprobe.analysis.mask import region_mask
+from scprobe.compare.pair import registration_channel
 from scprobe.compare.registration import align, common_slices, register
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
@@ -34,7 +35,8 @@ class SeriesResult(Result):
     temperatures_K : tuple of float
         Measured temperatures, ascending, K.
     conducting_fraction : tuple of float
-        Conducting area fraction (0..1) at each temperature.
+        Conducting area fraction (0..1) at each temperature: the mask of
+        :func:`~scprobe.analysis.mask.region_mask` (as ``scprobe map``) on the common area.
     tc_K : dict
         Local-Tc statistics, K: ``median``, ``p10``, ``p90`` (of the lower bounds),
         ``histogram`` {``temperatures_K``, ``pixels``} (pixels whose Tc lies in
@@ -48,7 +50,7 @@ class SeriesResult(Result):
     registration_confidence : tuple of float
         Confidence (0..1) of each of those shifts.
     threshold_A : tuple of float
-        Conduction threshold of each scan, A.
+        Detection threshold of each scan (``threshold_A`` or offset + 5 rms of the noise), A.
     pixel_size_m : (float, float)
         ``(dy, dx)``, m.
     common : (slice, slice)
@@ -188,8 +190,9 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
     temperatures_K : sequence of float, optional
         Temperature of each scan, K; default each scan's ``attrs["temperature_K"]``.
     threshold_A : float, optional
-        Conduction threshold for all maps, A; default each map's
-        :func:`~scprobe.compare.pair.edge_threshold`.
+        Conduction threshold for all maps, A: masks are every pixel above it.  Default:
+        each map's :func:`~scprobe.analysis.mask.region_mask` (noise detection,
+        half-maximum extent), the mask ``scprobe map`` reports.
     force : bool
         Align even when pixel sizes differ or the overlap is doubtful.
     direction : str
@@ -232,13 +235,14 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
     order = np.argsort(temps)
     masks, currents, thresholds = [], [], []
     for i in order:
-        cur = np.asarray(channel(scans[i], "current", direction).values, dtype=float)[: shape[0], : shape[1]]
-        thr = mask_threshold(cur, threshold_A)
+        cur = np.asarray(channel(scans[i], "current", direction).values, dtype=float)
+        # each scan's own full map gives the mask ``scprobe map`` reports; it is cropped only afterwards
+        regions = region_mask(cur, pixel_size(scans[i]), threshold_A)
         with np.errstate(invalid="ignore"):
-            m = align((cur > thr).astype(float), shifts[i], order=1)[common] > 0.5
+            m = align(regions.mask[: shape[0], : shape[1]].astype(float), shifts[i], order=1)[common] > 0.5
         masks.append(m)
-        currents.append(align(cur, shifts[i], order=1)[common])
-        thresholds.append(thr)
+        currents.append(align(cur[: shape[0], : shape[1]], shifts[i], order=1)[common])
+        thresholds.append(regions.threshold_A)
     masks = np.stack(masks)
     t_sorted = temps[order]
     tc_lower, tc_upper = local_tc(masks, t_sorted)

@@ -21,12 +21,14 @@ import numpy as np
 from scipy import ndimage
 from skimage.transform import SimilarityTransform
 
-from scprobe.composition.registration import m_to_px, px_to_m, register_topography, scan_feature_channels
+from scprobe.composition.registration import (Registration, m_to_px, phase_channel, px_to_m, register_scan,
+                                              register_topography, scan_feature_channels)
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 
-__all__ = ["OverlayResult", "SiteRegion", "classify_sites", "m_to_px", "overlay_sem", "parse_control_points",
-           "px_to_m", "register_topography", "scan_feature_channels", "similarity_from_points"]
+__all__ = ["OverlayResult", "Registration", "SiteRegion", "classify_sites", "m_to_px", "overlay_sem",
+           "parse_control_points", "phase_channel", "px_to_m", "register_scan", "register_topography",
+           "scan_feature_channels", "similarity_from_points"]
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ class OverlayResult(Result):
     """cAFM-to-SEM similarity transform, its residual and the lift-out sites.
 
     JSON keys: ``scale``, ``rotation_deg``, ``shift_m`` ([x, y]), ``residual_m``
-    (RMS misfit of control points, or of local matches for feature registration)
-    and ``sites``.
+    (RMS misfit of control points, or of local matches for feature registration;
+    half the field's diagonal when a feature match is not trusted) and ``sites``.
+    ``registration`` holds the confidence of a feature match (None for control points);
+    ``reliable`` is False when that match cannot be trusted.
     """
 
     scale: float
@@ -69,6 +73,12 @@ class OverlayResult(Result):
     current: np.ndarray | None = field(default=None, repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
     map_pixel_size_m: tuple[float, float] = (np.nan, np.nan)
+    registration: Registration | None = field(default=None, repr=False)
+
+    @property
+    def reliable(self) -> bool:
+        """False when a feature match stands too little above chance or has a close rival."""
+        return self.registration is None or self.registration.reliable
 
     def to_dict(self) -> dict:
         return {"scale": jsonable(self.scale), "rotation_deg": jsonable(self.rotation_deg),
@@ -185,8 +195,8 @@ def overlay_sem(sem: np.ndarray, sem_pixel_size_m: float, topography: np.ndarray
         Conducting mask of the map.
     control_points : array (n, 4) or str, optional
         ``xs, ys, xm, ym`` per point (SEM px, cAFM px); without them the transform is
-        found from the images (:func:`register_topography` on the topography, its slope
-        and the conducting mask).
+        found from the images (:func:`register_scan` on the topography, its slope and
+        the conducting phase from the current, :func:`phase_channel`).
     sites : sequence of (name, (x_px, y_px))
         Lift-out sites in SEM pixels.
     """
@@ -197,17 +207,17 @@ def overlay_sem(sem: np.ndarray, sem_pixel_size_m: float, topography: np.ndarray
             else np.asarray(control_points, dtype=float).reshape(-1, 4)
         tform, residual = similarity_from_points(px_to_m(pts[:, 2:], map_pixel_size_m),
                                                  px_to_m(pts[:, :2], sem_pixel_size_m))
-        method = "control_points"
+        method, registration = "control_points", None
     else:
-        channels = scan_feature_channels(topography, mask)
-        tform, residual = register_topography(sem, sem_pixel_size_m, channels[0], map_pixel_size_m,
-                                              extra_channels=channels[1:], scale_range=scale_range,
-                                              rotation_range_deg=rotation_range_deg)
-        method = "features"
+        channels = scan_feature_channels(topography, phase_channel(current, mask))
+        registration = register_scan(sem, sem_pixel_size_m, channels[0], map_pixel_size_m,
+                                     extra_channels=channels[1:], scale_range=scale_range,
+                                     rotation_range_deg=rotation_range_deg)
+        tform, residual, method = registration.transform, registration.residual_m, "features"
     regions = classify_sites(tform, sites, mask, map_pixel_size_m, sem_pixel_size_m)
     rot = float(np.rad2deg(tform.rotation))
     dy, dx = (map_pixel_size_m, map_pixel_size_m) if np.isscalar(map_pixel_size_m) else map_pixel_size_m
     return OverlayResult(float(tform.scale), (rot + 180.0) % 360.0 - 180.0,
                          (float(tform.translation[0]), float(tform.translation[1])), residual, regions,
                          method, np.asarray(sem), float(sem_pixel_size_m), np.asarray(current),
-                         np.asarray(mask), (float(dy), float(dx)))
+                         np.asarray(mask), (float(dy), float(dx)), registration)

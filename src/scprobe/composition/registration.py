@@ -32,9 +32,9 @@ from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 
 #: Side of the template in the coarse search, pixels.
-COARSE_TEMPLATE_PX = 48
+COARSE_TEMPLATE_PX = 32
 #: Number of distinct coarse candidates refined.
-CANDIDATES = 6
+CANDIDATES = 4
 #: SEM pixels used when refining every candidate, and when refining the best two.
 SPARSE_POINTS, FINE_POINTS = 2500, 20000
 #: A match is trusted when its correlation exceeds chance by this many standard deviations ...
@@ -114,8 +114,9 @@ def scan_feature_channels(topography: np.ndarray, mask: np.ndarray | None = None
     The topography (a plane removed), its slope (step edges and pit rims light up in
     secondary-electron images) and, when given, the conducting phase (SEM phase
     contrast): a boolean mask or a fraction 0..1 such as :func:`phase_channel`.  The
-    slope is taken after removing each row's median, since AFM row offsets would
-    otherwise appear as edges that the SEM image does not have.
+    slope is taken after removing each row's median, and both after a 3-line median
+    across the scan lines, since AFM row offsets and single-line scars would otherwise
+    appear as edges that the SEM image does not have.
     """
     topo = np.asarray(topography, dtype=float)
     topo = np.where(np.isfinite(topo), topo, np.nanmean(topo))
@@ -123,9 +124,9 @@ def scan_feature_channels(topography: np.ndarray, mask: np.ndarray | None = None
     a = np.column_stack([xx.ravel(), yy.ravel(), np.ones(topo.size)])
     coef, *_ = np.linalg.lstsq(a, topo.ravel(), rcond=None)
     levelled = topo - (a @ coef).reshape(topo.shape)
-    rows = levelled - np.median(levelled, axis=1, keepdims=True)
+    rows = ndimage.median_filter(levelled - np.median(levelled, axis=1, keepdims=True), size=(3, 1))
     gy, gx = np.gradient(ndimage.gaussian_filter(rows, 1.0))
-    out = [_normalise(levelled), _normalise(np.hypot(gy, gx))]
+    out = [_normalise(ndimage.median_filter(levelled, size=(3, 1))), _normalise(np.hypot(gy, gx))]
     if mask is not None and np.ptp(np.asarray(mask, dtype=float)) > 0:
         out.append(ndimage.gaussian_filter(np.asarray(mask, dtype=float), 1.0))
     return out
@@ -166,7 +167,7 @@ def _coarse_search(sem_n, channels, sem_pixel_size_m, dy, dx, scale_range, rotat
     lo, hi = np.sort(rotation_range_deg)
     angles = np.deg2rad(np.arange(lo, hi + 1e-9, np.rad2deg(1.0 / r)))
     s_lo, s_hi = np.sort(scale_range)
-    scales = np.geomspace(s_lo, s_hi, max(1, int(np.ceil(np.log(s_hi / s_lo) / np.log(1.04))) + 1))
+    scales = np.geomspace(s_lo, s_hi, max(1, int(np.ceil(np.log(s_hi / s_lo) / np.log(1.06))) + 1))
     found = coarse_candidates(sem_c, coarse, scales, angles, 0.25 * r, CANDIDATES)
     # coarse pixel (row, col) has its centre at ((col, row) + 0.5) * f SEM pixel units from the corner
     starts = [np.array([np.log(s), a, (col + 0.5) * f, (row + 0.5) * f]) for _, s, a, (row, col) in found]

@@ -1,7 +1,6 @@
 """Figures of the transport stage: current and potential over the map, percolation extrapolation."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -13,7 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap, LogNorm  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from scprobe.io import atomic_path  # noqa: E402
+from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
 
 _CONTACT_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")
 
@@ -22,16 +21,8 @@ def _scale_bar(ax, nx: int, ny: int, pixel_m: float) -> None:
     """A scale bar of a round length near a fifth of the width, bottom left."""
     if not (np.isfinite(pixel_m) and pixel_m > 0):
         return
-    width = nx * pixel_m
-    target = width / 5
-    exp = math.floor(math.log10(target))
-    length = max(m * 10 ** exp for m in (1, 2, 5) if m * 10 ** exp <= target)
-    for unit, scale in (("mm", 1e-3), ("µm", 1e-6), ("nm", 1e-9)):
-        if length >= scale:
-            label = f"{length / scale:g} {unit}"
-            break
-    else:
-        label = f"{length:.3g} m"
+    length = nice_length(nx * pixel_m / 5)
+    label = length_label(length)
     x0, y0 = 0.05 * nx, 0.93 * ny
     ax.plot([x0, x0 + length / pixel_m], [y0, y0], color="white", lw=3, solid_capstyle="butt")
     ax.plot([x0, x0 + length / pixel_m], [y0, y0], color="black", lw=1, solid_capstyle="butt")
@@ -56,13 +47,13 @@ def _names(result):
 
 
 def transport_figure(result, path: str | Path, topography: np.ndarray | None = None) -> Path:
-    """Current density, potential and superconducting clusters of a :class:`TransportResult` (PNG).
+    """Current density, potential and superconducting clusters of a :class:`TransportResult`.
 
     Parameters
     ----------
     result : TransportResult
     path : path
-        Output PNG (written atomically).
+        Output file, format by suffix (written atomically).
     topography : ndarray, optional
         Topography in m, drawn in grey under the current density.
     """
@@ -101,15 +92,14 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
     r4 = result.r_four_probe_ohm
     fig.suptitle(f"{result.verdict}: R4 = {r4:.4g} {unit_r} ({result.r_four_probe_ratio:.3g} x homogeneous sheet)",
                  fontsize=11)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, Path(path), tight=False)
 
 
 def percolation_figure(result, path: str | Path) -> Path:
-    """Example realisation, R-ratio distribution and critical fractions of a :class:`PercolationResult` (PNG)."""
+    """Example realisation, R-ratio distribution and critical fractions of a :class:`PercolationResult`.
+
+    The format follows the suffix of ``path`` (written atomically).
+    """
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
     ax = axes[0]
     if result.example is not None:
@@ -144,8 +134,4 @@ def percolation_figure(result, path: str | Path) -> Path:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
     ax.set_title(f"P(zero resistance) = {result.p_zero_resistance:.3f}")
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, Path(path), tight=False)

@@ -34,6 +34,9 @@ CHARGE_STATES = {"Fe": {1: 0.3, 2: 0.7}, "Se": {1: 0.6, 2: 0.4}, "Te": {1: 0.55,
 O2_FRACTION = 0.3
 _VOLUME_NM3 = {"Fe": 0.01177, "Se": 0.03665, "Te": 0.03395, "O": 0.01410}
 _COLOUR = {"Fe": "FF0000", "Se": "00C000", "Te": "0000FF", "O": "00FFFF"}
+#: Secondary electrons counted per SEM pixel at unit brightness: a slow overview scan, as taken to
+#: locate lift-out sites (a fast one, ~40, leaves the single-unit-cell step edges in the shot noise).
+SEM_DOSE = 150.0
 _RESOLVING_POWER = 3000.0  # m / sigma of the Gaussian core is 2 x this; tail scale m / 3000
 
 
@@ -187,8 +190,7 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     image = _sem_domain_image(ls, 0.5 / scale)
     sem = ndimage.map_coordinates(image, [scan_xy[1] + y0, scan_xy[0] + x0], order=1, mode="nearest")
     rng = rng_for(seed, "sem")
-    dose = 150.0
-    sem = rng.poisson(np.clip(sem, 0, None) * dose) / dose
+    sem = rng.poisson(np.clip(sem, 0, None) * SEM_DOSE) / SEM_DOSE
     sem_u8 = np.clip(sem * 200, 0, 255).astype(np.uint8)
     with atomic_path(out / "sem/sem_overview.tif") as tmp:
         tifffile.imwrite(tmp, sem_u8, description=f"pixel_size_m={cp.sem_pixel_size_m!r}", metadata=None)

@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtr
 
-from scprobe.analysis import conducting_mask
+from scprobe.analysis import region_mask
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 from scprobe.scan import channel, pixel_size
@@ -76,8 +76,8 @@ class PercolationResult(Result):
 
 def _input_mask(scan_or_mask, threshold_A, pixel_size_m):
     if isinstance(scan_or_mask, xr.Dataset):
-        mask, thr = conducting_mask(channel(scan_or_mask, "current").values, threshold_A)
-        return mask, thr, pixel_size(scan_or_mask)
+        rm = region_mask(channel(scan_or_mask, "current").values, pixel_size(scan_or_mask), threshold_A)
+        return rm.mask, rm.threshold_A, pixel_size(scan_or_mask)
     a = np.asarray(scan_or_mask)
     if pixel_size_m is None:
         raise ParameterError("pixel_size_m is needed when the map is an array, not a Scan")
@@ -85,8 +85,9 @@ def _input_mask(scan_or_mask, threshold_A, pixel_size_m):
         raise ParameterError(f"pixel_size_m must be a positive length in m, got {pixel_size_m!r}")
     if a.dtype == bool:
         return a, math.nan, (float(pixel_size_m), float(pixel_size_m))
-    mask, thr = conducting_mask(a, threshold_A)
-    return mask, thr, (float(pixel_size_m), float(pixel_size_m))
+    pitch = (float(pixel_size_m), float(pixel_size_m))
+    rm = region_mask(a, pitch, threshold_A)
+    return rm.mask, rm.threshold_A, pitch
 
 
 def _crops(shape):
@@ -111,7 +112,7 @@ def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 
     Parameters
     ----------
     scan_or_mask : Scan or ndarray
-        A Scan (forward current, thresholded by :func:`scprobe.analysis.conducting_mask`), a
+        A Scan (forward current, masked by :func:`scprobe.analysis.region_mask`), a
         current map in A, or a boolean superconducting mask.
     sample_size_m : float
         Side of the square (cubic) sample, m.

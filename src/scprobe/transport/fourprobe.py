@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import brentq
 
-from scprobe.analysis import conducting_mask, noise_stats
+from scprobe.analysis import noise_stats, region_mask
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 from scprobe.scan import channel, pixel_size
@@ -192,7 +192,7 @@ def _input_map(scan_or_current) -> tuple[np.ndarray, tuple[float, float]]:
     return a, (math.nan, math.nan)
 
 
-def _conductances(data, model, threshold_A, sheet_scale):
+def _conductances(data, model, threshold_A, sheet_scale, pitch):
     """Sheet conductances (S), superconducting mask and bookkeeping for one model."""
     if model not in MODELS:
         raise ParameterError(f"model must be one of {MODELS}, got {model!r}")
@@ -201,7 +201,10 @@ def _conductances(data, model, threshold_A, sheet_scale):
             raise ParameterError("a boolean superconducting mask works only with model='classified'")
         return np.full(data.shape, sheet_scale), data.copy(), data.copy(), math.nan, None
     current = np.asarray(data, dtype=float)
-    mask, thr = conducting_mask(current, threshold_A)
+    # the same superconducting pixels as `scprobe map` reports; pixel units when the pitch is unknown
+    pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)
+    rm = region_mask(current, pitch, threshold_A)
+    mask, thr = rm.mask, rm.threshold_A
     if model == "classified":
         return np.full(current.shape, sheet_scale), mask, mask, thr, None
     floor = noise_stats(current).noise_floor_A
@@ -261,7 +264,8 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
         conductance proportional to the current, pixels at or below the noise floor clamped to it;
         ``matrix_sheet_resistance_ohm`` is then the sheet resistance of the map's mean conductance.
     threshold_A : float, optional
-        Superconducting threshold, A; default from :func:`scprobe.analysis.conducting_mask`.
+        Superconducting threshold, A (plain ``current > threshold_A``); default: the conducting
+        mask of :func:`scprobe.analysis.region_mask`, the one ``scprobe map`` reports.
     matrix_sheet_resistance_ohm : float, optional
         Ohm per square; without it resistances are in units of it.
     contact_radius_px : float
@@ -282,7 +286,7 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
             np.isfinite(matrix_sheet_resistance_ohm) and matrix_sheet_resistance_ohm > 0):
         raise ParameterError(f"matrix sheet resistance must be a positive number of ohm, got {matrix_sheet_resistance_ohm!r}")
     r_sq = 1.0 if matrix_sheet_resistance_ohm is None else float(matrix_sheet_resistance_ohm)
-    s, contracted, sc_mask, thr, clamped = _conductances(data, model, threshold_A, 1.0 / r_sq)
+    s, contracted, sc_mask, thr, clamped = _conductances(data, model, threshold_A, 1.0 / r_sq, pitch)
     cts = make_contacts(contacts, data.shape, contact_radius_px=contact_radius_px)
 
     net = build_network(s, contracted, cts.pixels)

@@ -20,6 +20,14 @@ def test_series_fraction_equals_map_fraction(synth, threshold_A):
     assert res.conducting_fraction[0] > 0.4
 
 
+def test_series_fraction_ignores_unmeasured_pixels(synth):
+    scans, _ = synth.tc_series(temperatures=(4, 8), max_shift=0.0)
+    scans = [s.copy(deep=True) for s in scans]
+    scans[0]["current"].values[:16] = np.nan  # e.g. lines removed by artefact correction
+    res = temperature_series(scans)
+    assert res.conducting_fraction[0] == pytest.approx(analyze_map(scans[0]).conducting_fraction, abs=1e-9)
+
+
 def test_series_masks_are_map_masks_on_common_area(synth):
     scans, truth = synth.tc_series(temperatures=(4, 8, 12, 16))
     res = temperature_series(scans)

@@ -53,3 +53,22 @@ def test_match_spots_one_to_one():
     m = match_spots(a, b, 2.0)
     assert m.tolist() == [[0, 0]]
     assert match_spots(a, np.empty((0, 2)), 2.0).shape == (0, 2)
+
+
+def test_weak_spots_beside_strong_region(synth):
+    # 0.2 uA dots in a map whose strong region carries 5 uA: detected with the noise threshold
+    # of the conducting mask (a cut at 0.3 of the strong current would drop them all)
+    rng = np.random.default_rng(7)
+    shape = (128, 128)
+    yy, xx = np.mgrid[0:128, 0:128]
+    cur = np.where((yy < 40) & (xx < 40), 5e-6, 0.0)
+    centres = [(90.0, 20.0), (90.0, 60.0), (90.0, 100.0), (30.0, 100.0), (60.0, 80.0)]
+    for cy, cx in centres:
+        cur = cur + 2e-7 * (np.hypot(yy - cy, xx - cx) <= 2.5)
+    cur = cur + rng.normal(0, 2e-11, shape)
+    z = synth.crop(synth.terraces(shape, rng), shape)
+    scan = synth.scan(z, cur, temperature_K=20.0, backward=(z, cur))
+    r = compare_scans(scan, scan)
+    assert r.spots.count_a == len(centres) and r.spots.persistence == 1.0
+    found = r.spots_a.centres_px[r.spot_keep_a]
+    assert np.sort(found[:, 1]) == pytest.approx(sorted(c[1] for c in centres), abs=0.1)

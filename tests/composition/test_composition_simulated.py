@@ -20,7 +20,7 @@ def study(tmp_path_factory):
     except ModuleNotFoundError:  # Python < 3.11
         import tomli as tomllib
     d = tmp_path_factory.mktemp("sim")
-    # 256 px: the SEM overview then holds enough landscape to register on (at 128 px it shows two blobs)
+    # 256 px: the whole composition stage; the overlay at 128-160 px is tested below
     toml_path = simulate.simulate_study(d, seed=1, size=256)
     study = tomllib.loads(toml_path.read_text())
     truth = json.loads((d / "truth.json").read_text())

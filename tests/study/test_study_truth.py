@@ -142,10 +142,8 @@ def test_sem_overlay_matches_truth(simulated_run):
     r, t = _units(summary, "composition")["sample"]["overlay"], truth["composition"]["sem"]
     scale_error = _rel(r["scale"], t["scale"])  # both metric: SEM metres per cAFM metre
     rotation_error = abs(math.remainder(r["rotation_deg"] - t["rotation_deg"], 360))
-    if scale_error > 0.01 or rotation_error > 0.5:
-        # measured at 512 px: scale 0.9996, rotation 12.01 deg (truth 1, 12); small maps hold too few features
-        pytest.xfail(f"SEM overlay at {SIZE} px: scale {r['scale']:.4f} vs {t['scale']}, rotation "
-                     f"{r['rotation_deg']:.2f} vs {t['rotation_deg']} deg (issue 9 tolerance: 1 %, 0.5 deg)")
+    assert scale_error <= 0.01, f"scale {r['scale']:.4f} vs {t['scale']} (issue 9 tolerance: 1 %)"
+    assert rotation_error <= 0.5, f"rotation {r['rotation_deg']:.2f} vs {t['rotation_deg']} deg (tolerance 0.5 deg)"
 
 
 def test_headline_follows_the_numbers(simulated_run):

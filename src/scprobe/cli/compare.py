@@ -106,7 +106,8 @@ def _fmt(x, scale=1.0, spec=".3g", unit=""):
 def compare(
     a: Path = typer.Argument(..., help="Any file of the first scan (its siblings are picked up)."),
     b: Path = typer.Argument(..., help="Any file of the second scan; the same scan compares forward vs backward."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for both maps, A."),
+    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for both maps, A: every "
+                                      "pixel above it conducts (default: the mask of `scprobe map`)."),
     reference: Path = typer.Option(None, "--reference", help="Low-T conducting mask (.npy, .png or .gwy mask) "
                                    "on the first scan's grid, or a low-T scan file (registered and thresholded)."),
     directions: str = typer.Option(None, "--directions", help="Traces of A and B, e.g. forward,backward."),
@@ -207,7 +208,8 @@ def series(
     files: list[Path] = typer.Argument(..., help="One file of each scan of the series."),
     temperatures: str = typer.Option(None, "--temperatures", help="Temperature of each scan, K: T1,T2,... "
                                      "(default: from the file headers)."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for all maps, A."),
+    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for all maps, A: every "
+                                      "pixel above it conducts (default: the mask of `scprobe map`)."),
     force: bool = typer.Option(False, "--force", help="Align even if pixel sizes differ or scans hardly overlap."),
     out: Path = typer.Option(None, "--out", help="Folder for series.json, the Tc map (.npy, .nc, .gwy) and figures."),
     as_json: bool = JSON_OPTION,

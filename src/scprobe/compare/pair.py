@@ -216,7 +216,8 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
         reference_mask = reference_mask[: ca.shape[0], : ca.shape[1]]
     # spots are found with the masks' detection threshold: their extent is each piece's own
     # half-maximum area, whatever the threshold, which only decides what is detected; a cut at a
-    # fraction of the strongest current would lose weak dots next to strong regions
+    # fraction of the strongest current would drop every dot weaker than that when strong
+    # regions share the map
     spots_a = detect_spots(ca, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=ta,
                            noise_offset_A=regions_a.noise.noise_offset_A)
     spots_b = detect_spots(cb, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=tb,

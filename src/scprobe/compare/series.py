@@ -35,8 +35,8 @@ class SeriesResult(Result):
     temperatures_K : tuple of float
         Measured temperatures, ascending, K.
     conducting_fraction : tuple of float
-        Conducting area fraction (0..1) at each temperature: the mask of
-        :func:`~scprobe.analysis.mask.region_mask` (as ``scprobe map``) on the common area.
+        Conducting fraction (0..1) of the measured pixels of the common area at each
+        temperature: the mask of :func:`~scprobe.analysis.mask.region_mask`, as ``scprobe map``.
     tc_K : dict
         Local-Tc statistics, K: ``median``, ``p10``, ``p90`` (of the lower bounds),
         ``histogram`` {``temperatures_K``, ``pixels``} (pixels whose Tc lies in
@@ -233,15 +233,19 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
         raise ParameterError("the scans of the series have no common area after alignment")
     common = (slice(y0, y1), slice(x0, x1))
     order = np.argsort(temps)
-    masks, currents, thresholds = [], [], []
+    masks, currents, thresholds, fractions = [], [], [], []
     for i in order:
         cur = np.asarray(channel(scans[i], "current", direction).values, dtype=float)
         # each scan's own full map gives the mask ``scprobe map`` reports; it is cropped only afterwards
         regions = region_mask(cur, pixel_size(scans[i]), threshold_A)
+        crop = (slice(0, shape[0]), slice(0, shape[1]))
         with np.errstate(invalid="ignore"):
-            m = align(regions.mask[: shape[0], : shape[1]].astype(float), shifts[i], order=1)[common] > 0.5
+            m = align(regions.mask[crop].astype(float), shifts[i], order=1)[common] > 0.5
+            # as ``scprobe map``: a fraction of the measured (finite) pixels
+            measured = align(np.isfinite(cur[crop]).astype(float), shifts[i], order=1)[common] > 0.5
         masks.append(m)
-        currents.append(align(cur[: shape[0], : shape[1]], shifts[i], order=1)[common])
+        fractions.append(float(m.sum()) / max(int(measured.sum()), 1))
+        currents.append(align(cur[crop], shifts[i], order=1)[common])
         thresholds.append(regions.threshold_A)
     masks = np.stack(masks)
     t_sorted = temps[order]
@@ -250,7 +254,7 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
     tc_stats, labels = _tc_statistics(tc_lower, tc_upper, masks[0], t_sorted, dy * dx)
     return SeriesResult(
         temperatures_K=tuple(float(t) for t in t_sorted),
-        conducting_fraction=tuple(float(m.mean()) for m in masks),
+        conducting_fraction=tuple(fractions),
         tc_K=tc_stats,
         tc_map_file=None,
         shifts_px=tuple(tuple(float(v) for v in shifts[i]) for i in order),

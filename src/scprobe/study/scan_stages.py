@@ -106,25 +106,17 @@ def compare_units(study: Study) -> list[str]:
     return units
 
 
-def _reference_mask(study: Study, scan, label: str):
-    """Conducting mask of the lowest-temperature scan of ``label``'s area, registered onto ``scan``."""
-    from scipy import ndimage
+def _reference_scan(study: Study, label: str):
+    """The lowest-temperature scan of ``label``'s area (not re-cooled), or None when that is ``label`` itself.
 
-    from scprobe.analysis.noise import conducting_mask
-    from scprobe.scan import channel
-
+    ``compare_scans`` registers it and takes its conducting mask exactly as ``map`` does.
+    """
     entry = study.scan(label)
     same = [s for s in study.spec.scans if s.area == entry.area and not s.recooled]
     ref = min(same, key=lambda s: s.temperature_K)
     if ref.label == label:
         return None, None
-    low = processed_scan(study, ref.label)
-    mask, _ = conducting_mask(channel(low, "current").values, study.spec.options.compare.threshold_A)
-    if mask.shape != (scan.sizes["y"], scan.sizes["x"]):
-        return None, None
-    reg = require("scprobe.compare", "register")(low, scan)
-    shifted = ndimage.shift(mask.astype(float), reg.shift_px, order=0, mode="constant", cval=0.0) > 0.5
-    return shifted, ref.label
+    return processed_scan(study, ref.label), ref.label
 
 
 def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
@@ -135,8 +127,8 @@ def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     if kind == "fwd_bwd":
         # one scan passed twice: compare_scans compares its forward and backward traces
         a = b = processed_scan(study, pair)
-        ref_mask, ref_label = _reference_mask(study, a, pair)
-        result = compare_scans(a, b, threshold_A=thr, reference_mask=ref_mask)
+        ref_scan, ref_label = _reference_scan(study, pair)
+        result = compare_scans(a, b, threshold_A=thr, reference_mask=ref_scan)
         labels = [pair, pair]
     else:
         la, lb = pair.split(PAIR_SEP)

@@ -92,7 +92,10 @@ class GroundedSolver:
         if self.method == "direct":
             self._lu = spla.splu(self.matrix.tocsc())
         else:
-            ml = pyamg.smoothed_aggregation_solver(self.matrix, symmetry="hermitian", max_coarse=500)
+            # the near-null space of a graph Laplacian is the constant vector: improving the candidate
+            # costs a third of the set-up and saves no iteration
+            ml = pyamg.smoothed_aggregation_solver(self.matrix, symmetry="hermitian", max_coarse=500,
+                                                   improve_candidates=None)
             # pyamg keeps the coarse levels as 1 x 1-block BSR matrices, whose Gauss-Seidel sweeps
             # cost several times the CSR ones (the nodes of contracted clusters make dense rows)
             for level in ml.levels:

@@ -47,9 +47,15 @@ def run_tasks(func: Callable[..., Any], tasks: Sequence[tuple], *, workers: int 
 
     cluster = None
     if scheduler is None:
-        # dashboard on a free port: never clash with a dashboard already running on 8787
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=40)
+        import dask
+
+        # dask's nanny sets MALLOC_TRIM_THRESHOLD_, which switches off glibc's adaptive mmap threshold:
+        # every large numpy temporary is then mmap-ed and page-faulted anew, making map analysis
+        # 1.5x slower per file than in-process (measured 0.51 vs 0.35 s per 512 x 512 map)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            # dashboard on a free port: never clash with a dashboard already running on 8787
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=40)
         client = Client(cluster)
     else:
         try:

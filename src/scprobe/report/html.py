@@ -164,8 +164,12 @@ def methods_text(summary: dict) -> list[str]:
         how = (f"a fixed threshold of {format_value(opt, 'A')} set in the study file" if opt is not None else
                "a threshold derived from each map's noise (offset of the non-conducting pixels plus "
                "5 times their robust RMS)")
-        paras.append(f"Conducting pixels are those whose tip current exceeds {how}; thresholds used: "
-                     f"{', '.join(thresholds)}.")
+        boundaries = {res.get("boundary") for _, res in maps}
+        extent = (" Each detected region extends to the pixels carrying at least half of its local plateau "
+                  "current, the true boundary of a sharp region blurred by the tip; the same mask is used "
+                  "for comparisons, the local Tc and transport." if "half-max" in boundaries else "")
+        paras.append(f"Conduction is detected where the tip current exceeds {how}; thresholds used: "
+                     f"{', '.join(thresholds)}.{extent}")
     if stages.get("compare", {}).get("status") == "ok":
         paras.append("Scans were registered on their topography (phase correlation) before masks were "
                      "compared; the topography is not otherwise altered.")

@@ -40,8 +40,14 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+def internal(default: Any = dataclasses.MISSING):
+    """A result field kept for figures and later stages (arrays, fits) but left out of ``to_dict()``."""
+    return dataclasses.field(default=default, repr=False, compare=False, metadata={"json": False})
+
+
 class Result:
-    """Mixin for frozen result dataclasses: ``to_dict()`` returns the JSON-ready fields."""
+    """Mixin for frozen result dataclasses: ``to_dict()`` returns the JSON-ready fields not marked :func:`internal`."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.metadata.get("json", True)}

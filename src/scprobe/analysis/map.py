@@ -9,25 +9,23 @@ on plateau pixels -> contact physics -> artefact checks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from scprobe.analysis.artefacts import artefact_checks
 from scprobe.analysis.contact import contact_limited, junction_resistance, spreading_resistance
-from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits, edge_fits
-from scprobe.analysis.mask import BOUNDARIES, region_mask
+from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits
+from scprobe.analysis.mask import region_mask
 from scprobe.analysis.regions import MIN_REGION_M2, classify_regions, label_regions, region_table
 from scprobe.analysis.states import Mixture, conductance_states, plateau_pixels
 from scprobe.errors import ParameterError, UnitError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, internal
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
 
 _DEFAULT_SIGMA_PX = 1.0
-_HIDDEN = {"json": False}
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,15 +64,13 @@ class MapResult(Result):
     resistivity_ohm_m: float | None
     artefacts: dict
     saturated_fraction: float
-    mask: np.ndarray = field(repr=False, metadata=_HIDDEN)
-    detected: np.ndarray = field(repr=False, metadata=_HIDDEN)
-    labels: np.ndarray = field(repr=False, metadata=_HIDDEN)
-    plateau: np.ndarray = field(repr=False, metadata=_HIDDEN)
-    edges: EdgeFits | None = field(repr=False, metadata=_HIDDEN)
-    mixture: Mixture | None = field(repr=False, metadata=_HIDDEN)
+    mask: np.ndarray = internal()
+    detected: np.ndarray = internal()
+    labels: np.ndarray = internal()
+    plateau: np.ndarray = internal()
+    edges: EdgeFits | None = internal()
+    mixture: Mixture | None = internal()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if f.metadata.get("json", True)}
 
 
 def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m, saturation_A, force):

@@ -1,13 +1,9 @@
 """Array checks and small numerical helpers shared by the bulk analyses."""
 from __future__ import annotations
 
-from dataclasses import field, fields
-from typing import Any
-
 import numpy as np
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
 
 
 def clean_xy(x, y, *, xname: str, yname: str, min_points: int = 3, source: str | None = None):
@@ -67,18 +63,6 @@ def robust_std(v: np.ndarray) -> float:
     if v.size == 0:
         return float("nan")
     return float(1.4826 * np.median(np.abs(v - np.median(v))))
-
-
-def internal(default=None):
-    """A dataclass field kept for figures but left out of ``to_dict()`` (arrays, fit parameters)."""
-    return field(default=default, repr=False, compare=False, metadata={"internal": True})
-
-
-class BulkResultMixin(Result):
-    """``to_dict()`` with only the public JSON keys (fields not marked :func:`internal`)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("internal")}
 
 
 def steepest_tangent(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:

@@ -17,7 +17,8 @@ import numpy as np
 from scipy import optimize, special
 from scipy.optimize import brentq
 
-from scprobe.bulk._util import BulkResultMixin, clean_xy, internal, local_slope, robust_std
+from scprobe.results import Result, internal
+from scprobe.bulk._util import clean_xy, local_slope, robust_std
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, column_base, column_unit, find_column
 
@@ -36,7 +37,7 @@ _PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "k": 1e3}
 
 
 @dataclass(frozen=True)
-class DebyeFit(BulkResultMixin):
+class DebyeFit(Result):
     """C/T = gamma + beta T^2 over a window; J/(mol K^2), J/(mol K^4) and their standard errors."""
 
     gamma_J_molK2: float
@@ -279,7 +280,7 @@ def normal_state_lattice(T_K, Cel_over_T, *, gamma_0: float, tb_K: float, top_K:
 
 
 @dataclass(frozen=True)
-class HeatCapacityResult(BulkResultMixin):
+class HeatCapacityResult(Result):
     """Specific-heat analysis; mJ/(mol K^2), mJ/(mol K^4), K; fractions 0..1."""
 
     gamma_mJ_mol_K2: float
@@ -291,10 +292,10 @@ class HeatCapacityResult(BulkResultMixin):
     jump_ratio: float
     sc_electronic_fraction: float
     gamma_n_mJ_mol_K2: float = internal(math.nan)
-    fit: DebyeFit | None = internal()
-    T_K: np.ndarray = internal()
-    C_J_molK: np.ndarray = internal()
-    branches: tuple | None = internal()
+    fit: DebyeFit | None = internal(None)
+    T_K: np.ndarray = internal(None)
+    C_J_molK: np.ndarray = internal(None)
+    branches: tuple | None = internal(None)
 
 
 def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formula_unit: int | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scprobe.bulk._util import BulkResultMixin, internal
+from scprobe.results import Result, internal
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, find_column
 
@@ -79,15 +79,15 @@ def split_loop(H_Oe) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class MagnetisationResult(BulkResultMixin):
+class MagnetisationResult(Result):
     """Bean analysis of an M(H) loop (A/m^2; jc_curve holds field_Oe, mu0H_T and jc_A_m2 lists)."""
 
     jc_A_m2: float
     jc_curve: dict
     symmetric: bool
     symmetry_deviation: float = internal(math.nan)
-    H_Oe: np.ndarray = internal()
-    M_emu_cm3: np.ndarray = internal()
+    H_Oe: np.ndarray = internal(None)
+    M_emu_cm3: np.ndarray = internal(None)
 
 
 def analyze_loop(H_Oe, M_emu_cm3, a_m: float, b_m: float, *, n_grid: int = 201,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import OptimizeWarning, brentq, curve_fit
 
-from scprobe.bulk._util import BulkResultMixin, clean_xy, crossing, internal, local_slope, steepest_tangent
+from scprobe.results import Result, internal
+from scprobe.bulk._util import clean_xy, crossing, local_slope, steepest_tangent
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, channels, column, column_base, column_unit
 
@@ -31,7 +32,7 @@ _R_UNITS = {"ohms": 1.0, "ohm": 1.0, "mohm": 1e-3, "mohms": 1e-3, "kohm": 1e3, "
 
 
 @dataclass(frozen=True)
-class ResistivityResult(BulkResultMixin):
+class ResistivityResult(Result):
     """Resistive transition (temperatures in K, resistivity in Ohm m; NaN when not reached)."""
 
     tc_onset_K: float
@@ -43,11 +44,11 @@ class ResistivityResult(BulkResultMixin):
     rho0_ohm_m: float
     rrr: float
     normal_state_exponent: float
-    T_K: np.ndarray = internal()
-    rho_ohm_m: np.ndarray = internal()
-    normal_fit: tuple[float, float, float] = internal()
-    normal_window_K: tuple[float, float] = internal()
-    tangent: tuple[float, float, float] = internal()
+    T_K: np.ndarray = internal(None)
+    rho_ohm_m: np.ndarray = internal(None)
+    normal_fit: tuple[float, float, float] = internal(None)
+    normal_window_K: tuple[float, float] = internal(None)
+    tangent: tuple[float, float, float] = internal(None)
     is_resistivity: bool = internal(True)
 
     def rho_n(self, T_K) -> np.ndarray:

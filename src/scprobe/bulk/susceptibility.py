@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scprobe.bulk._util import BulkResultMixin, clean_xy, internal, steepest_tangent
+from scprobe.results import Result, internal
+from scprobe.bulk._util import clean_xy, steepest_tangent
 from scprobe.bulk.resistivity import TEMPERATURE_COLUMNS
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, find_column
@@ -28,17 +29,17 @@ FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)")
 
 
 @dataclass(frozen=True)
-class SusceptibilityResult(BulkResultMixin):
+class SusceptibilityResult(Result):
     """Demagnetisation-corrected susceptibility (fractions 0..1, temperature in K)."""
 
     demag_factor: float
     shielding_fraction: float
     meissner_fraction: float
     tc_onset_K: float
-    T_zfc_K: np.ndarray = internal()
-    chi_zfc: np.ndarray = internal()
-    T_fc_K: np.ndarray = internal()
-    chi_fc: np.ndarray = internal()
+    T_zfc_K: np.ndarray = internal(None)
+    chi_zfc: np.ndarray = internal(None)
+    T_fc_K: np.ndarray = internal(None)
+    chi_fc: np.ndarray = internal(None)
     field_Oe: float = internal(math.nan)
 
 

@@ -17,7 +17,7 @@ from scprobe.compare.overlap import OverlapResult, mask_overlap
 from scprobe.compare.registration import RegistrationResult, align, common_shape, common_slices, register
 from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, spot_statistics
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, jsonable
 from scprobe.scan import channel, directions as scan_directions, pixel_size
 
 #: Channels tried for registration, best first (topography does not change with temperature).
@@ -82,7 +82,7 @@ class CompareResult(Result):
             "same_area": reg.same_area,
             "overlap": self.overlap.to_dict(),
             "spots": self.spots.to_dict(),
-            "topography_rms_m": _finite_or_none(reg.topography_residual_rms_m),
+            "topography_rms_m": jsonable(reg.topography_residual_rms_m),
         }
 
     def image_a(self, name: str) -> np.ndarray:
@@ -94,10 +94,6 @@ class CompareResult(Result):
         """Channel ``name`` of ``b`` resampled (bilinear) onto ``a``'s grid; NaN outside the common area."""
         b = np.asarray(channel(self.scan_b, name, self.directions[1]).values, dtype=float)
         return align(b[: self.mask_a.shape[0], : self.mask_a.shape[1]], self.registration.shift_px, order=1)
-
-
-def _finite_or_none(x: float):
-    return x if math.isfinite(x) else None
 
 
 def same_scan(a: xr.Dataset, b: xr.Dataset) -> bool:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io.base import Channel, atomic_write, check_path, parse_unit, to_float, to_int
+from scprobe.io.base import FILE_Z_UNITS, Channel, atomic_write, check_path, parse_unit, to_float, to_int
 from scprobe.io.naming import direction_from_name, quantity_from_name
 
 MAGIC = "# Daisy frame view snapshot"
@@ -118,9 +118,6 @@ def _is_number(t: str) -> bool:
         return False
 
 
-_Z = {"m": ("nm", 1e-9), "A": ("nA", 1e-9), "V": ("V", 1.0)}
-
-
 def write(
     path: str | os.PathLike,
     data: np.ndarray,
@@ -142,9 +139,9 @@ def write(
     a = np.asarray(data, dtype=float)
     if a.ndim != 2 or a.size == 0:
         raise ParameterError("Daisy ASCII data must be a non-empty 2-D array")
-    if unit not in _Z:
-        raise ParameterError(f"Daisy ASCII writer supports units {sorted(_Z)}, got {unit!r}")
-    zunit, q = _Z[unit]
+    if unit not in FILE_Z_UNITS:
+        raise ParameterError(f"Daisy ASCII writer supports units {sorted(FILE_Z_UNITS)}, got {unit!r}")
+    zunit, q = FILE_Z_UNITS[unit]
     ny, nx = a.shape
     d = {"forward": "fwd", "backward": "bwd"}.get(direction, direction)
     lines = [MAGIC, f"# {timestamp}", f"# x-pixels: {nx}", f"# y-pixels: {ny}",

@@ -29,6 +29,10 @@ _SPECIAL = {"Å": ("m", -10), "AA": ("m", -10), "angstrom": ("m", -10), "Angstro
             "%": ("", -2), "": ("", 0), "1": ("", 0)}
 
 
+#: SI unit -> (unit written in instrument files, its factor): Daisy stores nm, nA and V.
+FILE_Z_UNITS: dict[str, tuple[str, float]] = {"m": ("nm", 1e-9), "A": ("nA", 1e-9), "V": ("V", 1.0)}
+
+
 def parse_unit(text: str | None, default: str = "nm") -> tuple[str, int]:
     """Split a unit string into its SI base unit and power of ten.
 

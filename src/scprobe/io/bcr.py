@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io.base import Channel, atomic_write, check_path, parse_unit, to_float, to_int
+from scprobe.io.base import FILE_Z_UNITS, Channel, atomic_write, check_path, parse_unit, to_float, to_int
 from scprobe.io.naming import quantity_from_name
 
 FORMATS = ("bcrstm", "bcrf", "bcrstm_unicode", "bcrf_unicode")
@@ -227,9 +227,6 @@ def read(path: str | os.PathLike) -> list[Channel]:
     ]
 
 
-_Z_UNITS = {"m": ("nm", 1e-9), "A": ("nA", 1e-9), "V": ("V", 1.0)}
-
-
 def write(
     path: str | os.PathLike,
     data: np.ndarray,
@@ -267,9 +264,9 @@ def write(
     a = np.asarray(data, dtype=float)
     if a.ndim != 2 or a.size == 0:
         raise ParameterError("BCR data must be a non-empty 2-D array")
-    if unit not in _Z_UNITS:
-        raise ParameterError(f"BCR writer supports units {sorted(_Z_UNITS)}, got {unit!r}")
-    zunit, q = _Z_UNITS[unit]
+    if unit not in FILE_Z_UNITS:
+        raise ParameterError(f"BCR writer supports units {sorted(FILE_Z_UNITS)}, got {unit!r}")
+    zunit, q = FILE_Z_UNITS[unit]
     ny, nx = a.shape
     is_float = fileformat.startswith("bcrf")
     unicode = fileformat.endswith("_unicode")

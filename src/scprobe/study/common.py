@@ -1,8 +1,7 @@
-"""What every stage of a study run shares: outputs, availability checks, scans, file names."""
+"""What every stage of a study run shares: outputs, figures, scans, file names."""
 from __future__ import annotations
 
 import contextvars
-import importlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,10 +15,6 @@ from scprobe.study.loader import Study
 
 #: False while a unit runs without figures (``run_study(figures=False)``).
 FIGURES: contextvars.ContextVar[bool] = contextvars.ContextVar("scprobe_study_figures", default=True)
-
-
-class StageUnavailable(Exception):
-    """The stage's library code is not part of this scprobe; the stage is skipped, not failed."""
 
 
 @dataclass
@@ -42,29 +37,6 @@ class StageOutput:
     figures: list[Path] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     note: str = ""
-
-
-def require(module: str, name: str):
-    """``module.name``, or :class:`StageUnavailable` naming what is missing."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        # a missing part of scprobe itself means the stage is not in this version; anything else is a bug
-        if exc.name and exc.name.split(".")[0] == "scprobe":
-            raise StageUnavailable(f"{module} is not available in this scprobe ({exc.name} missing)") from None
-        raise
-    try:
-        return getattr(mod, name)
-    except AttributeError:
-        raise StageUnavailable(f"{module}.{name} is not available in this scprobe") from None
-
-
-def optional(module: str, name: str):
-    """``module.name`` or None when that part of scprobe is absent (figures, writers)."""
-    try:
-        return require(module, name)
-    except StageUnavailable:
-        return None
 
 
 def slug(text: str) -> str:
@@ -92,7 +64,8 @@ def processed_scan(study: Study, label: str) -> xr.Dataset:
     scan = load_scan(study, label)
     steps = study.spec.options.map.process
     if steps:
-        apply_steps = require("scprobe.process", "apply_steps")
+        from scprobe.process import apply_steps
+
         scan = apply_steps(scan, steps)
     return scan
 
@@ -102,35 +75,27 @@ def relpaths(paths, out_dir: Path) -> list[str]:
     return [Path(p).resolve().relative_to(out_dir.resolve()).as_posix() for p in paths]
 
 
-def figures_of(module: str, name: str, *args, **kwargs) -> tuple[list[Path], list[Path], str]:
-    """Call a figure-set function if it exists: ``(png paths, other files, note)``.
+def figures_of(figure_set_fn, *args, **kwargs) -> tuple[list[Path], list[Path]]:
+    """Call a figure-set function (one that writes several files): ``(png paths, other files)``.
 
-    A missing function is a note, not a failure; files that are not PNG (masks as
-    .npy or .gwy) are returned apart, so the report embeds only images.
+    Files that are not PNG (masks as .npy or .gwy) are returned apart, so the report
+    embeds only images.  Nothing is drawn while :data:`FIGURES` is off.
     """
     if not FIGURES.get():
-        return [], [], ""
-    fn = optional(f"scprobe.report.{module}", name)
-    if fn is None:
-        return [], [], f"figures skipped: scprobe.report.{module}.{name} is not available"
-    out = [Path(p) for p in (fn(*args, **kwargs) or [])]
-    return [p for p in out if p.suffix.lower() == ".png"], [p for p in out if p.suffix.lower() != ".png"], ""
+        return [], []
+    out = [Path(p) for p in (figure_set_fn(*args, **kwargs) or [])]
+    return [p for p in out if p.suffix.lower() == ".png"], [p for p in out if p.suffix.lower() != ".png"]
 
 
-def figure_set(module: str, calls: list[tuple]) -> tuple[list[Path], str]:
-    """Call ``module.name(*args, path, **kwargs)`` for each ``(name, args, path[, kwargs])``.
+def figure_set(calls: list[tuple]) -> list[Path]:
+    """Call ``fn(*args, path, **kwargs)`` for each ``(fn, args, path[, kwargs])``; the paths written.
 
-    Missing functions become a note, not a failure.
+    Nothing is drawn while :data:`FIGURES` is off.
     """
     if not FIGURES.get():
-        return [], ""
-    paths, missing = [], []
-    for name, args, path, *rest in calls:
-        fn = optional(f"scprobe.report.{module}", name)
-        if fn is None:
-            missing.append(name)
-            continue
+        return []
+    paths = []
+    for fn, args, path, *rest in calls:
         path.parent.mkdir(parents=True, exist_ok=True)
         paths.append(Path(fn(*args, path, **(rest[0] if rest else {})) or path))
-    note = f"figures skipped: scprobe.report.{module}.{', '.join(missing)} not available" if missing else ""
-    return paths, note
+    return paths

@@ -26,7 +26,7 @@ from scprobe.results import jsonable
 from scprobe.scan import sha256_file
 from scprobe.study import sample_stages as ss
 from scprobe.study import scan_stages as sc
-from scprobe.study.common import FIGURES, StageUnavailable, relpaths
+from scprobe.study.common import FIGURES, relpaths
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
@@ -101,8 +101,6 @@ def run_unit(study_path: str, out_dir: str, stage: str, unit: str, figures: bool
         res = STAGES[stage].run(study, out, unit)
         rec.update(result=jsonable(res.result), figures=relpaths(res.figures, out),
                    files=relpaths(res.files, out), note=res.note)
-    except StageUnavailable as exc:
-        rec.update(status="skipped", note=str(exc))
     except Exception as exc:  # a failing stage is recorded, and the run goes on
         rec.update(status="failed", error=str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}")
         log = out / "logs" / f"{stage}-{unit.replace('|', '~').replace(':', '-').replace('/', '_')}.txt"

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scprobe.bulk import SampleGeometry, analyze_bulk
+from scprobe.composition import analyze_composition
 from scprobe.scan import channel
-from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan, require
+from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan
 from scprobe.study.loader import Study
+from scprobe.transport import four_probe, percolate
 
 SAMPLE = "sample"
 
@@ -28,17 +31,17 @@ def transport_units(study: Study) -> list[str]:
 
 def transport_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     """Simulated four-probe / van der Pauw measurement on the transport scan's map."""
-    four_probe = require("scprobe.transport", "four_probe")
     t = study.spec.transport
     label = transport_scan(study)
     scan = processed_scan(study, label)
     result = four_probe(scan, contacts=t.contacts, model=t.model,
                         threshold_A=study.spec.options.transport.threshold_A)
     topo = channel(scan, "topography").values if "topography" in scan.data_vars else None
-    figs, note = figure_set("transport_figures", [
-        ("transport_figure", (result,), out_dir / "figures" / "transport" / "transport.png", {"topography": topo})])
-    return StageOutput({"scan": label, "contacts": t.contacts, "model": t.model, **result.to_dict()},
-                       figs, [], note)
+    from scprobe.report.transport_figures import transport_figure
+
+    figs = figure_set([(transport_figure, (result,), out_dir / "figures" / "transport" / "transport.png",
+                        {"topography": topo})])
+    return StageOutput({"scan": label, "contacts": t.contacts, "model": t.model, **result.to_dict()}, figs)
 
 
 # ---------------------------------------------------------------- percolation
@@ -48,15 +51,15 @@ def percolation_units(study: Study) -> list[str]:
 
 def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     """Extrapolation of the transport scan's statistics to the sample size."""
-    percolate = require("scprobe.transport", "percolate")
     p = study.spec.percolation
     label = transport_scan(study)
     scan = processed_scan(study, label)
     result = percolate(scan, sample_size_m=p.sample_size_m, realizations=p.realizations, dim=p.dim, seed=p.seed,
                        threshold_A=study.spec.options.transport.threshold_A)
-    figs, note = figure_set("transport_figures", [
-        ("percolation_figure", (result,), out_dir / "figures" / "percolation" / "percolation.png")])
-    return StageOutput({"scan": label, **result.to_dict()}, figs, [], note)
+    from scprobe.report.transport_figures import percolation_figure
+
+    figs = figure_set([(percolation_figure, (result,), out_dir / "figures" / "percolation" / "percolation.png")])
+    return StageOutput({"scan": label, **result.to_dict()}, figs)
 
 
 # ---------------------------------------------------------------- bulk
@@ -70,19 +73,18 @@ def bulk_units(study: Study) -> list[str]:
 
 def bulk_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     """rho(T), chi(T), C(T) and M(H) analyses with the sample geometry of ``[sample]``."""
-    analyze_bulk = require("scprobe.bulk", "analyze_bulk")
-    geometry_cls = require("scprobe.bulk", "SampleGeometry")
     b = study.spec.bulk
     files = {k: (study.resolve(getattr(b, k)) if getattr(b, k) else None) for k in _BULK_KEYS}
-    geometry = geometry_cls.from_study(study.spec.sample.model_dump())
+    geometry = SampleGeometry.from_study(study.spec.sample.model_dump())
     result = analyze_bulk(**files, geometry=geometry, field_Oe=b.field_Oe)
-    calls = [("figure_bulk", (result,), out_dir / "figures" / "bulk" / "bulk.png")]
-    if getattr(result, "heat_capacity", None) is not None:
-        calls.append(("figure_debye", (result.heat_capacity,), out_dir / "figures" / "bulk" / "debye.png"))
-    figs, note = figure_set("bulk_figures", calls)
+    from scprobe.report.bulk_figures import figure_bulk, figure_debye
+
+    calls = [(figure_bulk, (result,), out_dir / "figures" / "bulk" / "bulk.png")]
+    if result.heat_capacity is not None:
+        calls.append((figure_debye, (result.heat_capacity,), out_dir / "figures" / "bulk" / "debye.png"))
+    figs = figure_set(calls)
     missing = [k for k in _BULK_KEYS if files[k] is None]
-    if missing:
-        note = "; ".join(filter(None, [f"no data for {', '.join(missing)}", note]))
+    note = f"no data for {', '.join(missing)}" if missing else ""
     return StageOutput(result.to_dict(), figs, [], note)
 
 
@@ -94,7 +96,6 @@ def composition_units(study: Study) -> list[str]:
 
 def composition_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     """Atom-probe composition per site, SEM overlay of the map and EDX homogeneity."""
-    analyze_composition = require("scprobe.composition", "analyze_composition")
     c = study.spec.composition
     scan = processed_scan(study, c.overlay_scan) if c.overlay_scan and c.sem else None
     result = analyze_composition(
@@ -106,6 +107,7 @@ def composition_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
         sites=[{"name": s.name, "sem_xy_px": list(s.sem_xy_px) if s.sem_xy_px else None} for s in c.sites],
         edx=[study.resolve(f) for f in c.edx],
     )
-    figs, files, note = figures_of("composition_figures", "composition_figures", result,
-                                   out_dir / "figures" / "composition")
-    return StageOutput({"overlay_scan": c.overlay_scan, **result.to_dict()}, figs, files, note)
+    from scprobe.report.composition_figures import composition_figures
+
+    figs, files = figures_of(composition_figures, result, out_dir / "figures" / "composition")
+    return StageOutput({"overlay_scan": c.overlay_scan, **result.to_dict()}, figs, files)

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from scprobe.analysis import analyze_map
+from scprobe.compare import compare_scans, temperature_series
+from scprobe.compare.series import tc_map_dataarray
+from scprobe.io import atomic_path
+from scprobe.io.gwy import write as write_gwy
 from scprobe.io.naming import split_filename
-from scprobe.study.common import StageOutput, figure_set, figures_of, optional, processed_scan, require, slug
+from scprobe.io.nc import write_scan
+from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan, slug
 from scprobe.study.loader import Study
 
 #: Separator of the two labels in a pair unit (``"8K|8K recooled"``).
@@ -26,37 +32,28 @@ def map_units(study: Study) -> list[str]:
 
 def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
     """Map analysis of one scan; writes its figures, ``data/<label>.nc`` and ``.gwy`` with the mask."""
-    analyze_map = require("scprobe.analysis", "analyze_map")
     opts = study.spec.options.map
     entry = study.scan(label)
     scan = processed_scan(study, label)
     result = analyze_map(scan, channel=opts.channel, direction=opts.direction, threshold_A=opts.threshold_A)
     name = slug(label)
-    figs, files, fig_note = figures_of("map_figures", "map_figures", scan, result, out_dir / "figures" / "map" / name)
-    notes = [fig_note] if fig_note else []
-    write_nc = optional("scprobe.io.nc", "write_scan")
-    if write_nc is not None:
-        files.append(Path(write_nc(scan, out_dir / "data" / f"{name}.nc") or out_dir / "data" / f"{name}.nc"))
-    else:
-        notes.append("netCDF not written: scprobe.io.nc.write_scan is not available")
-    write_gwy = optional("scprobe.io.gwy", "write")
-    if write_gwy is not None:
-        path = out_dir / "data" / f"{name}.gwy"
-        # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
-        title = f"{opts.channel} ({opts.direction})" if "direction" in scan.dims else opts.channel
-        write_gwy(path, scan, masks={title: np.asarray(result.mask)})
-        files.append(path)
-    else:
-        notes.append("Gwyddion file not written: scprobe.io.gwy.write is not available")
+    from scprobe.report.map_figures import map_figures  # figures below the study in the data flow: load on use
+
+    figs, files = figures_of(map_figures, scan, result, out_dir / "figures" / "map" / name)
+    nc_path, path = out_dir / "data" / f"{name}.nc", out_dir / "data" / f"{name}.gwy"
+    write_scan(scan, nc_path)
+    # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
+    title = f"{opts.channel} ({opts.direction})" if "direction" in scan.dims else opts.channel
+    write_gwy(path, scan, masks={title: np.asarray(result.mask)})
+    files += [nc_path, path]
     d = result.to_dict()
-    if not d.get("conducting_fraction"):
-        notes.insert(0, "no conducting pixels above the threshold: empty map")
+    note = "" if d.get("conducting_fraction") else "no conducting pixels above the threshold: empty map"
     context = {"label": label, "area": entry.area, "temperature_K": entry.temperature_K,
                "bias_V": entry.bias_V, "recooled": entry.recooled, "sequence": entry.sequence,
                "shape_px": [int(scan.sizes["y"]), int(scan.sizes["x"])],
                "pixel_size_m": float(scan.attrs["pixel_size_m"]),
                "history": scan.attrs.get("history", [])}
-    return StageOutput({**context, **d}, figs, files, "; ".join(notes))
+    return StageOutput({**context, **d}, figs, files, note)
 
 
 # ---------------------------------------------------------------- compare
@@ -121,7 +118,6 @@ def _reference_scan(study: Study, label: str):
 
 def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     """Compare one pair (see :func:`compare_units`); figures in ``figures/compare/<unit>``."""
-    compare_scans = require("scprobe.compare", "compare_scans")
     kind, pair = unit.split(":", 1)
     thr = study.spec.options.compare.threshold_A
     if kind == "fwd_bwd":
@@ -138,14 +134,15 @@ def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
         result = compare_scans(a, b, threshold_A=thr, force=(kind == "area"))
         labels = [la, lb]
     fig_dir = out_dir / "figures" / "compare" / slug(unit.replace(PAIR_SEP, "_vs_"))
-    second = ("spot_overlay_figure", (result,), fig_dir / "spots.png") if kind == "fwd_bwd" else \
-        ("overlap_map_figure", (result,), fig_dir / "overlap.png")
-    figs, note = figure_set("compare_figures", [("aligned_maps_figure", (result,), fig_dir / "aligned_maps.png"),
-                                                second])
+    from scprobe.report.compare_figures import aligned_maps_figure, overlap_map_figure, spot_overlay_figure
+
+    second = (spot_overlay_figure, (result,), fig_dir / "spots.png") if kind == "fwd_bwd" else \
+        (overlap_map_figure, (result,), fig_dir / "overlap.png")
+    figs = figure_set([(aligned_maps_figure, (result,), fig_dir / "aligned_maps.png"), second])
     d = result.to_dict()
     spots = d.get("spots") or {}
-    if kind == "fwd_bwd" and not (spots.get("count_a") or spots.get("count_b")):
-        note = "; ".join(filter(None, ["no conducting spots in either trace", note]))
+    empty = kind == "fwd_bwd" and not (spots.get("count_a") or spots.get("count_b"))
+    note = "no conducting spots in either trace" if empty else ""
     return StageOutput({"kind": kind, "labels": labels, "reference_scan": ref_label, **d}, figs, [], note)
 
 
@@ -162,7 +159,6 @@ def series_units(study: Study) -> list[str]:
 
 def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
     """Temperature series of one area: conducting fraction vs T and the local Tc map."""
-    temperature_series = require("scprobe.compare", "temperature_series")
     entries = sorted((s for s in study.spec.scans if s.area == area and not s.recooled),
                      key=lambda s: (s.temperature_K, s.sequence if s.sequence is not None else 0))
     # one scan per temperature: the first measured
@@ -173,19 +169,14 @@ def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
     scans = [processed_scan(study, s.label) for s in chosen]
     temps = [s.temperature_K for s in chosen]
     result = temperature_series(scans, temperatures_K=temps, threshold_A=study.spec.options.series.threshold_A)
-    files = []
-    tc_map_dataarray = optional("scprobe.compare.series", "tc_map_dataarray")
-    if tc_map_dataarray is not None:
-        from scprobe.io import atomic_path
+    path = out_dir / "data" / f"tc_map_{slug(area)}.nc"
+    with atomic_path(path) as tmp:
+        tc_map_dataarray(result, scans[0]).to_dataset().to_netcdf(tmp, engine="h5netcdf")
+    result = result.with_tc_map_file(path.relative_to(out_dir).as_posix())
+    from scprobe.report.compare_figures import fraction_vs_temperature_figure, series_maps_figure, tc_map_figure
 
-        path = out_dir / "data" / f"tc_map_{slug(area)}.nc"
-        with atomic_path(path) as tmp:
-            tc_map_dataarray(result, scans[0]).to_dataset().to_netcdf(tmp, engine="h5netcdf")
-        files.append(path)
-        result = result.with_tc_map_file(path.relative_to(out_dir).as_posix())
     fig_dir = out_dir / "figures" / "series" / slug(area)
-    figs, note = figure_set("compare_figures", [
-        ("series_maps_figure", (result,), fig_dir / "maps.png"),
-        ("fraction_vs_temperature_figure", (result,), fig_dir / "fraction_vs_T.png"),
-        ("tc_map_figure", (result,), fig_dir / "tc_map.png")])
-    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, files, note)
+    figs = figure_set([(series_maps_figure, (result,), fig_dir / "maps.png"),
+                       (fraction_vs_temperature_figure, (result,), fig_dir / "fraction_vs_T.png"),
+                       (tc_map_figure, (result,), fig_dir / "tc_map.png")])
+    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, [path])

@@ -14,7 +14,7 @@ shrinks as ``L^(-1/nu)`` (nu = 4/3 in 2-D, 0.8765 in 3-D).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -22,7 +22,7 @@ from scipy.special import ndtr
 
 from scprobe.analysis import region_mask
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
@@ -68,10 +68,8 @@ class PercolationResult(Result):
     sc_fraction_for_zero_resistance_std: float
     sc_fraction_for_zero_resistance_simulated: float
     critical_fractions: list
-    example: np.ndarray = field(default=None, repr=False, metadata={"array": True})
+    example: np.ndarray = internal(default=None)
 
-    def to_dict(self) -> dict:
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("array")}
 
 
 def _input_mask(scan_or_mask, threshold_A, pixel_size_m):

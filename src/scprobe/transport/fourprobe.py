@@ -8,7 +8,7 @@ exact contraction makes unambiguous: a zero voltage is exactly ``0.0``, never a 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -16,7 +16,7 @@ from scipy.optimize import brentq
 
 from scprobe.analysis import noise_stats, region_mask
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import Network, build_network, internal_currents, label_clusters, link_currents
@@ -67,15 +67,13 @@ class TransportResult(Result):
     method: str
     n_unknowns: int
     noise_clamped_pixels: int | None
-    pixel_size_m: tuple = field(default=(math.nan, math.nan), metadata={"array": True})
-    potential: np.ndarray = field(default=None, repr=False, metadata={"array": True})
-    current_density: np.ndarray = field(default=None, repr=False, metadata={"array": True})
-    superconducting: np.ndarray = field(default=None, repr=False, metadata={"array": True})
-    clusters: np.ndarray = field(default=None, repr=False, metadata={"array": True})
-    contact_pixels: tuple = field(default=(), repr=False, metadata={"array": True})
+    pixel_size_m: tuple = internal(default=(math.nan, math.nan))
+    potential: np.ndarray = internal(default=None)
+    current_density: np.ndarray = internal(default=None)
+    superconducting: np.ndarray = internal(default=None)
+    clusters: np.ndarray = internal(default=None)
+    contact_pixels: tuple = internal(default=())
 
-    def to_dict(self) -> dict:
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("array")}
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,16 @@ from scprobe.errors import ParameterError
 from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import Contacts, make_contacts
-from scprobe.transport.network import Network, build_network, internal_currents, label_clusters, link_currents
+from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters, link_currents
+from scprobe.transport.parallel import FORK_MIN_UNKNOWNS, Forked, can_fork
 from scprobe.transport.solve import GroundedSolver, SolveInfo, combine, uniform_grid_potential
 
 MODELS = ("classified", "proportional")
 VERDICTS = ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
-#: Relative residual of the current pattern inside contracted clusters (display quantity).
-INTERNAL_TOL = 1e-6
+#: Relative residual of the current pattern inside contracted clusters.  It feeds the current map and
+#: current_fraction_in_sc only; on a 2048^2 map, going from 1e-6 to 1e-3 moves the fraction by 1e-6
+#: (relative) and the map by < 1e-4 of its peak, and saves 4 s.
+INTERNAL_TOL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,104 @@ class Reading:
     potential: np.ndarray
 
 
+class Measurement:
+    """Solves of one network for each contact configuration.
+
+    The first configuration is solved on construction, in this process; the others, when their
+    system is large and a second core is free, at the same time in a forked child
+    (:mod:`scprobe.transport.parallel`), so that work on :attr:`first` (the current pattern inside
+    clusters, say) overlaps them.  :meth:`finish` collects every reading.  A voltage between
+    probes on one node is exactly 0.0; probes on a piece not connected to the current contacts
+    have an undefined (NaN) voltage; current contacts in different pieces give an infinite
+    two-probe resistance.
+    """
+
+    def __init__(self, net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str = "auto",
+                 configurations=None):
+        self.net = net
+        if method == "auto" and len(net.shape) == 3 and net.n_nodes > 4000:
+            method = "amg"  # LU fill-in grows fast on 3-D grids
+        self._node = [int(net.node.ravel()[p[0]]) for p in contacts.pixels]
+        self._solvers: dict[int, GroundedSolver] = {}
+        self._configurations = list(configurations or contacts.configurations)
+        solvers = [self._solver_for(k, tol, method) for k in range(len(self._configurations))]
+        to_solve = [k for k, solver in enumerate(solvers) if solver is not None]
+        first, self._later_indices = to_solve[:1], to_solve[1:]
+        self._later = None
+        if self._later_indices:
+            big = solvers[self._later_indices[0]]
+            fork = big.method == "amg" and big.n_unknowns >= FORK_MIN_UNKNOWNS and can_fork()
+            self._later = Forked(self._solve_all, self._later_indices, fork=fork)
+        try:
+            self._results = dict(zip(first, self._solve_all(first)))
+            self.first = self._reading(0)
+        except BaseException:
+            self.cancel()
+            raise
+
+    def _solver_for(self, k: int, tol: float, method: str) -> GroundedSolver | None:
+        ip, im = self._configurations[k][:2]
+        a, b = self._node[ip], self._node[im]
+        net = self.net
+        piece = int(net.component[a])
+        if piece != int(net.component[b]) or a == b:
+            return None
+        if piece not in self._solvers:
+            nodes = np.flatnonzero(net.component == piece) if net.n_components > 1 else np.arange(net.n_nodes)
+            # grounding the best-connected node (typically the largest cluster) removes the row
+            # that spoils the conditioning most: with a corner pixel grounded, CG stalled at a
+            # relative residual of 1e-9 on a 2048^2 map
+            ground = nodes[np.argmax(net.laplacian.diagonal()[nodes])]
+            self._solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground], tol=tol,
+                                                  method=method)
+        return self._solvers[piece]
+
+    def _solve_all(self, indices: list[int]) -> list[tuple[np.ndarray, SolveInfo]]:
+        out = []
+        for k in indices:
+            ip, im = self._configurations[k][:2]
+            a, b = self._node[ip], self._node[im]
+            inj = np.zeros(self.net.n_nodes)
+            inj[a] += 1.0
+            inj[b] -= 1.0
+            out.append(self._solvers[int(self.net.component[a])].solve(inj))
+        return out
+
+    def _reading(self, k: int) -> Reading:
+        net = self.net
+        ip, im, vp, vm = self._configurations[k]
+        a, b = self._node[ip], self._node[im]
+        piece = int(net.component[a])
+        if piece != int(net.component[b]):
+            v, r2 = np.full(net.n_nodes, np.nan), math.inf
+        elif a == b:
+            # a superconducting path joins the current contacts: nothing to solve, no voltage anywhere
+            v, r2 = np.where(net.component == piece, 0.0, np.nan), 0.0
+        else:
+            v = self._results[k][0]
+            r2 = float(v[a] - v[b])
+        r4 = 0.0 if self._node[vp] == self._node[vm] else float(v[self._node[vp]] - v[self._node[vm]])
+        return Reading(r4, r2, v)
+
+    def finish(self) -> tuple[list[Reading], SolveInfo]:
+        """Readings of every configuration (potentials in V per A, NaN where undefined) and the
+        worst residual / most iterations over the solves."""
+        if self._later is not None:
+            self._results.update(zip(self._later_indices, self._later.get()))
+            self.cancel()
+        readings = [self.first] + [self._reading(k) for k in range(1, len(self._configurations))]
+        return readings, combine([info for _, info in self._results.values()])
+
+    def cancel(self) -> None:
+        """Stop the child solving the other configurations, if any."""
+        if self._later is not None:
+            self._later.close()
+            self._later = None
+
+
 def measure(net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str = "auto",
             configurations=None) -> tuple[list[Reading], SolveInfo]:
-    """Solve a network for each contact configuration.
-
-    A voltage between probes on one node is exactly 0.0; probes on a piece not connected to the
-    current contacts have an undefined (NaN) voltage; current contacts in different pieces give an
-    infinite two-probe resistance.
+    """Solve a network for each contact configuration (see :class:`Measurement`).
 
     Returns
     -------
@@ -100,39 +194,7 @@ def measure(net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str
     info : SolveInfo
         Worst residual and most iterations over the solves.
     """
-    node = [int(net.node.ravel()[p[0]]) for p in contacts.pixels]
-    if method == "auto" and len(net.shape) == 3 and net.n_nodes > 4000:
-        method = "amg"  # LU fill-in grows fast on 3-D grids
-    solvers: dict[int, GroundedSolver] = {}
-    readings, infos = [], []
-    for ip, im, vp, vm in (configurations or contacts.configurations):
-        a, b = node[ip], node[im]
-        piece = int(net.component[a])
-        if piece != int(net.component[b]):
-            v = np.full(net.n_nodes, np.nan)
-            r2 = math.inf
-        elif a == b:
-            # a superconducting path joins the current contacts: nothing to solve, no voltage anywhere
-            v = np.where(net.component == piece, 0.0, np.nan)
-            r2 = 0.0
-        else:
-            if piece not in solvers:
-                nodes = np.flatnonzero(net.component == piece) if net.n_components > 1 else np.arange(net.n_nodes)
-                # grounding the best-connected node (typically the largest cluster) removes the row
-                # that spoils the conditioning most: with a corner pixel grounded, CG stalled at a
-                # relative residual of 1e-9 on a 2048^2 map
-                ground = nodes[np.argmax(net.laplacian.diagonal()[nodes])]
-                solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground], tol=tol,
-                                                method=method)
-            inj = np.zeros(net.n_nodes)
-            inj[a] += 1.0
-            inj[b] -= 1.0
-            v, info = solvers[piece].solve(inj)
-            infos.append(info)
-            r2 = float(v[a] - v[b])
-        r4 = 0.0 if node[vp] == node[vm] else float(v[node[vp]] - v[node[vm]])
-        readings.append(Reading(r4, r2, v))
-    return readings, combine(infos)
+    return Measurement(net, contacts, tol=tol, method=method, configurations=configurations).finish()
 
 
 def homogeneous_readings(shape: tuple, contacts: Contacts, sheet_conductance: float, *, tol: float = 1e-10,
@@ -288,22 +350,31 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     cts = make_contacts(contacts, data.shape, contact_radius_px=contact_radius_px)
 
     net = build_network(s, contracted, cts.pixels)
-    readings, info = measure(net, cts, tol=tol, method=method)
-    ref = homogeneous_readings(data.shape, cts, 1.0 / r_sq, tol=tol, method=method)
-
-    first = readings[0]
     ip, im, vp, vm = cts.configurations[0]
     drive = [0.0] * len(cts.pixels)
     drive[ip], drive[im] = 1.0, -1.0
-    # the pattern inside clusters only feeds the current map and current_fraction_in_sc
-    links, _ = internal_currents(net, link_currents(net, first.potential), cts.pixels, drive,
-                                 tol=max(tol, INTERNAL_TOL), method=method)
+    # the pattern inside clusters only feeds the current map and current_fraction_in_sc: it is set up
+    # in a second process while this one sets up and solves the network
+    fork = net.n_nodes >= FORK_MIN_UNKNOWNS and method != "direct" and can_fork()
+    interior = Forked(ClusterInterior, net, cts.pixels, tol=max(tol, INTERNAL_TOL), method=method, fork=fork)
+    run = None
+    try:
+        run = Measurement(net, cts, tol=tol, method=method)
+        first = run.first
+        interior.submit("solution_currents", first.potential, drive)
+        ref = homogeneous_readings(data.shape, cts, 1.0 / r_sq, tol=tol, method=method)
+        conn = connectivity(sc_mask)
+        readings, info = run.finish()
+        links, _ = interior.collect()
+    finally:
+        interior.close()
+        if run is not None:
+            run.cancel()
     unit_pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)
     density = current_density(links, unit_pitch)
     total = float(density.sum())
     frac_sc = float(density[sc_mask].sum() / total) if total > 0 else math.nan
 
-    conn = connectivity(sc_mask)
     node = [int(net.node.ravel()[p[0]]) for p in cts.pixels]
     joined = node[ip] == node[im] and contracted is not None
     shorted = node[vp] == node[vm] and contracted is not None

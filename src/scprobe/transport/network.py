@@ -70,11 +70,15 @@ def series_conductance(s1: np.ndarray, s2: np.ndarray, sc1: np.ndarray, sc2: np.
     ``2 s1 s2 / (s1 + s2)`` for two normal pixels (0 when either is 0), ``2 s`` when the other half
     is superconducting, ``inf`` when both are.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(s1 + s2 > 0, 2.0 * s1 * s2 / (s1 + s2), 0.0)
-    g = np.where(sc1, 2.0 * s2, g)
-    g = np.where(sc2, 2.0 * s1, g)
-    return np.where(sc1 & sc2, np.inf, g)
+    total = s1 + s2
+    g = np.multiply(s1, s2)
+    g *= 2.0
+    np.divide(g, total, out=g, where=total > 0)
+    g[total <= 0] = 0.0
+    g[sc1] = 2.0 * s2[sc1]
+    g[sc2] = 2.0 * s1[sc2]
+    g[sc1 & sc2] = np.inf
+    return g
 
 
 def _axis_pairs(shape: tuple, axis: int) -> tuple[tuple, tuple]:
@@ -125,25 +129,27 @@ def build_network(sheet_conductance: np.ndarray, superconducting: np.ndarray | N
     n_nodes = n_sc + int(np.count_nonzero(~sc))
     node, n_nodes = _tie_contacts(node, n_nodes, contacts)
 
+    idx = np.int32 if n_nodes < 2**31 - 1 else np.int64
+    node_idx = node.astype(idx)
+    degree = np.zeros(s.shape)  # summed conductance of each pixel's links to other nodes, S
     links, rows, cols, vals = [], [], [], []
     for axis in range(s.ndim):
         lo, hi = _axis_pairs(s.shape, axis)
         g = series_conductance(s[lo], s[hi], sc[lo], sc[hi])
         links.append(g)
-        na, nb = node[lo].ravel(), node[hi].ravel()
-        gv = g.ravel()
-        keep = (na != nb) & (gv > 0)
+        na, nb = node_idx[lo], node_idx[hi]
+        keep = (na != nb) & (g > 0)
         rows.append(na[keep])
         cols.append(nb[keep])
-        vals.append(gv[keep])
-    idx = np.int32 if n_nodes < 2**31 - 1 else np.int64
-    a = np.concatenate(rows).astype(idx)
-    b = np.concatenate(cols).astype(idx)
-    g = np.concatenate(vals)
-    diag = np.bincount(a, g, minlength=n_nodes) + np.bincount(b, g, minlength=n_nodes)
-    off = sp.coo_matrix((np.concatenate([-g, -g]), (np.concatenate([a, b]), np.concatenate([b, a]))),
+        vals.append(g[keep])
+        external = np.where(keep, g, 0.0)
+        degree[lo] += external
+        degree[hi] += external
+    a, b, g = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    diag = np.bincount(node_idx.ravel(), degree.ravel(), minlength=n_nodes)
+    every = np.arange(n_nodes, dtype=idx)
+    lap = sp.coo_matrix((np.concatenate([-g, -g, diag]), (np.concatenate([a, b, every]), np.concatenate([b, a, every]))),
                         shape=(n_nodes, n_nodes)).tocsr()
-    lap = (off + sp.diags(diag, format="csr")).tocsr()
     lap.sum_duplicates()
     if a.size >= n_nodes - 1 and np.all(s[~sc] > 0):
         # every link of a grid of positive conductances exists, so the grid is one piece
@@ -195,14 +201,113 @@ def link_currents(net: Network, potential: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def internal_currents(net: Network, currents: list[np.ndarray], contacts, injection, *,
-                      tol: float = 1e-10, method: str = "auto") -> tuple[list[np.ndarray], SolveInfo]:
-    """Fill in the currents inside contracted nodes.
+class ClusterInterior:
+    """The links inside contracted nodes and the solver of their Laplace problem.
 
     The current pattern inside a superconducting cluster is that of the limit of a very large,
     uniform conductance: a Laplace problem on the cluster's own links, driven by what flows in
     through its boundary links and by the contacts on it (each contact's pixels are tied by its
     wire, which carries the current between them).  It changes no potential or resistance.
+
+    Construction (index maps, Laplacian, solver set-up) depends only on the network and the
+    contacts, so it can run while the network itself is being solved; :meth:`currents` then
+    takes the link currents of one solution.
+
+    Parameters
+    ----------
+    net : Network
+    contacts : sequence of ndarray
+        Flat pixel indices of each contact.
+    tol : float
+        Relative residual of the interior solve.
+    method : {"auto", "amg", "direct"}
+    """
+
+    def __init__(self, net: Network, contacts, *, tol: float = 1e-10, method: str = "auto"):
+        self.net = net
+        self.shape = net.shape
+        self.contacts = [np.asarray(pix, dtype=np.int64).ravel() for pix in contacts]
+        flat_node = net.node.ravel()
+        self.inside = np.bincount(flat_node, minlength=net.n_nodes)[flat_node] > 1
+        self.solver = None
+        if not self.inside.any():
+            return
+        # unknowns: one per pixel inside a contracted node, the pixels of a contact sharing one (its
+        # wire); each node is one connected piece of the internal links, grounded at its last
+        # unknown, and the grounded unknowns are numbered last so the solver slices the Laplacian
+        owner = np.arange(flat_node.size)
+        for pix in self.contacts:
+            pix = pix[self.inside[pix]]
+            owner[pix] = pix[:1]
+        own = np.flatnonzero(self.inside & (owner == np.arange(flat_node.size)))
+        last = np.full(net.n_nodes, -1, dtype=np.int64)
+        np.maximum.at(last, flat_node[own], own)
+        grounded = np.zeros(flat_node.size, bool)
+        grounded[last[last >= 0]] = True
+        ordered = np.concatenate([own[~grounded[own]], own[grounded[own]]])
+        m, n_free = ordered.size, ordered.size - int(np.count_nonzero(grounded))
+        index = np.full(flat_node.size, -1, dtype=np.int64)
+        index[ordered] = np.arange(m)
+        self.index = index[owner].reshape(self.shape)
+        rows, cols, self.links = [], [], []
+        for axis in range(len(self.shape)):
+            lo, hi = _axis_pairs(self.shape, axis)
+            ia, ib = self.index[lo], self.index[hi]
+            internal = (net.node[lo] == net.node[hi]) & (ia != ib)
+            rows.append(ia[internal])
+            cols.append(ib[internal])
+            self.links.append(internal)
+        a, c = np.concatenate(rows), np.concatenate(cols)
+        degree = (np.bincount(a, minlength=m) + np.bincount(c, minlength=m)).astype(float)
+        lap = sp.coo_matrix((np.concatenate([-np.ones(2 * a.size), degree]),
+                             (np.concatenate([a, c, np.arange(m)]), np.concatenate([c, a, np.arange(m)]))),
+                            shape=(m, m)).tocsr()
+        self.solver = GroundedSolver(lap, np.arange(n_free), np.arange(n_free, m), tol=tol, method=method)
+
+    def solution_currents(self, potential: np.ndarray, injection) -> tuple[list[np.ndarray], SolveInfo]:
+        """Every link current (A, per axis) of the solution with node ``potential`` (V) for contact
+        ``injection`` (A): :func:`link_currents` between nodes, :meth:`currents` inside them."""
+        return self.currents(link_currents(self.net, potential), injection)
+
+    def currents(self, currents: list[np.ndarray], injection) -> tuple[list[np.ndarray], SolveInfo]:
+        """Fill in the currents inside contracted nodes.
+
+        Parameters
+        ----------
+        currents : list of ndarray
+            Per-axis link currents from :func:`link_currents` (NaN inside nodes), A.
+        injection : sequence of float
+            Current each contact injects, A.
+
+        Returns
+        -------
+        currents : list of ndarray
+            Copies with every link current defined, A.
+        info : SolveInfo
+        """
+        out = [np.nan_to_num(c, nan=0.0) for c in currents]
+        if self.solver is None:
+            return out, SolveInfo("none", 0, 0, 0.0)
+        q = np.zeros(self.shape)
+        for axis, ext in enumerate(out):
+            lo, hi = _axis_pairs(self.shape, axis)
+            q[lo] -= ext
+            q[hi] += ext
+        flat_index = self.index.ravel()
+        b = np.bincount(flat_index[self.inside], q.ravel()[self.inside], minlength=self.solver.n_total)
+        for pix, amps in zip(self.contacts, injection):
+            if self.inside[pix[0]]:
+                b[flat_index[pix[0]]] += amps
+        phi, info = self.solver.solve(b)
+        for axis, internal in enumerate(self.links):
+            lo, hi = _axis_pairs(self.shape, axis)
+            out[axis][internal] = phi[self.index[lo][internal]] - phi[self.index[hi][internal]]
+        return out, info
+
+
+def internal_currents(net: Network, currents: list[np.ndarray], contacts, injection, *,
+                      tol: float = 1e-10, method: str = "auto") -> tuple[list[np.ndarray], SolveInfo]:
+    """Fill in the currents inside contracted nodes (:class:`ClusterInterior`, prepared and solved once).
 
     Parameters
     ----------
@@ -220,57 +325,4 @@ def internal_currents(net: Network, currents: list[np.ndarray], contacts, inject
         Copies with every link current defined, A.
     info : SolveInfo
     """
-    shape = net.shape
-    q = np.zeros(shape)
-    for axis, cur in enumerate(currents):
-        lo, hi = _axis_pairs(shape, axis)
-        ext = np.nan_to_num(cur, nan=0.0)
-        q[lo] -= ext
-        q[hi] += ext
-    q = q.ravel()
-    flat_node = net.node.ravel()
-    inside = np.bincount(flat_node, minlength=net.n_nodes)[flat_node] > 1
-    out = [np.nan_to_num(c, nan=0.0) for c in currents]
-    if not inside.any():
-        return out, SolveInfo("none", 0, 0, 0.0)
-    # unknowns: one per pixel inside a contracted node, one per contact (its wire)
-    index = np.full(inside.size, -1, dtype=np.int64)
-    index[inside] = np.arange(np.count_nonzero(inside))
-    for pix in contacts:
-        pix = np.asarray(pix, dtype=np.int64)
-        pix = pix[inside[pix]]
-        if pix.size:
-            index[pix] = index[pix[0]]
-    used, index_inside = np.unique(index[inside], return_inverse=True)
-    index[inside] = index_inside
-    m = used.size
-    b = np.bincount(index[inside], q[inside], minlength=m)
-    for pix, amps in zip(contacts, injection):
-        if inside[pix[0]]:
-            b[index[pix[0]]] += amps
-    flat_index = index.reshape(shape)
-    rows, cols, where = [], [], []
-    for axis, cur in enumerate(currents):
-        lo, hi = _axis_pairs(shape, axis)
-        ia, ib = flat_index[lo], flat_index[hi]
-        internal = np.isnan(cur) & (ia != ib)
-        rows.append(ia[internal])
-        cols.append(ib[internal])
-        where.append(internal)
-    a, c = np.concatenate(rows), np.concatenate(cols)
-    ones = np.ones(a.size)
-    lap = sp.coo_matrix((np.concatenate([-ones, -ones]), (np.concatenate([a, c]), np.concatenate([c, a]))),
-                        shape=(m, m)).tocsr()
-    degree = (np.bincount(a, minlength=m) + np.bincount(c, minlength=m)).astype(float)
-    lap = (lap + sp.diags(degree, format="csr")).tocsr()
-    _, piece = connected_components(lap, directed=False)
-    # ground the last unknown of every piece (a stable sort keeps their order inside a piece)
-    order = np.argsort(piece, kind="stable")
-    grounded = np.zeros(m, bool)
-    grounded[order[np.r_[np.flatnonzero(np.diff(piece[order])), m - 1]]] = True
-    solver = GroundedSolver(lap, np.flatnonzero(~grounded), np.flatnonzero(grounded), tol=tol, method=method)
-    phi, info = solver.solve(b)
-    for axis, internal in enumerate(where):
-        lo, hi = _axis_pairs(shape, axis)
-        out[axis][internal] = phi[flat_index[lo][internal]] - phi[flat_index[hi][internal]]
-    return out, info
+    return ClusterInterior(net, contacts, tol=tol, method=method).currents(currents, injection)

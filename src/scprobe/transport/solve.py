@@ -3,8 +3,9 @@
 A Laplacian is singular (potentials are defined up to a constant per connected piece), so one node
 of the piece that carries current is grounded (``v = 0``) and removed; the reduced matrix is
 symmetric positive definite.  Large systems use conjugate gradients preconditioned by smoothed-
-aggregation algebraic multigrid (pyamg), which keeps its convergence rate over many decades of
-conductance contrast; small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
+aggregation algebraic multigrid (:mod:`scprobe.transport.amg`, on pyamg's aggregation and
+relaxation kernels), which keeps its convergence rate over many decades of conductance contrast;
+small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
 solve is measured, not assumed.
 
 BLAS runs single-threaded inside the solver: the vectors are long but the operations (dot
@@ -16,20 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyamg
 import scipy.fft
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from pyamg.relaxation.smoothing import change_smoothers
 from threadpoolctl import threadpool_limits
 
 from scprobe.errors import ParameterError
 from scprobe.results import Result
+from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation
 
 #: Systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
 DIRECT_MAX_UNKNOWNS = 40_000
 METHODS = ("auto", "amg", "direct")
-_SMOOTHER = ("gauss_seidel", {"sweep": "symmetric"})
 MAX_ITERATIONS = 200
 MAX_RESTARTS = 2
 
@@ -75,7 +74,7 @@ class GroundedSolver:
         self.grounded = np.asarray(grounded, dtype=np.int64)
         self.tol = float(tol)
         n = self.free.size
-        if n == self.n_total - 1 and self.free[-1] == n - 1:
+        if n and self.free[0] == 0 and self.free[-1] == n - 1 and np.all(np.diff(self.free) == 1):
             a = laplacian.tocsr()[:n, :n]  # slicing is much cheaper than fancy indexing
         else:
             a = laplacian.tocsr()[self.free][:, self.free]
@@ -92,18 +91,7 @@ class GroundedSolver:
         if self.method == "direct":
             self._lu = spla.splu(self.matrix.tocsc())
         else:
-            # the near-null space of a graph Laplacian is the constant vector: improving the candidate
-            # costs a third of the set-up and saves no iteration
-            ml = pyamg.smoothed_aggregation_solver(self.matrix, symmetry="hermitian", max_coarse=500,
-                                                   improve_candidates=None)
-            # pyamg keeps the coarse levels as 1 x 1-block BSR matrices, whose Gauss-Seidel sweeps
-            # cost several times the CSR ones (the nodes of contracted clusters make dense rows)
-            for level in ml.levels:
-                level.A = level.A.tocsr()
-                if hasattr(level, "P"):
-                    level.P, level.R = level.P.tocsr(), level.R.tocsr()
-            change_smoothers(ml, _SMOOTHER, _SMOOTHER)
-            self._amg = ml
+            self._amg = VCycle(smoothed_aggregation(self.matrix))
 
     @property
     def n_unknowns(self) -> int:
@@ -139,10 +127,8 @@ class GroundedSolver:
                 # CG tests its recursively updated residual, which can drift below the true one:
                 # restart from the current iterate until the true residual meets the tolerance
                 for _ in range(MAX_RESTARTS + 1):
-                    residuals: list[float] = []
-                    x = self._amg.solve(b, x0=x, tol=self.tol, accel="cg", maxiter=MAX_ITERATIONS,
-                                        residuals=residuals)
-                    iterations += max(len(residuals) - 1, 1)
+                    x, n = preconditioned_cg(self.matrix, b, self._amg, tol=self.tol, maxiter=MAX_ITERATIONS, x0=x)
+                    iterations += max(n, 1)
                     if np.linalg.norm(b - self.matrix @ x) <= self.tol * norm:
                         break
             residual = float(np.linalg.norm(b - self.matrix @ x)) / norm

@@ -1,0 +1,138 @@
+"""Independent work on one network side by side, in a forked child process.
+
+pyamg's relaxation kernels hold the GIL, so threads cannot share the solves of a large network
+between cores.  A forked child inherits the parent's memory (the network, its AMG hierarchy)
+without copying or pickling it, runs the same code on the same data with one BLAS thread, and
+sends back only what is asked of it: results are bit-identical to a serial run, whether or not a
+second core was used.
+
+If the child cannot start, dies or fails, the parent computes the same thing itself.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+#: Below this many unknowns the work stays in the parent (forking a large process costs ~0.3 s).
+FORK_MIN_UNKNOWNS = 200_000
+
+
+def free_cores() -> int:
+    """Cores this process may use (its CPU affinity, not the machine's core count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether a forked helper process is possible and useful here.
+
+    Not on platforms without ``fork``, not from a daemonic process (a dask or multiprocessing
+    worker, whose pool already owns the cores), and not with a single core.
+    """
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon
+            and free_cores() >= 2)
+
+
+def _serve(conn, factory, args, kwargs) -> None:
+    try:
+        obj, failure = factory(*args, **kwargs), None
+    except BaseException as exc:  # noqa: BLE001 - reported; the parent recomputes
+        obj, failure = None, repr(exc)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        if failure is not None:
+            conn.send((False, failure))
+            continue
+        name, call_args = request
+        try:
+            conn.send((True, obj if name is None else getattr(obj, name)(*call_args)))
+        except BaseException as exc:  # noqa: BLE001
+            conn.send((False, repr(exc)))
+
+
+class Forked:
+    """The object ``factory(*args, **kwargs)``, built in a forked child when ``fork`` is true.
+
+    :meth:`call` runs one of its methods in the child and returns the answer (:meth:`submit` and
+    :meth:`collect` do the same in two steps, so the parent can work meanwhile); :meth:`get`
+    returns the object itself (pickled, so keep it small).  Without a child, or when the child fails, the
+    object is built here on first use and the same methods run here.  :meth:`close` ends the child.
+    """
+
+    def __init__(self, factory, *args, fork: bool, **kwargs):
+        self._factory, self._args, self._kwargs = factory, args, kwargs
+        self._local, self._built = None, False
+        self._pending = None
+        self._process = self._conn = None
+        if fork:
+            ctx = multiprocessing.get_context("fork")
+            self._conn, child_end = ctx.Pipe(duplex=True)
+            self._process = ctx.Process(target=_serve, args=(child_end, factory, args, kwargs), daemon=True)
+            try:
+                self._process.start()
+            except OSError:  # no memory or process slots left: work here instead
+                self._process = None
+            child_end.close()
+
+    def get(self):
+        """The object."""
+        self._send(None, ())
+        return self.collect()
+
+    def call(self, name: str, *args):
+        """``object.name(*args)``."""
+        self._send(name, args)
+        return self.collect()
+
+    def submit(self, name: str, *args) -> None:
+        """Start ``object.name(*args)`` and return at once; :meth:`collect` gets the answer."""
+        self._send(name, args)
+
+    def _send(self, name, args) -> None:
+        self._pending = (name, args)
+        if self._process is not None:
+            try:
+                self._conn.send(self._pending)
+            except OSError:
+                self.close()
+
+    def collect(self):
+        """The answer to the last :meth:`submit`."""
+        name, args = self._pending
+        if self._process is not None:
+            try:
+                ok, value = self._conn.recv()
+            except (EOFError, OSError):
+                ok, value = False, None
+            if ok:
+                return value
+            self.close()
+        return self._here(name, args)
+
+    def _here(self, name, args):
+        if not self._built:
+            self._local, self._built = self._factory(*self._args, **self._kwargs), True
+        return self._local if name is None else getattr(self._local, name)(*args)
+
+    def close(self) -> None:
+        """End the child, if any (the object stays available here)."""
+        if self._process is None:
+            return
+        try:
+            self._conn.send(None)
+        except OSError:
+            pass
+        self._process.join(timeout=1.0)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._conn.close()
+        self._process = None

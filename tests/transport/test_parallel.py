@@ -9,7 +9,8 @@ import scipy.sparse as sp
 from scipy import ndimage
 
 import scprobe.transport.fourprobe as fourprobe
-from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation, spectral_radius_jacobi
+from scprobe.transport.amg import (VCycle, lanczos_spectral_radius, preconditioned_cg, smoothed_aggregation,
+                                  spectral_radius_jacobi)
 from scprobe.transport.parallel import Forked, can_fork
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two free cores")
@@ -72,15 +73,19 @@ def test_two_core_four_probe_is_bit_identical(monkeypatch):
 def test_lanczos_spectral_radius_of_dirichlet_chain():
     n = 12  # Lanczos is exact once it has run n steps
     a = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csr")
-    rho = spectral_radius_jacobi(a, a.diagonal(), steps=n)
+    rho = lanczos_spectral_radius(a, a.diagonal(), steps=n)
     assert rho == pytest.approx(1 + np.cos(np.pi / (n + 1)), rel=1e-10)
+    # an M-matrix gets the Gershgorin bound, 2 here; positive off-diagonals send it to Lanczos
+    assert spectral_radius_jacobi(a, a.diagonal()) == 2.0
+    b = (a + 0.1 * sp.eye(n, k=2) + 0.1 * sp.eye(n, k=-2)).tocsr()
+    assert spectral_radius_jacobi(b, b.diagonal()) == lanczos_spectral_radius(b, b.diagonal())
 
 
 def test_amg_poisson_convergence():
     n = 200  # 2-D Dirichlet Poisson, 40 000 unknowns
     one = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
     a = (sp.kron(one, sp.eye(n)) + sp.kron(sp.eye(n), one)).tocsr()
-    levels = smoothed_aggregation(a)
+    levels = smoothed_aggregation(a, max_coarse=500)  # deep hierarchy: every level type is exercised
     assert len(levels) >= 3 and levels[-1].A.shape[0] <= 500
     b = np.random.default_rng(0).standard_normal(n * n)
     x, iterations = preconditioned_cg(a, b, VCycle(levels), tol=1e-10, maxiter=100)

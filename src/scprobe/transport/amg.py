@@ -3,16 +3,26 @@
 The hierarchy is pyamg's classical smoothed aggregation (Vanek, Mandel & Brezina 1996) with its
 defaults for a symmetric M-matrix: every connection strong, pyamg's standard aggregation, the
 constant vector as near-null space carried down the levels, one Jacobi step with
-``omega = 4/3 / rho(D^-1 A)`` smoothing the tentative prolongator, Galerkin coarse operators,
-symmetric Gauss-Seidel (pyamg's kernel) before and after each coarse correction, and a dense
-pseudo-inverse on the coarsest level.
+``omega = 4/3 / rho(D^-1 A)`` smoothing the tentative prolongator, and Galerkin coarse operators.
+Coarsening stops at :data:`DIRECT_COARSE` unknowns, which are solved exactly by a sparse
+Cholesky-like LU (SuperLU, minimum-degree ordering of ``A + A^T``, no pivoting).
+
+The cycle is tuned to contracted maps, whose superconducting clusters are nodes joined to their
+whole perimeter: on the coarse levels these hubs make rows of hundreds of entries on which a
+single Gauss-Seidel sweep smooths poorly, and the coarse correction limited convergence.  So the
+finest level (most of the work) gets one forward sweep before and one backward sweep after the
+coarse correction, the intermediate levels two symmetric sweeps, and the coarsest level, instead
+of a 500-unknown pseudo-inverse under more levels, an exact solve.  On a 2048 x 2048 map this
+takes a solve from 33 iterations (8.2 s) to 15 (3.3 s), on 1024 x 1024 from 25 (1.65 s) to 16
+(0.9 s).
 
 It is assembled here in CSR rather than by ``pyamg.smoothed_aggregation_solver`` because, on
 contracted maps of a few million nodes, that routine spends three quarters of its set-up in an
 Arnoldi estimate of ``rho`` and in 1 x 1-block BSR bookkeeping (9.8 s against 2.6 s here on a
 2048 x 2048 map, the same iteration count), and its solve wrapper adds two residual products to
-every preconditioner application.  ``rho`` comes from a 15-step Lanczos run on the symmetrically
-scaled operator from a fixed start vector, so the hierarchy and every iterate are reproducible.
+every preconditioner application.  ``rho`` is the Gershgorin bound on the finest level and a
+15-step Lanczos estimate from a fixed start vector on the others
+(:func:`spectral_radius_jacobi`), so the hierarchy and every iterate are reproducible.
 """
 from __future__ import annotations
 
@@ -21,11 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from pyamg.aggregation.aggregate import standard_aggregation
 from pyamg.relaxation.relaxation import gauss_seidel
 
-#: Levels with at most this many unknowns are solved densely.
-MAX_COARSE = 500
+#: Coarsening stops at this many unknowns; that level is solved exactly.
+DIRECT_COARSE = 50_000
+#: Gauss-Seidel sweeps before and after the coarse correction: (finest level, every other level).
+FINE_SWEEPS, COARSE_SWEEPS = (("forward", "backward"), 1), (("symmetric", "symmetric"), 2)
 MAX_LEVELS = 30
 #: Jacobi weight of the prolongation smoother, in units of 1 / rho(D^-1 A) (pyamg's default).
 PROLONGATION_OMEGA = 4.0 / 3.0
@@ -41,7 +54,22 @@ class Level:
     R: sp.csr_matrix | None = None
 
 
-def spectral_radius_jacobi(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: int = LANCZOS_STEPS) -> float:
+def spectral_radius_jacobi(matrix: sp.csr_matrix, diagonal: np.ndarray) -> float:
+    """Largest eigenvalue of ``D^-1 A``, for the Jacobi weight of the prolongation smoother.
+
+    On an M-matrix (no positive off-diagonal entry: the finest level, a network Laplacian) the
+    Gershgorin bound ``max_i sum_j |a_ij| / a_ii``, which is 2 there and within 1 % of the true
+    value on a grid (whose graph is nearly bipartite); it costs one pass over the matrix.  Coarse
+    levels have positive off-diagonal entries that make the bound loose (26 instead of 16
+    iterations), so they get :func:`lanczos_spectral_radius`.
+    """
+    off_diagonal_positive = np.count_nonzero(matrix.data > 0) > np.count_nonzero(diagonal > 0)
+    if not off_diagonal_positive:
+        return float(np.max(np.asarray(abs(matrix).sum(axis=1)).ravel() / diagonal))
+    return lanczos_spectral_radius(matrix, diagonal)
+
+
+def lanczos_spectral_radius(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: int = LANCZOS_STEPS) -> float:
     """Largest eigenvalue of ``D^-1 A`` (that of ``D^-1/2 A D^-1/2``) by a short Lanczos run.
 
     The start vector is drawn from a fixed seed, so the estimate is the same on every call.
@@ -66,21 +94,22 @@ def spectral_radius_jacobi(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: i
     return float(scipy.linalg.eigvalsh_tridiagonal(np.array(alphas), np.array(betas[:k - 1]))[-1])
 
 
-def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int = MAX_COARSE) -> list[Level]:
+def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) -> list[Level]:
     """Smoothed-aggregation hierarchy of a symmetric positive (semi-)definite M-matrix.
 
     Parameters
     ----------
     matrix : scipy.sparse matrix
         The finest operator (here a grounded network Laplacian, S).
-    max_coarse : int
-        Stop coarsening at this many unknowns.
+    max_coarse : int, optional
+        Stop coarsening at this many unknowns (default :data:`DIRECT_COARSE`).
 
     Returns
     -------
     list of Level
         Finest first; the last level has no prolongator.
     """
+    max_coarse = DIRECT_COARSE if max_coarse is None else max_coarse
     a = sp.csr_matrix(matrix)
     a.sum_duplicates()
     candidate = np.ones(a.shape[0])
@@ -120,19 +149,22 @@ class VCycle:
         self.dtype = np.dtype(dtype)
         self.levels = [Level(lv.A.astype(self.dtype), None if lv.P is None else lv.P.astype(self.dtype),
                              None if lv.R is None else lv.R.astype(self.dtype)) for lv in levels]
-        self._coarse = scipy.linalg.pinvh(levels[-1].A.toarray()).astype(self.dtype)
+        # SPD: the minimum-degree ordering of A + A^T and no pivoting keep the factors small
+        self._coarse = spla.splu(sp.csc_matrix(levels[-1].A, dtype=float), permc_spec="MMD_AT_PLUS_A",
+                                 diag_pivot_thresh=0.0, options={"SymmetricMode": True})
 
     def __call__(self, residual: np.ndarray) -> np.ndarray:
         return self._cycle(0, residual.astype(self.dtype)).astype(residual.dtype)
 
     def _cycle(self, k: int, b: np.ndarray) -> np.ndarray:
         if k == len(self.levels) - 1:
-            return self._coarse @ b
+            return self._coarse.solve(b.astype(float)).astype(self.dtype)
         level = self.levels[k]
+        (pre, post), sweeps = FINE_SWEEPS if k == 0 else COARSE_SWEEPS
         x = np.zeros_like(b)
-        gauss_seidel(level.A, x, b, iterations=1, sweep="symmetric")
+        gauss_seidel(level.A, x, b, iterations=sweeps, sweep=pre)
         x += level.P @ self._cycle(k + 1, level.R @ (b - level.A @ x))
-        gauss_seidel(level.A, x, b, iterations=1, sweep="symmetric")
+        gauss_seidel(level.A, x, b, iterations=sweeps, sweep=post)
         return x
 
     @property

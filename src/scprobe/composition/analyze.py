@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from skimage.measure import label, regionprops
 
+from scprobe.analysis import region_mask
 from scprobe.composition.edx import EdxHomogeneity, edx_homogeneity
 from scprobe.composition.overlay import OverlayResult, m_to_px, overlay_sem, px_to_m
 from scprobe.composition.ranging import compile_ranges
@@ -16,6 +17,7 @@ from scprobe.errors import ParameterError
 from scprobe.io.apt import IonData, RangeTable, read_ions, read_ranges
 from scprobe.io.images import Image, element_from_filename, read_edx_map, read_tiff
 from scprobe.results import Result
+from scprobe.scan import channel, pixel_size
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def analyze_composition(*, apt=(), ranges=None, sem=None, sem_pixel_size_m=None,
         SEM pixel size, m; overrides the file's (required when the file has none).
     scan : xarray.Dataset, optional
         The cAFM Scan: topography is registered into the SEM image, current gives the
-        conducting mask (:func:`scprobe.analysis.conducting_mask`, ``threshold_A``).
+        conducting mask (:func:`scprobe.analysis.region_mask`, the one ``scprobe map``
+        reports; ``threshold_A`` makes it plain ``current > threshold_A``).
     control_points : str or array (n, 4), optional
         ``xs,ys,xm,ym`` per point (SEM px, cAFM px); default: register from the images.
     sites : sequence
@@ -118,7 +121,8 @@ def analyze_composition(*, apt=(), ranges=None, sem=None, sem_pixel_size_m=None,
     cap_threshold_at_pct : float, optional
         O level (at.%) ending the apex cap (default: automatic).
     threshold_A : float, optional
-        Conduction threshold of the map, A (default from its noise floor).
+        Conduction threshold of the map, A (default: :func:`scprobe.analysis.region_mask`'s
+        noise detection and half-maximum extent).
     scale_range, rotation_range_deg
         Search ranges of the feature registration (see
         :func:`~scprobe.composition.registration.register_topography`).
@@ -163,12 +167,11 @@ def analyze_composition(*, apt=(), ranges=None, sem=None, sem_pixel_size_m=None,
 
 
 def _overlay(sem_img: Image, scan, control_points, entries, threshold_A, scale_range, rotation_range_deg):
-    from scprobe.analysis import conducting_mask
-    from scprobe.scan import channel, pixel_size
-
     current = np.asarray(channel(scan, "current").values, dtype=float)
     topo = np.asarray(channel(scan, "topography").values, dtype=float)
-    mask, _ = conducting_mask(current, threshold_A)
+    # the same conducting pixels as every other stage: a lift-out site's distance to the boundary
+    # is measured to the boundary that the map, compare and transport report
+    mask = region_mask(current, pixel_size(scan), threshold_A).mask
     placed = [(n, xy) for n, xy, _ in entries if xy is not None]
     return overlay_sem(sem_img.data, sem_img.pixel_size_m, topo, current, pixel_size(scan), mask=mask,
                        control_points=control_points, sites=placed, scale_range=scale_range,

@@ -10,9 +10,10 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from scprobe.report.html import format_value, quantity_rows, render_report, write_report
+from scprobe.report.html import embed_png, format_value, quantity_rows, render_report, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -142,3 +143,24 @@ def test_report_in_headless_chromium(tmp_path):
         assert shot.stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_embedded_previews_are_palette_pngs_close_to_the_figures(tmp_path):
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.imshow(np.random.default_rng(0).standard_normal((64, 64)), cmap="viridis")
+    ax.set_title("noise")
+    path = tmp_path / "panel.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    uri = embed_png(path)
+    preview = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert preview.mode == "P" and len(base64.b64decode(uri.split(",", 1)[1])) < path.stat().st_size
+    full = np.asarray(Image.open(path).convert("RGB"), dtype=int)
+    diff = np.abs(np.asarray(preview.convert("RGB"), dtype=int) - full)
+    assert diff.mean() < 3 and np.percentile(diff, 99) < 30
+    assert embed_png(tmp_path / "missing.png") is None

@@ -2,13 +2,15 @@
 
 The report reads nothing but the summary and the PNGs it lists, so it can be
 regenerated (``write_report``) without re-running a study.  Figures are embedded
-as base64 data URIs and the CSS is inline: the file needs no network and prints.
+as base64 data URIs of 256-colour previews (the full-colour files stay in
+``figures/``) and the CSS is inline: the file needs no network and prints.
 Every text from the study or from file headers goes through Jinja's autoescaping,
 so a header that contains HTML or script is shown as text, never run.
 """
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import os
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
 
 from scprobe.io import atomic_write
 
@@ -129,12 +132,27 @@ def record_tables(result: dict) -> list[dict[str, Any]]:
     return out
 
 
+#: Colours of the embedded figure previews (the figure files themselves stay full colour).
+PREVIEW_COLOURS = 256
+
+
 def embed_png(path: Path) -> str | None:
-    """``data:image/png;base64,...`` of a figure, None when the file is missing."""
+    """``data:image/png;base64,...`` of a figure as a 256-colour palette PNG; None when the file is missing.
+
+    Colour-mapped panels use at most a colormap's 256 entries plus antialiased edges, so the
+    palette preview differs from the figure by ~1 % of full scale per pixel while being 4-5 times
+    smaller (the demo report: 15.7 -> ~3.6 MB).  The full-colour files stay in ``figures/``.
+    """
     try:
-        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-    except OSError:
+        with Image.open(path) as im:
+            im.load()
+            preview = im.convert("RGB").quantize(PREVIEW_COLOURS, method=Image.Quantize.FASTOCTREE,
+                                                 dither=Image.Dither.NONE)
+    except (OSError, ValueError):
         return None
+    buf = io.BytesIO()
+    preview.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def methods_text(summary: dict) -> list[str]:

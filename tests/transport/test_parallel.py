@@ -91,3 +91,18 @@ def test_amg_poisson_convergence():
     x, iterations = preconditioned_cg(a, b, VCycle(levels), tol=1e-10, maxiter=100)
     assert iterations <= 20
     assert np.linalg.norm(b - a @ x) <= 1e-10 * np.linalg.norm(b)
+
+
+@needs_fork
+def test_two_core_percolate_is_bit_identical(monkeypatch):
+    import scprobe.transport.extrapolate as extrapolate
+
+    mask = _landscape(128, seed=4)
+    kwargs = dict(sample_size_m=2e-6, pixel_size_m=20e-9, realizations=5, seed=2, max_cells_per_side=64)
+    monkeypatch.setattr(extrapolate, "can_fork", lambda: False)
+    serial = extrapolate.percolate(mask, **kwargs)
+    monkeypatch.setattr(extrapolate, "can_fork", lambda: True)
+    monkeypatch.setattr(extrapolate, "FORK_MIN_UNKNOWNS", 0)
+    forked = extrapolate.percolate(mask, **kwargs)
+    assert forked.to_dict() == serial.to_dict()
+    assert len(forked.r_ratios) == 5 and np.array_equal(forked.example, serial.example)

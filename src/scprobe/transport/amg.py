@@ -37,6 +37,9 @@ from pyamg.relaxation.relaxation import gauss_seidel
 
 #: Coarsening stops at this many unknowns; that level is solved exactly.
 DIRECT_COARSE = 50_000
+#: The same for 3-D grids, whose coarse operators fill in like dense matrices under any ordering
+#: (a 12 583-unknown coarse level of a 48^3 grid: 16 million factor entries, 4.7 s).
+DIRECT_COARSE_3D = 2_000
 #: Gauss-Seidel sweeps before and after the coarse correction: (finest level, every other level).
 FINE_SWEEPS, COARSE_SWEEPS = (("forward", "backward"), 1), (("symmetric", "symmetric"), 2)
 MAX_LEVELS = 30
@@ -136,6 +139,17 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     return levels
 
 
+def spd_factor(matrix: sp.spmatrix):
+    """SuperLU factors of a symmetric positive definite matrix (``.solve(b)``).
+
+    The minimum-degree ordering of ``A + A^T`` with the diagonal as pivots keeps the factors of a
+    network Laplacian several times smaller than SuperLU's default column ordering with partial
+    pivoting (33 524 coarse unknowns: 1.4 against 6.8 million entries, 0.18 against 0.56 s).
+    """
+    return spla.splu(sp.csc_matrix(matrix, dtype=float), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                     options={"SymmetricMode": True})
+
+
 class VCycle:
     """One V-cycle of a hierarchy as a symmetric positive definite preconditioner, ``z = M^-1 r``.
 
@@ -149,9 +163,7 @@ class VCycle:
         self.dtype = np.dtype(dtype)
         self.levels = [Level(lv.A.astype(self.dtype), None if lv.P is None else lv.P.astype(self.dtype),
                              None if lv.R is None else lv.R.astype(self.dtype)) for lv in levels]
-        # SPD: the minimum-degree ordering of A + A^T and no pivoting keep the factors small
-        self._coarse = spla.splu(sp.csc_matrix(levels[-1].A, dtype=float), permc_spec="MMD_AT_PLUS_A",
-                                 diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        self._coarse = spd_factor(levels[-1].A)
 
     def __call__(self, residual: np.ndarray) -> np.ndarray:
         return self._cycle(0, residual.astype(self.dtype)).astype(residual.dtype)

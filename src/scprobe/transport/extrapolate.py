@@ -27,6 +27,7 @@ from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
 from scprobe.transport.network import build_network
+from scprobe.transport.parallel import FORK_MIN_UNKNOWNS, Forked, can_fork
 from scprobe.transport.percolation import (_neighbour_table, first_spanning, gaussian_field,
                                            indicator_to_field_length, map_statistics)
 
@@ -99,6 +100,31 @@ def _critical(field_values: np.ndarray, nbrs=None) -> float:
     """Fraction of highest-field cells at which a cluster first joins the two x faces."""
     order = np.argsort(-field_values.ravel(), kind="stable")
     return first_spanning(order, field_values.shape, field_values.ndim - 1, nbrs) / field_values.size
+
+
+class _Realisation:
+    """The work on one sample realisation: threshold fractions and a bar four-probe measurement."""
+
+    def __init__(self, shape: tuple, n_superconducting: int, contacts, extrapolated: bool):
+        self.shape, self.n_sc, self.contacts = shape, n_superconducting, contacts
+        self.nbrs = _neighbour_table(shape)
+        self.nbrs_half = _neighbour_table(tuple(s // 2 for s in shape)) if extrapolated else None
+        self.r_ref = homogeneous_readings(shape, contacts, 1.0)[0].r_four_probe
+
+    def superconducting(self, field_values: np.ndarray) -> np.ndarray:
+        """The ``n_superconducting`` cells of highest field."""
+        sc = np.zeros(field_values.size, bool)
+        sc[np.argsort(-field_values.ravel(), kind="stable")[:self.n_sc]] = True
+        return sc.reshape(self.shape)
+
+    def measure(self, field_values: np.ndarray) -> tuple[float, list[float], float]:
+        """Spanning fraction of the field, of its half-size crops (when extrapolating), and R / R_homogeneous."""
+        crit = _critical(field_values, self.nbrs)
+        crit_half = [] if self.nbrs_half is None else [
+            _critical(np.ascontiguousarray(field_values[c]), self.nbrs_half) for c in _crops(self.shape)]
+        net = build_network(np.ones(self.shape), self.superconducting(field_values), self.contacts.pixels)
+        (reading,), _ = measure(net, self.contacts, configurations=(self.contacts.configurations[0],))
+        return crit, crit_half, reading.r_four_probe / self.r_ref
 
 
 def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 16, dim: int = 2, seed: int = 0,
@@ -179,29 +205,35 @@ def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 
     shape = (n,) * dim
     lengths_px = [x / cell for x in xi]
     cts = make_contacts("bar", shape, contact_radius_px=PAD_FRACTION * n)
-    r_ref = homogeneous_readings(shape, cts, 1.0)[0].r_four_probe
-    nbrs = _neighbour_table(shape)
-    half = tuple(s // 2 for s in shape)
-    nbrs_half = _neighbour_table(half) if extrapolated else None
+    worker = _Realisation(shape, int(round(f * np.prod(shape))), cts, extrapolated)
     rng = np.random.default_rng(seed)
-    n_sc = int(round(f * np.prod(shape)))
-    crit, crit_half, ratios, zero = [], [], [], []
-    example = None
-    for _ in range(int(realizations)):
-        g = gaussian_field(shape, lengths_px, stats.orientation_deg, rng)
-        crit.append(_critical(g, nbrs))
-        if extrapolated:
-            crit_half.extend(_critical(np.ascontiguousarray(g[c]), nbrs_half) for c in _crops(shape))
-        sc = np.zeros(g.size, bool)
-        sc[np.argsort(-g.ravel(), kind="stable")[:n_sc]] = True
-        sc = sc.reshape(shape)
-        if example is None:
-            example = sc if dim == 2 else sc[0]
-        (reading,), _ = measure(build_network(np.ones(shape), sc, cts.pixels), cts, configurations=(cts.configurations[0],))
-        ratios.append(reading.r_four_probe / r_ref)
-        zero.append(reading.r_four_probe == 0.0)
-        if progress is not None:
-            progress()
+    # realisations come in pairs: the fields are drawn here in order, the second of each pair is
+    # worked on in a forked child meanwhile, so the numbers do not depend on whether it ran
+    fork = int(realizations) * int(np.prod(shape)) >= FORK_MIN_UNKNOWNS and can_fork()
+    helper = Forked(lambda: worker, fork=fork)
+    results = []
+    try:
+        for k in range(0, int(realizations), 2):
+            first = gaussian_field(shape, lengths_px, stats.orientation_deg, rng)
+            second = gaussian_field(shape, lengths_px, stats.orientation_deg, rng) if k + 1 < realizations else None
+            if second is not None:
+                helper.submit("measure", second)
+            results.append(worker.measure(first))
+            if progress is not None:
+                progress()
+            if second is not None:
+                results.append(helper.collect())
+                if progress is not None:
+                    progress()
+            if k == 0:
+                example = worker.superconducting(first)
+                example = example if dim == 2 else example[0]
+    finally:
+        helper.close()
+    crit = [r[0] for r in results]
+    crit_half = [c for r in results for c in r[1]]
+    ratios = [r[2] for r in results]
+    zero = [r[2] == 0.0 for r in results]
 
     crit_arr = np.array(crit)
     mu, sigma = float(crit_arr.mean()), float(crit_arr.std(ddof=1))

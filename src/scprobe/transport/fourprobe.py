@@ -18,6 +18,7 @@ from scprobe.analysis import noise_stats, region_mask
 from scprobe.errors import ParameterError
 from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
+from scprobe.transport.amg import DIRECT_COARSE_3D
 from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters, link_currents
 from scprobe.transport.parallel import FORK_MIN_UNKNOWNS, Forked, can_fork
@@ -137,7 +138,8 @@ class Measurement:
             # relative residual of 1e-9 on a 2048^2 map
             ground = nodes[np.argmax(net.laplacian.diagonal()[nodes])]
             self._solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground], tol=tol,
-                                                  method=method)
+                                                  method=method,
+                                                  max_coarse=DIRECT_COARSE_3D if len(net.shape) == 3 else None)
         return self._solvers[piece]
 
     def _solve_all(self, indices: list[int]) -> list[tuple[np.ndarray, SolveInfo]]:

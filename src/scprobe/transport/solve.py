@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from scprobe.errors import ParameterError
 from scprobe.results import Result
-from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation
+from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation, spd_factor
 
 #: Systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
 DIRECT_MAX_UNKNOWNS = 40_000
@@ -61,10 +61,14 @@ class GroundedSolver:
         Relative residual the iterative solver must reach.
     method : {"auto", "amg", "direct"}
         ``auto`` is direct up to :data:`DIRECT_MAX_UNKNOWNS` unknowns, AMG above.
+    max_coarse : int, optional
+        Unknowns of the exactly solved coarsest AMG level (default
+        :data:`scprobe.transport.amg.DIRECT_COARSE`; 3-D grids need far fewer, see
+        :data:`~scprobe.transport.amg.DIRECT_COARSE_3D`).
     """
 
     def __init__(self, laplacian: sp.spmatrix, free: np.ndarray, grounded: np.ndarray, *,
-                 tol: float = 1e-10, method: str = "auto"):
+                 tol: float = 1e-10, method: str = "auto", max_coarse: int | None = None):
         if method not in METHODS:
             raise ParameterError(f"solver method must be one of {METHODS}, got {method!r}")
         if not (np.isfinite(tol) and 0 < tol < 1):
@@ -80,6 +84,7 @@ class GroundedSolver:
             a = laplacian.tocsr()[self.free][:, self.free]
         self.matrix = a.tocsr()
         self.method = ("direct" if n <= DIRECT_MAX_UNKNOWNS else "amg") if method == "auto" else method
+        self.max_coarse = max_coarse
         self._lu = None
         self._amg = None
         if n == 0:
@@ -89,9 +94,9 @@ class GroundedSolver:
 
     def _setup(self) -> None:
         if self.method == "direct":
-            self._lu = spla.splu(self.matrix.tocsc())
+            self._lu = spd_factor(self.matrix)
         else:
-            self._amg = VCycle(smoothed_aggregation(self.matrix))
+            self._amg = VCycle(smoothed_aggregation(self.matrix, max_coarse=self.max_coarse))
 
     @property
     def n_unknowns(self) -> int:

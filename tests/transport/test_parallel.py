@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from scipy import ndimage
 
 import scprobe.transport.fourprobe as fourprobe
+import scprobe.transport.parallel as parallel
 from scprobe.transport.amg import (VCycle, lanczos_spectral_radius, preconditioned_cg, smoothed_aggregation,
                                   spectral_radius_jacobi)
 from scprobe.transport.parallel import Forked, can_fork
@@ -62,7 +63,7 @@ def _landscape(n=192, seed=3):
 def test_two_core_four_probe_is_bit_identical(monkeypatch):
     mask = _landscape()
     serial = fourprobe.four_probe(mask, contacts="vdp", method="amg")
-    monkeypatch.setattr(fourprobe, "FORK_MIN_UNKNOWNS", 0)
+    monkeypatch.setattr(parallel, "FORK_MIN_UNKNOWNS", 0)
     forked = fourprobe.four_probe(mask, contacts="vdp", method="amg")
     assert forked.method == "amg" and forked.r_a_ohm > 0
     assert forked.to_dict() == serial.to_dict()
@@ -99,10 +100,10 @@ def test_two_core_percolate_is_bit_identical(monkeypatch):
 
     mask = _landscape(128, seed=4)
     kwargs = dict(sample_size_m=2e-6, pixel_size_m=20e-9, realizations=5, seed=2, max_cells_per_side=64)
-    monkeypatch.setattr(extrapolate, "can_fork", lambda: False)
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
     serial = extrapolate.percolate(mask, **kwargs)
-    monkeypatch.setattr(extrapolate, "can_fork", lambda: True)
-    monkeypatch.setattr(extrapolate, "FORK_MIN_UNKNOWNS", 0)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "FORK_MIN_UNKNOWNS", 0)
     forked = extrapolate.percolate(mask, **kwargs)
     assert forked.to_dict() == serial.to_dict()
     assert len(forked.r_ratios) == 5 and np.array_equal(forked.example, serial.example)

@@ -27,7 +27,7 @@ from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
 from scprobe.transport.network import build_network
-from scprobe.transport.parallel import FORK_MIN_UNKNOWNS, Forked, can_fork
+from scprobe.transport.parallel import Forked, worth_forking
 from scprobe.transport.percolation import (_neighbour_table, first_spanning, gaussian_field,
                                            indicator_to_field_length, map_statistics)
 
@@ -209,8 +209,7 @@ def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 
     rng = np.random.default_rng(seed)
     # realisations come in pairs: the fields are drawn here in order, the second of each pair is
     # worked on in a forked child meanwhile, so the numbers do not depend on whether it ran
-    fork = int(realizations) * int(np.prod(shape)) >= FORK_MIN_UNKNOWNS and can_fork()
-    helper = Forked(lambda: worker, fork=fork)
+    helper = Forked(lambda: worker, fork=worth_forking(int(realizations) * int(np.prod(shape))))
     results = []
     try:
         for k in range(0, int(realizations), 2):

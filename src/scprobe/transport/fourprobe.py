@@ -20,8 +20,8 @@ from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
 from scprobe.transport.amg import DIRECT_COARSE_3D
 from scprobe.transport.contacts import Contacts, make_contacts
-from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters, link_currents
-from scprobe.transport.parallel import FORK_MIN_UNKNOWNS, Forked, can_fork
+from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
+from scprobe.transport.parallel import Forked, worth_forking
 from scprobe.transport.solve import GroundedSolver, SolveInfo, combine, uniform_grid_potential
 
 MODELS = ("classified", "proportional")
@@ -110,12 +110,11 @@ class Measurement:
         self._solvers: dict[int, GroundedSolver] = {}
         self._configurations = list(configurations or contacts.configurations)
         solvers = [self._solver_for(k, tol, method) for k in range(len(self._configurations))]
-        to_solve = [k for k, solver in enumerate(solvers) if solver is not None]
-        first, self._later_indices = to_solve[:1], to_solve[1:]
+        self._jobs = {k: solver for k, solver in enumerate(solvers) if solver is not None}
+        first, self._later_indices = list(self._jobs)[:1], list(self._jobs)[1:]
         self._later = None
         if self._later_indices:
-            big = solvers[self._later_indices[0]]
-            fork = big.method == "amg" and big.n_unknowns >= FORK_MIN_UNKNOWNS and can_fork()
+            fork = worth_forking(self._jobs[self._later_indices[0]].n_unknowns)
             self._later = Forked(self._solve_all, self._later_indices, fork=fork)
         try:
             self._results = dict(zip(first, self._solve_all(first)))
@@ -150,7 +149,7 @@ class Measurement:
             inj = np.zeros(self.net.n_nodes)
             inj[a] += 1.0
             inj[b] -= 1.0
-            out.append(self._solvers[int(self.net.component[a])].solve(inj))
+            out.append(self._jobs[k].solve(inj))
         return out
 
     def _reading(self, k: int) -> Reading:
@@ -357,8 +356,8 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     drive[ip], drive[im] = 1.0, -1.0
     # the pattern inside clusters only feeds the current map and current_fraction_in_sc: it is set up
     # in a second process while this one sets up and solves the network
-    fork = net.n_nodes >= FORK_MIN_UNKNOWNS and method != "direct" and can_fork()
-    interior = Forked(ClusterInterior, net, cts.pixels, tol=max(tol, INTERNAL_TOL), method=method, fork=fork)
+    interior = Forked(ClusterInterior, net, cts.pixels, tol=max(tol, INTERNAL_TOL), method=method,
+                      fork=worth_forking(net.n_nodes))
     run = None
     try:
         run = Measurement(net, cts, tol=tol, method=method)

@@ -307,22 +307,8 @@ class ClusterInterior:
 
 def internal_currents(net: Network, currents: list[np.ndarray], contacts, injection, *,
                       tol: float = 1e-10, method: str = "auto") -> tuple[list[np.ndarray], SolveInfo]:
-    """Fill in the currents inside contracted nodes (:class:`ClusterInterior`, prepared and solved once).
+    """Fill in the currents inside contracted nodes: :meth:`ClusterInterior.currents`, set up for one use.
 
-    Parameters
-    ----------
-    net : Network
-    currents : list of ndarray
-        Per-axis link currents from :func:`link_currents` (NaN inside nodes), A.
-    contacts : sequence of ndarray
-        Flat pixel indices of each contact.
-    injection : sequence of float
-        Current each contact injects, A.
-
-    Returns
-    -------
-    currents : list of ndarray
-        Copies with every link current defined, A.
-    info : SolveInfo
+    ``contacts`` are the flat pixel indices of each contact; see :class:`ClusterInterior`.
     """
     return ClusterInterior(net, contacts, tol=tol, method=method).currents(currents, injection)

@@ -36,6 +36,11 @@ def can_fork() -> bool:
             and free_cores() >= 2)
 
 
+def worth_forking(unknowns: int) -> bool:
+    """Whether work on a system of ``unknowns`` unknowns should go to a forked helper."""
+    return unknowns >= FORK_MIN_UNKNOWNS and can_fork()
+
+
 def _serve(conn, factory, args, kwargs) -> None:
     try:
         obj, failure = factory(*args, **kwargs), None

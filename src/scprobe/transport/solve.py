@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
 from scprobe.errors import ParameterError

@@ -5,7 +5,9 @@ defaults for a symmetric M-matrix: every connection strong, pyamg's standard agg
 constant vector as near-null space carried down the levels, one Jacobi step with
 ``omega = 4/3 / rho(D^-1 A)`` smoothing the tentative prolongator, and Galerkin coarse operators.
 Coarsening stops at :data:`DIRECT_COARSE` unknowns, which are solved exactly by a sparse
-Cholesky-like LU (SuperLU, minimum-degree ordering of ``A + A^T``, no pivoting).
+Cholesky-like LU (SuperLU, minimum-degree ordering of ``A + A^T``, no pivoting); the finest level
+is always coarsened once, since an exact solve of a whole 9-point system of 47 000 unknowns took
+0.30 s against 0.18 s for a two-level cycle.
 
 The cycle is tuned to contracted maps, whose superconducting clusters are nodes joined to their
 whole perimeter: on the coarse levels these hubs make rows of hundreds of entries on which a
@@ -13,8 +15,11 @@ single Gauss-Seidel sweep smooths poorly, and the coarse correction limited conv
 finest level (most of the work) gets one forward sweep before and one backward sweep after the
 coarse correction, the intermediate levels two symmetric sweeps, and the coarsest level, instead
 of a 500-unknown pseudo-inverse under more levels, an exact solve.  On a 2048 x 2048 map this
-takes a solve from 33 iterations (8.2 s) to 15 (3.3 s), on 1024 x 1024 from 25 (1.65 s) to 16
-(0.9 s).
+took a solve from 33 iterations (8.2 s) to 15 (3.3 s).  In a two-level cycle (the level below
+the finest is the exact one) only smoothing limits convergence, and the finest level gets a
+symmetric sweep on each side: on the Kron-reduced 1024 x 1024 map (:mod:`scprobe.transport.kron`)
+13 iterations instead of 18, 0.53 s instead of 0.61 s.  With more levels the extra sweeps do not
+pay (2048 x 2048: 18 iterations instead of 19, 3.3 s instead of 2.4 s).
 
 It is assembled here in CSR rather than by ``pyamg.smoothed_aggregation_solver`` because, on
 contracted maps of a few million nodes, that routine spends three quarters of its set-up in an
@@ -40,8 +45,11 @@ DIRECT_COARSE = 50_000
 #: The same for 3-D grids, whose coarse operators fill in like dense matrices under any ordering
 #: (a 12 583-unknown coarse level of a 48^3 grid: 16 million factor entries, 4.7 s).
 DIRECT_COARSE_3D = 2_000
-#: Gauss-Seidel sweeps before and after the coarse correction: (finest level, every other level).
-FINE_SWEEPS, COARSE_SWEEPS = (("forward", "backward"), 1), (("symmetric", "symmetric"), 2)
+#: Gauss-Seidel sweeps before and after the coarse correction: finest level, finest level when the
+#: next one is solved exactly (a two-level cycle), every other level.
+FINE_SWEEPS = (("forward", "backward"), 1)
+TWO_LEVEL_SWEEPS = (("symmetric", "symmetric"), 1)
+COARSE_SWEEPS = (("symmetric", "symmetric"), 2)
 MAX_LEVELS = 30
 #: Jacobi weight of the prolongation smoother, in units of 1 / rho(D^-1 A) (pyamg's default).
 PROLONGATION_OMEGA = 4.0 / 3.0
@@ -68,7 +76,8 @@ def spectral_radius_jacobi(matrix: sp.csr_matrix, diagonal: np.ndarray) -> float
     """
     off_diagonal_positive = np.count_nonzero(matrix.data > 0) > np.count_nonzero(diagonal > 0)
     if not off_diagonal_positive:
-        return float(np.max(np.asarray(abs(matrix).sum(axis=1)).ravel() / diagonal))
+        # sum_j |a_ij| = 2 a_ii - sum_j a_ij when no off-diagonal entry is positive
+        return float(np.max(2.0 - (matrix @ np.ones(matrix.shape[1])) / diagonal))
     return lanczos_spectral_radius(matrix, diagonal)
 
 
@@ -105,7 +114,8 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     matrix : scipy.sparse matrix
         The finest operator (here a grounded network Laplacian, S).
     max_coarse : int, optional
-        Stop coarsening at this many unknowns (default :data:`DIRECT_COARSE`).
+        Stop coarsening at this many unknowns (default :data:`DIRECT_COARSE`); the finest level
+        is coarsened at least once.
 
     Returns
     -------
@@ -117,7 +127,7 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     a.sum_duplicates()
     candidate = np.ones(a.shape[0])
     levels: list[Level] = []
-    while a.shape[0] > max_coarse and len(levels) < MAX_LEVELS:
+    while (a.shape[0] > max_coarse or not levels) and len(levels) < MAX_LEVELS:
         aggregates = sp.csr_matrix(standard_aggregation(a)[0])
         n_agg = aggregates.shape[1]
         if n_agg == 0 or n_agg >= a.shape[0]:
@@ -129,7 +139,9 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
         tentative = sp.csr_matrix((candidate[row] / norm[col], col, aggregates.indptr), shape=aggregates.shape)
         diagonal = a.diagonal()
         weight = PROLONGATION_OMEGA / spectral_radius_jacobi(a, diagonal) / diagonal
-        p = (tentative - sp.diags(weight) @ (a @ tentative)).tocsr()
+        smoothing = a @ tentative
+        smoothing.data *= np.repeat(weight, np.diff(smoothing.indptr))  # diag(weight) @ A T
+        p = (tentative - smoothing).tocsr()
         r = p.T.tocsr()
         levels.append(Level(a, p, r))
         a = (r @ (a @ p)).tocsr()
@@ -172,7 +184,10 @@ class VCycle:
         if k == len(self.levels) - 1:
             return self._coarse.solve(b.astype(float)).astype(self.dtype)
         level = self.levels[k]
-        (pre, post), sweeps = FINE_SWEEPS if k == 0 else COARSE_SWEEPS
+        if k > 0:
+            (pre, post), sweeps = COARSE_SWEEPS
+        else:
+            (pre, post), sweeps = TWO_LEVEL_SWEEPS if len(self.levels) == 2 else FINE_SWEEPS
         x = np.zeros_like(b)
         gauss_seidel(level.A, x, b, iterations=sweeps, sweep=pre)
         x += level.P @ self._cycle(k + 1, level.R @ (b - level.A @ x))

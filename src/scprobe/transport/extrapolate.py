@@ -27,6 +27,7 @@ from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
 from scprobe.transport.network import build_network
+from scprobe.transport.pages import small_pages
 from scprobe.transport.parallel import Forked, worth_forking
 from scprobe.transport.percolation import (_neighbour_table, first_spanning, gaussian_field,
                                            indicator_to_field_length, map_statistics)
@@ -127,6 +128,7 @@ class _Realisation:
         return crit, crit_half, reading.r_four_probe / self.r_ref
 
 
+@small_pages()
 def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 16, dim: int = 2, seed: int = 0,
               out_of_plane_correlation_m: float | None = None, threshold_A: float | None = None,
               pixel_size_m: float | None = None, max_cells_per_side: int | None = None,

@@ -21,6 +21,7 @@ from scprobe.scan import channel, pixel_size
 from scprobe.transport.amg import DIRECT_COARSE_3D
 from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
+from scprobe.transport.pages import small_pages
 from scprobe.transport.parallel import Forked, worth_forking
 from scprobe.transport.solve import GroundedSolver, SolveInfo, combine, uniform_grid_potential
 
@@ -306,6 +307,7 @@ def connectivity(mask: np.ndarray) -> dict:
             "spanning_x": bool(left & right), "spanning_y": bool(top & bottom)}
 
 
+@small_pages()
 def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", threshold_A: float | None = None,
                matrix_sheet_resistance_ohm: float | None = None, contact_radius_px: float = 0,
                tol: float = 1e-10, method: str = "auto") -> TransportResult:

@@ -2,10 +2,11 @@
 
 A Laplacian is singular (potentials are defined up to a constant per connected piece), so one node
 of the piece that carries current is grounded (``v = 0``) and removed; the reduced matrix is
-symmetric positive definite.  Large systems use conjugate gradients preconditioned by smoothed-
-aggregation algebraic multigrid (:mod:`scprobe.transport.amg`, on pyamg's aggregation and
-relaxation kernels), which keeps its convergence rate over many decades of conductance contrast;
-small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
+symmetric positive definite.  Large systems first lose every other pixel node by exact
+elimination (:mod:`scprobe.transport.kron`), then the rest is solved by conjugate gradients
+preconditioned by smoothed-aggregation algebraic multigrid (:mod:`scprobe.transport.amg`, on
+pyamg's aggregation and relaxation kernels), which keeps its convergence rate over many decades of
+conductance contrast; small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
 solve is measured, not assumed.
 
 BLAS runs single-threaded inside the solver: the vectors are long but the operations (dot
@@ -24,6 +25,8 @@ from threadpoolctl import threadpool_limits
 from scprobe.errors import ParameterError
 from scprobe.results import Result
 from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation, spd_factor
+from scprobe.transport.kron import kron_reduction
+from scprobe.transport.pages import small_pages
 
 #: Systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
 DIRECT_MAX_UNKNOWNS = 40_000
@@ -86,16 +89,19 @@ class GroundedSolver:
         self.max_coarse = max_coarse
         self._lu = None
         self._amg = None
+        self._kron = None
         if n == 0:
             return
-        with threadpool_limits(limits=1, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas"), small_pages():
             self._setup()
 
     def _setup(self) -> None:
         if self.method == "direct":
             self._lu = spd_factor(self.matrix)
         else:
-            self._amg = VCycle(smoothed_aggregation(self.matrix, max_coarse=self.max_coarse))
+            self._kron = kron_reduction(self.matrix)
+            reduced = self.matrix if self._kron is None else self._kron.matrix
+            self._amg = VCycle(smoothed_aggregation(reduced, max_coarse=self.max_coarse))
 
     @property
     def n_unknowns(self) -> int:
@@ -127,17 +133,29 @@ class GroundedSolver:
             if self._lu is not None:
                 x = self._lu.solve(b)
             else:
-                x, iterations = None, 0
-                # CG tests its recursively updated residual, which can drift below the true one:
-                # restart from the current iterate until the true residual meets the tolerance
-                for _ in range(MAX_RESTARTS + 1):
-                    x, n = preconditioned_cg(self.matrix, b, self._amg, tol=self.tol, maxiter=MAX_ITERATIONS, x0=x)
-                    iterations += max(n, 1)
-                    if np.linalg.norm(b - self.matrix @ x) <= self.tol * norm:
-                        break
+                x, iterations = self._iterate(b, norm)
             residual = float(np.linalg.norm(b - self.matrix @ x)) / norm
         v[self.free] = x
         return v, SolveInfo(self.method, self.n_unknowns, iterations, residual)
+
+    def _iterate(self, b: np.ndarray, norm: float) -> tuple[np.ndarray, int]:
+        """AMG-CG on the Kron-reduced system, checked against the full one."""
+        kron = self._kron
+        matrix = self.matrix if kron is None else kron.matrix
+        reduced = b if kron is None else kron.reduce(b)
+        # the full residual vanishes on eliminated unknowns and equals the reduced one elsewhere,
+        # so the reduced system gets the same absolute target
+        tol = self.tol * norm / max(float(np.linalg.norm(reduced)), np.finfo(float).tiny)
+        y, x, iterations = None, b, 0
+        # CG tests its recursively updated residual, which can drift below the true one:
+        # restart from the current iterate until the true residual meets the tolerance
+        for _ in range(MAX_RESTARTS + 1):
+            y, n = preconditioned_cg(matrix, reduced, self._amg, tol=tol, maxiter=MAX_ITERATIONS, x0=y)
+            iterations += max(n, 1)
+            x = y if kron is None else kron.expand(y, b)
+            if np.linalg.norm(b - self.matrix @ x) <= self.tol * norm:
+                break
+        return x, iterations
 
 
 def combine(infos: list[SolveInfo]) -> SolveInfo:

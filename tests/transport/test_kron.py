@@ -96,3 +96,14 @@ def test_small_pages_restores_the_setting():
         assert pages._SET_HUGEPAGE(True) is True  # restored on leaving
     finally:
         pages._SET_HUGEPAGE(before)
+
+
+def test_input_matrix_is_not_modified():
+    a = _grounded(build_network(np.ones((20, 20))))
+    # the same matrix with every row's entries reversed (unsorted indices)
+    rev = np.concatenate([np.arange(a.indptr[i + 1] - 1, a.indptr[i] - 1, -1) for i in range(a.shape[0])])
+    shuffled = sp.csr_matrix((a.data[rev], a.indices[rev], a.indptr), shape=a.shape)
+    before = (shuffled.data.copy(), shuffled.indices.copy())
+    red = kron_reduction(shuffled)
+    assert np.array_equal(shuffled.data, before[0]) and np.array_equal(shuffled.indices, before[1])
+    assert abs(red.matrix - kron_reduction(a).matrix).max() == 0

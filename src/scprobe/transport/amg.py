@@ -124,7 +124,9 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     """
     max_coarse = DIRECT_COARSE if max_coarse is None else max_coarse
     a = sp.csr_matrix(matrix)
-    a.sum_duplicates()
+    if not a.has_canonical_format:
+        a = a.copy()  # sum_duplicates sorts in place, and the caller's arrays stay untouched
+        a.sum_duplicates()
     candidate = np.ones(a.shape[0])
     levels: list[Level] = []
     while (a.shape[0] > max_coarse or not levels) and len(levels) < MAX_LEVELS:

@@ -111,7 +111,9 @@ def kron_reduction(matrix: sp.spmatrix, max_degree: int = MAX_DEGREE) -> KronRed
         None when fewer than :data:`MIN_FRACTION` of the unknowns could be eliminated.
     """
     a = sp.csr_matrix(matrix)
-    a.sum_duplicates()
+    if not a.has_canonical_format:
+        a = a.copy()  # sum_duplicates sorts in place, and the caller's arrays stay untouched
+        a.sum_duplicates()
     n = a.shape[0]
     eliminate = independent_low_degree_set(a, max_degree)
     n_elim = int(np.count_nonzero(eliminate))

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy import ndimage
 
 from scprobe.transport import build_network, pages
 from scprobe.transport.kron import independent_low_degree_set, kron_reduction
@@ -35,6 +36,9 @@ def test_superconducting_cluster_node_is_kept_and_set_is_independent():
     assert (offdiag[elim][:, elim]).nnz == 0  # no two eliminated nodes are linked
     degree = np.diff(a.indptr) - 1
     assert degree[elim].max() <= 4
+    # nor is any pixel on the cluster's perimeter: the hub gets no new links
+    hub_neighbours = a[net.node[4, 4]].indices
+    assert not elim[hub_neighbours].any()
 
 
 def test_schur_complement_is_an_exact_network(lognormal_conductance):
@@ -107,3 +111,21 @@ def test_input_matrix_is_not_modified():
     red = kron_reduction(shuffled)
     assert np.array_equal(shuffled.data, before[0]) and np.array_equal(shuffled.indices, before[1])
     assert abs(red.matrix - kron_reduction(a).matrix).max() == 0
+
+
+def test_stripe_hubs_keep_coarse_levels_sparse():
+    # long superconducting stripes: hubs of hundreds of links; smoothed prolongator rows on them
+    # would couple every perimeter aggregate pairwise (70 entries a row instead of 7 here)
+    f = ndimage.gaussian_filter(np.random.default_rng(2).standard_normal((256, 256)), (1, 20), mode="wrap")
+    net = build_network(np.ones(f.shape), f > np.quantile(f, 0.45))
+    nodes = np.arange(net.n_nodes)
+    solver = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="amg", max_coarse=2000)
+    levels = solver._amg.levels
+    assert len(levels) >= 2
+    assert all(lv.A.nnz <= 12 * lv.A.shape[0] for lv in levels)
+    inj = np.zeros(net.n_nodes)
+    inj[net.node[0, -1]], inj[net.node[-1, 0]] = 1.0, -1.0
+    v, info = solver.solve(inj)
+    w, _ = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="direct").solve(inj)
+    assert info.residual < 1e-10 and info.iterations <= 20
+    assert np.max(np.abs(v - w)) <= 1e-8 * np.max(np.abs(w))

@@ -54,6 +54,9 @@ MAX_LEVELS = 30
 #: Jacobi weight of the prolongation smoother, in units of 1 / rho(D^-1 A) (pyamg's default).
 PROLONGATION_OMEGA = 4.0 / 3.0
 LANCZOS_STEPS = 15
+#: Rows longer than this many times the median row are hubs (superconducting clusters), whose
+#: prolongator rows are left unsmoothed (see :func:`smoothed_aggregation`).
+HUB_ROW_FACTOR = 8.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,16 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     -------
     list of Level
         Finest first; the last level has no prolongator.
+
+    Notes
+    -----
+    Hub rows (longer than :data:`HUB_ROW_FACTOR` times the median row: superconducting clusters)
+    keep their tentative prolongator row.  Smoothed, a hub's row reaches every aggregate on its
+    perimeter, and the Galerkin product then couples all those aggregates pairwise: on a
+    1024 x 1024 map of superconducting stripes the first coarse level had 8.5 million entries
+    on 15 164 rows, and its exact factorisation took 5.8 s.  Unsmoothed: 123 000 entries, the
+    same number of CG iterations, and ``four_probe`` 14.1 -> 1.7 s.  The constant is still
+    interpolated exactly, since a tentative row reproduces it as a smoothed one does.
     """
     max_coarse = DIRECT_COARSE if max_coarse is None else max_coarse
     a = sp.csr_matrix(matrix)
@@ -141,9 +154,12 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
         tentative = sp.csr_matrix((candidate[row] / norm[col], col, aggregates.indptr), shape=aggregates.shape)
         diagonal = a.diagonal()
         weight = PROLONGATION_OMEGA / spectral_radius_jacobi(a, diagonal) / diagonal
+        row_length = np.diff(a.indptr)
+        weight[row_length > HUB_ROW_FACTOR * np.median(row_length)] = 0.0  # hubs: see Notes
         smoothing = a @ tentative
         smoothing.data *= np.repeat(weight, np.diff(smoothing.indptr))  # diag(weight) @ A T
         p = (tentative - smoothing).tocsr()
+        p.eliminate_zeros()
         r = p.T.tocsr()
         levels.append(Level(a, p, r))
         a = (r @ (a @ p)).tocsr()

@@ -40,7 +40,7 @@ class KronReduction:
     Attributes
     ----------
     matrix : scipy.sparse.csr_matrix
-        ``S``, on the kept unknowns (S for a Laplacian).
+        The Schur complement on the kept unknowns (siemens, for a network Laplacian).
     kept, eliminated : ndarray of int
         Indices of the unknowns of the full system, each ascending.
     coupling : scipy.sparse.csr_matrix

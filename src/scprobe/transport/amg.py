@@ -194,6 +194,8 @@ class VCycle:
         self.levels = [Level(lv.A.astype(self.dtype), None if lv.P is None else lv.P.astype(self.dtype),
                              None if lv.R is None else lv.R.astype(self.dtype)) for lv in levels]
         self._coarse = spd_factor(levels[-1].A)
+        finest = TWO_LEVEL_SWEEPS if len(levels) == 2 else FINE_SWEEPS
+        self._sweeps = [finest] + [COARSE_SWEEPS] * (len(levels) - 2)
 
     def __call__(self, residual: np.ndarray) -> np.ndarray:
         return self._cycle(0, residual.astype(self.dtype)).astype(residual.dtype)
@@ -202,10 +204,7 @@ class VCycle:
         if k == len(self.levels) - 1:
             return self._coarse.solve(b.astype(float)).astype(self.dtype)
         level = self.levels[k]
-        if k > 0:
-            (pre, post), sweeps = COARSE_SWEEPS
-        else:
-            (pre, post), sweeps = TWO_LEVEL_SWEEPS if len(self.levels) == 2 else FINE_SWEEPS
+        (pre, post), sweeps = self._sweeps[k]
         x = np.zeros_like(b)
         gauss_seidel(level.A, x, b, iterations=sweeps, sweep=pre)
         x += level.P @ self._cycle(k + 1, level.R @ (b - level.A @ x))

@@ -254,7 +254,7 @@ def _input_map(scan_or_current) -> tuple[np.ndarray, tuple[float, float]]:
     return a, (math.nan, math.nan)
 
 
-def _conductances(data, model, threshold_A, sheet_scale, pitch):
+def _conductances(data, model, threshold_A, sheet_scale, unit_pitch):
     """Sheet conductances (S), superconducting mask and bookkeeping for one model."""
     if model not in MODELS:
         raise ParameterError(f"model must be one of {MODELS}, got {model!r}")
@@ -263,9 +263,8 @@ def _conductances(data, model, threshold_A, sheet_scale, pitch):
             raise ParameterError("a boolean superconducting mask works only with model='classified'")
         return np.full(data.shape, sheet_scale), data.copy(), data.copy(), math.nan, None
     current = np.asarray(data, dtype=float)
-    # the same superconducting pixels as `scprobe map` reports; pixel units when the pitch is unknown
-    pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)
-    rm = region_mask(current, pitch, threshold_A)
+    # the same superconducting pixels as `scprobe map` reports
+    rm = region_mask(current, unit_pitch, threshold_A)
     mask, thr = rm.mask, rm.threshold_A
     if model == "classified":
         return np.full(current.shape, sheet_scale), mask, mask, thr, None
@@ -349,7 +348,8 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
             np.isfinite(matrix_sheet_resistance_ohm) and matrix_sheet_resistance_ohm > 0):
         raise ParameterError(f"matrix sheet resistance must be a positive number of ohm, got {matrix_sheet_resistance_ohm!r}")
     r_sq = 1.0 if matrix_sheet_resistance_ohm is None else float(matrix_sheet_resistance_ohm)
-    s, contracted, sc_mask, thr, clamped = _conductances(data, model, threshold_A, 1.0 / r_sq, pitch)
+    unit_pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)  # pixel units when the pitch is unknown
+    s, contracted, sc_mask, thr, clamped = _conductances(data, model, threshold_A, 1.0 / r_sq, unit_pitch)
     cts = make_contacts(contacts, data.shape, contact_radius_px=contact_radius_px)
 
     net = build_network(s, contracted, cts.pixels)
@@ -373,7 +373,6 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
         interior.close()
         if run is not None:
             run.cancel()
-    unit_pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)
     density = current_density(links, unit_pitch)
     total = float(density.sum())
     frac_sc = float(density[sc_mask].sum() / total) if total > 0 else math.nan

@@ -15,6 +15,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
 
 _CONTACT_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")
+#: Title offset (points) that keeps the titles clear of the contact numbers above the corners.
+TITLE_PAD = 14
 
 
 def _scale_bar(ax, nx: int, ny: int, pixel_m: float) -> None:
@@ -71,19 +73,19 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
         im = ax.imshow(dens, cmap="inferno", norm=LogNorm(lo, finite.max()), interpolation="nearest",
                        alpha=0.85 if topography is not None else 1.0)
         fig.colorbar(im, ax=ax, shrink=0.8, label=f"sheet current density ({unit} per A drive)")
-    ax.set_title("Current density (first configuration)")
+    ax.set_title("Current density (first configuration)", pad=TITLE_PAD)
     ax = axes[1]
     im = ax.imshow(result.potential, cmap="viridis", interpolation="nearest")
     unit_r = "Ω" if result.resistance_unit == "ohm" else "R□"
     fig.colorbar(im, ax=ax, shrink=0.8, label=f"potential per unit drive current ({unit_r})")
-    ax.set_title("Potential")
+    ax.set_title("Potential", pad=TITLE_PAD)
     ax = axes[2]
     labels = result.clusters
     n = int(labels.max())
     rng = np.random.default_rng(0)
     colours = np.vstack([[0.92, 0.92, 0.92, 1.0], matplotlib.colormaps["tab20"](rng.integers(0, 20, max(n, 1)))])
     ax.imshow(labels, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest")
-    ax.set_title(f"Superconducting clusters: {n}, {result.sc_fraction:.1%} of area")
+    ax.set_title(f"Superconducting clusters: {n}, {result.sc_fraction:.1%} of area", pad=TITLE_PAD)
     for ax in axes:
         ax.set_xlabel("x (px)")
         ax.set_ylabel("y (px)")

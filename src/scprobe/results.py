@@ -40,6 +40,47 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+#: Units a result field may declare.  SI symbols; ``"1"`` a dimensionless number or a fraction (0..1),
+#: ``"R_sq"`` a resistance in units of the matrix sheet resistance, ``"count"`` a number of things
+#: (pixels, atoms, spots), ``""`` text, flags and records without a unit of their own.
+UNITS = ("", "1", "count", "K", "m", "m^2", "A", "V", "Ohm", "Ohm m", "Ohm m^2", "R_sq", "s", "Hz",
+         "T", "A/m", "A/m^2", "J/(mol K)", "J/(mol K^2)", "J/(mol K^4)", "eV", "px", "rad", "deg", "Da",
+         "sigma")
+
+
+def quantity(unit: str, default: Any = dataclasses.MISSING, **kwargs):
+    """A JSON result field with a declared unit (one of :data:`UNITS`).
+
+    The report formats the value from this declaration, never from the key's suffix.
+    Extra keyword arguments go to :func:`dataclasses.field` (``default_factory`` ...).
+    """
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit {unit!r}")
+    return dataclasses.field(default=default, metadata={"unit": unit}, **kwargs)
+
+
+def field_units(obj: Any) -> Any:
+    """Declared units of a result, mirroring ``to_dict()``: a unit string per field, nested for results.
+
+    Fields without a declaration are left out (the report shows them without a unit).
+    """
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {}
+        for f in dataclasses.fields(obj):
+            if not f.metadata.get("json", True):
+                continue
+            value = getattr(obj, f.name)
+            if "unit" in f.metadata:
+                out[f.name] = f.metadata["unit"]
+            elif dataclasses.is_dataclass(value) or isinstance(value, (list, tuple)) and value \
+                    and dataclasses.is_dataclass(value[0]):
+                out[f.name] = field_units(value)
+        return out
+    if isinstance(obj, (list, tuple)) and obj and dataclasses.is_dataclass(obj[0]):
+        return field_units(obj[0])
+    return {}
+
+
 def internal(default: Any = dataclasses.MISSING):
     """A result field kept for figures and later stages (arrays, fits) but left out of ``to_dict()``."""
     return dataclasses.field(default=default, repr=False, compare=False, metadata={"json": False})
@@ -51,3 +92,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
                 if f.metadata.get("json", True)}
+
+    def units(self) -> dict[str, Any]:
+        """Declared unit of every JSON field that has one (see :func:`quantity`), nested like ``to_dict()``."""
+        return field_units(self)

@@ -1,4 +1,9 @@
-"""Shared fixtures: paths to the real instrument files, Gwyddion's oracle, CLI runner."""
+"""Shared fixtures: paths to the real instrument files, Gwyddion's oracle, Chromium, CLI runner.
+
+The real files and the oracle live in ``../shared`` beside the clone (``SCPROBE_SHARED`` overrides it).  Locally
+a test that needs a missing tool or missing data is skipped; with ``SCPROBE_REQUIRE_ALL=1`` (set by ``.ci/run``)
+or ``CI=true`` it fails instead, so CI cannot pass by skipping the oracle, real-data or browser tests.
+"""
 from __future__ import annotations
 
 import json
@@ -10,8 +15,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SCPROBE_SHARED", ROOT.parent / "shared"))
+
+
+def _shared_path() -> Path:
+    if "SCPROBE_SHARED" in os.environ:
+        return Path(os.environ["SCPROBE_SHARED"])
+    # ../shared beside the clone; a git worktree one level further down (wt/NAME) finds the same folder
+    for cand in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
+        if cand.is_dir():
+            return cand
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_path()
 DATA = SHARED / "data"
+REQUIRE_ALL = os.environ.get("SCPROBE_REQUIRE_ALL", "") not in ("", "0") or os.environ.get("CI", "") == "true"
+
+
+def missing(reason: str):
+    """Skip for a missing tool or data set, or fail when CI requires every test to run."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (required: SCPROBE_REQUIRE_ALL / CI is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 def _oracle_path() -> Path | None:
@@ -26,24 +51,37 @@ def _oracle_path() -> Path | None:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """``shared/data`` with the real instrument files (tests skip when it is absent)."""
+    """``../shared/data`` with the real instrument files (skips, or fails under CI, when absent)."""
     if not DATA.is_dir():
-        pytest.skip("shared/data not available")
+        missing(f"real instrument files not found at {DATA}")
     return DATA
 
 
 @pytest.fixture(scope="session")
 def oracle():
-    """Run Gwyddion's ``gwy-oracle``; returns a function ``(args...) -> parsed JSON``. Skips when absent."""
+    """Run Gwyddion's ``gwy-oracle``; returns a function ``(args...) -> parsed JSON``.
+
+    Skips (fails under CI) when the oracle is not built: ``bash ../shared/tools/gwy-oracle/build.sh``.
+    """
     exe = _oracle_path()
     if exe is None:
-        pytest.skip("gwy-oracle not built (bash ../shared/tools/gwy-oracle/build.sh)")
+        missing("gwy-oracle not built (bash ../shared/tools/gwy-oracle/build.sh)")
 
     def run(*args):
         res = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=300)
         return json.loads(res.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium() -> tuple[str, str]:
+    """``(browser, chromedriver)`` paths of Debian's Chromium (skips, or fails under CI, when absent)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if browser is None or not os.path.exists(driver):
+        missing("chromium/chromedriver not installed (Debian: apt-get install chromium chromium-driver)")
+    return browser, driver
 
 
 @pytest.fixture()

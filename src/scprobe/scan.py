@@ -1,6 +1,6 @@
 """The Scan data model: one cAFM scan as an :class:`xarray.Dataset`.
 
-Layout (see DESIGN.md):
+Layout (see docs/design.md, "Data model"):
 
 * dims ``y``, ``x`` and, when both traces exist, ``direction`` (``forward``,
   ``backward``); coords ``x``/``y`` in metres at pixel centres, row 0 the top row
@@ -192,9 +192,3 @@ def pixel_size(scan: xr.Dataset) -> tuple[float, float]:
     dx = float(scan.attrs["pixel_size_m"])
     return float(scan.attrs.get("pixel_size_y_m", dx)), dx
 
-
-def from_files(paths, **kwargs) -> xr.Dataset:
-    """Build a Scan from raw files; see :func:`scprobe.io.open_scan`."""
-    from scprobe.io import open_scan  # io builds on this module, so import on use
-
-    return open_scan(paths, **kwargs)

@@ -85,8 +85,9 @@ def synth_map():
 
 @pytest.fixture(scope="session")
 def study(tmp_path_factory):
-    """A small simulated study on disk: ``(folder, truth)``; skips until the simulator exists."""
-    simulate = pytest.importorskip("scprobe.simulate")
+    """A small simulated study on disk: ``(folder, truth)``."""
+    from scprobe import simulate
+
     out = tmp_path_factory.mktemp("study")
     toml = simulate.simulate_study(out, seed=0, size=192)
     return toml.parent, json.loads((toml.parent / "truth.json").read_text())

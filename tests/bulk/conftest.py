@@ -1,4 +1,4 @@
-"""Fixtures of the bulk tests: a simulated study (when the simulator is present) and its bulk truth."""
+"""Fixtures of the bulk tests: a simulated study and its bulk truth."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,8 @@ import pytest
 @pytest.fixture(scope="session")
 def sim_study(tmp_path_factory):
     """``(study.toml path, bulk truth dict, [sample] table)`` of a small simulated study."""
-    sim = pytest.importorskip("scprobe.simulate")
-    if not hasattr(sim, "simulate_study"):
-        pytest.skip("scprobe.simulate.simulate_study not available")
+    from scprobe import simulate as sim
+
     out = tmp_path_factory.mktemp("bulk_sim")
     toml_path = sim.simulate_study(out, seed=3, size=64)
     truth = json.loads((out / "truth.json").read_text())["bulk"]

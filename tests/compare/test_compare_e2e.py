@@ -9,25 +9,14 @@ import pytest
 from scprobe.analysis.map import analyze_map
 from scprobe.compare import compare_scans, register, temperature_series
 from scprobe.io import open_scan
-
-
-def _simulate_study():
-    import scprobe.simulate as sim
-
-    if hasattr(sim, "simulate_study"):
-        return sim.simulate_study
-    try:
-        from scprobe.simulate.study import simulate_study
-    except ImportError:
-        pytest.skip("scprobe.simulate.simulate_study not available")
-    return simulate_study
+from scprobe.simulate import simulate_study
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare_sim")
     # denser metastable dots than the default: the 20 K scan holds ~40 (some merged by the PSF)
-    _simulate_study()(out, seed=4, size=192, dot_density_per_um2=60.0)
+    simulate_study(out, seed=4, size=192, dot_density_per_um2=60.0)
     truth = json.loads((out / "truth.json").read_text())
     scans = {k: open_scan(out / v["files"][0]) for k, v in truth["scans"].items()}
     return out, truth, scans

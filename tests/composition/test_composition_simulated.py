@@ -12,9 +12,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
-    simulate = pytest.importorskip("scprobe.simulate")
-    if not hasattr(simulate, "simulate_study"):
-        pytest.skip("scprobe.simulate.simulate_study not available")
+    from scprobe import simulate
+
     try:
         import tomllib
     except ModuleNotFoundError:  # Python < 3.11

@@ -5,7 +5,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -15,8 +14,6 @@ import pytest
 
 from scprobe.report.html import embed_png, format_value, quantity_rows, render_report, write_report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = "/usr/bin/chromedriver"
 EVIL = '<script>window.__pwned = 1</script><img src="http://example.invalid/x.png">'
 
 
@@ -102,21 +99,21 @@ def test_report_regenerates_from_summary_alone(tmp_path):
     assert render_report(json.loads(summary.read_text()), tmp_path) == first
 
 
-@pytest.mark.skipif(CHROMIUM is None or not os.path.exists(CHROMEDRIVER), reason="chromium/chromedriver not installed")
-def test_report_in_headless_chromium(tmp_path):
+def test_report_in_headless_chromium(tmp_path, chromium):
     os.environ["SE_OFFLINE"] = "1"  # never let Selenium Manager download anything
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     report = write_report(_summary(tmp_path))
     opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
+    browser, chromedriver = chromium
+    opts.binary_location = browser
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
     try:
         driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
         driver.get(report.as_uri())

@@ -1,4 +1,4 @@
-"""Tip-contact physics: junction resistance vs Maxwell spreading resistance (PHYSICS.md, "Tip and contact")."""
+"""Tip-contact physics: junction resistance vs Maxwell spreading resistance (docs/physics.md, "Tip and contact")."""
 from __future__ import annotations
 
 import math

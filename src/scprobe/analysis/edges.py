@@ -1,7 +1,7 @@
 """Edge sharpness: error-function fits to current profiles across region boundaries.
 
 A boundary blurred by a Gaussian point-spread function of standard deviation
-sigma is an error-function step (PHYSICS.md, "Edges"); each profile along a scan
+sigma is an error-function step (docs/physics.md, "Edges"); each profile along a scan
 axis is fitted with ``a + b erf((x - x0) / (sqrt(2) s))`` and its 10-90 % width
 is ``2.5631 s``.  A profile along x crosses a boundary whose normal makes an
 angle phi with x, so it sees the edge stretched by ``1 / |cos phi|``; the local

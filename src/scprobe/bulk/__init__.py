@@ -3,7 +3,7 @@
 ``analyze_bulk`` runs every analysis for which a file is given and writes a combined statement
 of what the bulk data show and cannot show.  Each analysis is also a function on arrays with the
 units in the argument names (``resistive_transition(T_K, rho_ohm_m)``, ``debye_fit(T_K, C_J_molK)``,
-``bean_jc(H_Oe, M_emu_cm3_up, M_emu_cm3_down, a_m, b_m)`` ...).  Formulas: PHYSICS.md.
+``bean_jc(H_Oe, M_emu_cm3_up, M_emu_cm3_down, a_m, b_m)`` ...).  Formulas: docs/physics.md.
 """
 from scprobe.bulk.geometry import SampleGeometry, demag_factor_prism
 from scprobe.bulk.heat_capacity import (DebyeFit, HeatCapacityResult, analyze_heat_capacity, debye_fit,

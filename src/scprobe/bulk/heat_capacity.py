@@ -1,6 +1,6 @@
 """Specific heat: Debye fit of C/T vs T^2, lattice subtraction, equal-entropy jump, SC electronic fraction.
 
-PHYSICS.md: at low temperature C/T = gamma + beta T^2; the Debye temperature is
+docs/physics.md: at low temperature C/T = gamma + beta T^2; the Debye temperature is
 theta_D = (12 pi^4 n R / (5 beta))^(1/3) (Kittel, Introduction to Solid State Physics, ch. 5;
 beta = 0.393 mJ/(mol K^4) and n = 2 give 215 K).  The jump at Tc is found by the equal-entropy
 construction (an idealised sharp step that conserves the entropy, i.e. the area under C_el/T,

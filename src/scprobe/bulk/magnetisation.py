@@ -3,7 +3,7 @@
 Bean critical state for a rectangular slab with the field perpendicular to its a x b face
 (a <= b): J_c = 20 dM / (a (1 - a / (3 b))) with dM = M_up - M_down in emu/cm^3 and a, b in cm
 giving A/cm^2 (C. P. Bean, Rev. Mod. Phys. 36, 31 (1964); E. M. Gyorgy et al., Appl. Phys.
-Lett. 55, 283 (1989)); PHYSICS.md.  Output here is SI: A/m^2 (1e5 A/cm^2 = 1e9 A/m^2).
+Lett. 55, 283 (1989)); docs/physics.md.  Output here is SI: A/m^2 (1e5 A/cm^2 = 1e9 A/m^2).
 """
 from __future__ import annotations
 

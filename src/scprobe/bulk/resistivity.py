@@ -1,6 +1,6 @@
 """Resistive superconducting transition: onset, 90/50/10 % criteria, zero resistance, RRR.
 
-Definitions follow PHYSICS.md (bulk superconductivity): the onset is the intersection of the
+Definitions follow docs/physics.md (bulk superconductivity): the onset is the intersection of the
 normal-state extrapolation rho_n(T) with the tangent at the steepest point of the transition;
 T_90, T_50, T_10 are where rho = 0.9, 0.5, 0.1 rho_n(T); width = T_90 - T_10; RRR = rho(300 K) /
 rho_n just above Tc.  The normal state is fitted by rho_n = rho_0 + A T^n (e.g. Ashcroft & Mermin,

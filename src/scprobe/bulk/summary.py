@@ -1,7 +1,7 @@
 """All bulk analyses of one sample from Quantum Design files, and what they do and do not show.
 
-The combined statement follows the argument of the reference study (shared/reference): a sharp
-resistive transition needs only one percolating superconducting path; full ZFC shielding needs
+The combined statement follows the argument of the published study (docs/physics.md, "Reference
+numbers"): a sharp resistive transition needs only one percolating superconducting path; full ZFC shielding needs
 only a closed superconducting shell; the specific heat counts the fraction of electrons at E_F
 that condense, to which insulating regions contribute nothing.  None of them measures the
 superconducting volume fraction or where it is: that needs a spatially resolved probe.

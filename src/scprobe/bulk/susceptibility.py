@@ -1,6 +1,6 @@
 """DC susceptibility chi(T): SI volume susceptibility, demagnetisation correction, shielding and Meissner fractions.
 
-PHYSICS.md: chi_v = 4 pi M_v / H with M_v in emu/cm^3 and H in Oe (dimensionless SI volume
+docs/physics.md: chi_v = 4 pi M_v / H with M_v in emu/cm^3 and H in Oe (dimensionless SI volume
 susceptibility); the measured chi_meas = chi / (1 + N chi), so chi = chi_meas / (1 - N chi_meas)
 with N the demagnetising factor (Aharoni, J. Appl. Phys. 83, 3432 (1998), see
 :func:`scprobe.bulk.geometry.demag_factor_prism`).  A perfect diamagnet has chi = -1.
@@ -115,7 +115,7 @@ def diamagnetic_onset(T_K, chi) -> float:
     """Tc from the diamagnetic onset: steepest-tangent construction against the normal baseline.
 
     The baseline is the median of chi over the upper third of the temperature range; the tangent
-    at the steepest rise of chi(T) is intersected with it (as for the resistive onset, PHYSICS.md).
+    at the steepest rise of chi(T) is intersected with it (as for the resistive onset, docs/physics.md).
     """
     T, c = clean_xy(T_K, chi, xname="temperature", yname="susceptibility", min_points=6)
     top = T >= T[0] + 2 * (T[-1] - T[0]) / 3

@@ -1,7 +1,7 @@
 """EDX homogeneity: is an element map's variation more than Poisson counting noise?
 
 For Poisson counts in M bins the dispersion index ``D = var / mean`` satisfies
-``(M - 1) D ~ chi^2(M - 1)`` (PHYSICS.md, Composition).  Pixels are first summed into
+``(M - 1) D ~ chi^2(M - 1)`` (docs/physics.md, Composition).  Pixels are first summed into
 bins the size of the cAFM map's regions, since a contrast between regions is what
 the test should see.  The smallest detectable contrast follows from the counts per
 bin: one bin differs from the mean at ``n_sigma`` when its relative contrast exceeds

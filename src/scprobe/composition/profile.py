@@ -62,7 +62,7 @@ class DepthProfile(Result):
 
     def fraction(self, element: str) -> tuple[np.ndarray, np.ndarray]:
         """Atomic fraction (0..1) of ``element`` per bin and its counting error
-        ``sqrt(c (1 - c) / N)`` (PHYSICS.md); NaN in empty bins."""
+        ``sqrt(c (1 - c) / N)`` (docs/physics.md); NaN in empty bins."""
         if element not in self.elements:
             raise ParameterError(f"no element {element!r} in the profile; it has {list(self.elements)}")
         n = self.atoms.sum(axis=1)

@@ -2,7 +2,7 @@
 
 Counting error of an atomic fraction c from N atoms: ``sigma_c = sqrt(c (1 - c) / N)``;
 two sites differ significantly in a ratio when ``|z| = |r1 - r2| / sqrt(s1^2 + s2^2) > 3``
-(PHYSICS.md, Composition).
+(docs/physics.md, Composition).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scprobe.errors import ParameterError
 from scprobe.io.apt import IonData
 from scprobe.results import Result, jsonable
 
-#: A pair of sites differs significantly above this |z| (PHYSICS.md).
+#: A pair of sites differs significantly above this |z| (docs/physics.md).
 Z_SIGNIFICANT = 3.0
 
 

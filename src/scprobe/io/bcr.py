@@ -1,7 +1,7 @@
 """Image Metrology BCR / BCRF files (attocube Daisy, SPIP): read and write.
 
-Behaviour follows Gwyddion 2.62's ``bcrfile`` module (see
-``shared/tools/gwy-oracle/README.md``), so a file reads here exactly as it
+Behaviour follows Gwyddion 2.62's ``bcrfile`` module (checked against Gwyddion itself,
+``tests/io/test_real_files.py``), so a file reads here exactly as it
 displays in Gwyddion:
 
 * ``bcrstm`` = int16, ``bcrf`` = float32; ``*_unicode`` variants have a UTF-16LE

@@ -13,7 +13,7 @@ comma-separated records.  Quirks handled here, all seen in real files:
 - ``INFO`` lines written ``INFO, KEY, value`` (MPMS MultiVu) or ``INFO, value, KEY`` (PPMS options).
 
 Reference: Quantum Design application note 1070-207, "Data file format" (MultiVu), and the
-files in ``shared/data/qd`` (see its MANIFEST).
+real PPMS/MPMS files the tests read (``tests/io/test_qd.py``).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Figures of the bulk analyses: Fig. 1 (rho, chi, C, M(H) panels) and Fig. S2 (C/T vs T^2 with the Debye fit).
 
-Modelled on Fig. 1 and Fig. S2 of the reference study (shared/reference).  Inputs are the result
-objects of :mod:`scprobe.bulk`; every axis states its unit (laboratory units with SI beside them
+Modelled on Fig. 1 and Fig. S2 of the published study (docs/physics.md, "Reference numbers").
+Inputs are the result objects of :mod:`scprobe.bulk`; every axis states its unit (laboratory units with SI beside them
 where the instrument's unit is CGS).
 """
 from __future__ import annotations

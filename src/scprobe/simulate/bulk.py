@@ -2,7 +2,7 @@
 
 rho(T) (PPMS resistivity), chi(T) ZFC/FC at 10 Oe (MPMS), C(T) (PPMS heat capacity)
 and an M(H) loop at 2 K (VSM), with the column names the instruments write.  Every
-curve is built so that the analyses in PHYSICS.md recover the parameters exactly up
+curve is built so that the analyses in docs/physics.md recover the parameters exactly up
 to the small measurement noise added here.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def demag_factor_prism(a: float, b: float, c: float) -> float:
 
 
 def debye_temperature_K(beta_mJ_mol_K4: float, atoms_per_formula_unit: int) -> float:
-    """theta_D = (12 pi^4 n R / (5 beta))^(1/3), K (PHYSICS.md, specific heat)."""
+    """theta_D = (12 pi^4 n R / (5 beta))^(1/3), K (docs/physics.md, specific heat)."""
     return (12 * math.pi ** 4 * atoms_per_formula_unit * R_GAS / (5 * beta_mJ_mol_K4 * 1e-3)) ** (1 / 3)
 
 
@@ -118,7 +118,7 @@ def _debye(T: float, theta: float, n: int) -> float:
 def bean_dM_emu_cm3(bp: BulkParams, specimen: SpecimenParams) -> float:
     """Hysteresis width dM = M_down - M_up, emu/cm^3, of the Bean critical state with ``jc_A_m2``.
 
-    From J_c = 2 dM / (a (1 - a / 3b)) in SI (PHYSICS.md) with a <= b the edges normal
+    From J_c = 2 dM / (a (1 - a / 3b)) in SI (docs/physics.md) with a <= b the edges normal
     to the field; 1 emu/cm^3 = 1000 A/m.
     """
     a, b = specimen.dimensions_mm[0] * 1e-3, specimen.dimensions_mm[1] * 1e-3

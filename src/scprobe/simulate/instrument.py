@@ -9,7 +9,7 @@ current.  Forward and backward traces get independent noise and mirrored feedbac
 
 The edge response is exact: a straight boundary blurred by a Gaussian of standard
 deviation sigma is ``Phi(d / sigma)`` with ``d`` the signed distance to the boundary
-(PHYSICS.md, "Edges"), so the 10-90 % width is 2.5631 sigma.
+(docs/physics.md, "Edges"), so the 10-90 % width is 2.5631 sigma.
 """
 from __future__ import annotations
 

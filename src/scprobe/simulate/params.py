@@ -4,7 +4,7 @@ Every field states its unit.  Construction validates: an impossible value (negat
 length, fraction outside 0..1, Tc at or above the temperature where all conduction
 vanishes, ...) raises :class:`~scprobe.errors.ParameterError` naming the field.
 Defaults are modelled on Fe(Se0.4Te0.6) and the published cryogenic cAFM study
-(PHYSICS.md, "Numbers of the published study").
+(docs/physics.md, "Reference numbers").
 """
 from __future__ import annotations
 

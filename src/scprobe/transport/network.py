@@ -9,7 +9,7 @@ The network is defined in ``docs/transport.md``; in short:
 * every 4-connected (6-connected) superconducting cluster is ONE node, and so is every contact
   (its pixels are tied by an ideal wire); clusters and contacts that touch are the same node;
 * Kirchhoff's law is ``L v = i`` with ``L`` the weighted graph Laplacian of the nodes
-  (PHYSICS.md, "Resistor networks from maps").
+  (docs/physics.md, "Resistor networks from maps").
 
 Everything is assembled with numpy and :mod:`scipy.sparse`; no graph library is involved, so a
 2048 x 2048 map costs a few hundred MB.

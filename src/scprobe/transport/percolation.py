@@ -6,7 +6,7 @@ touches both end planes along axis 0; the occupied fraction at that moment is th
 threshold (the sweep is O(N) per realisation, written in plain Python lists because numba is not
 available).  :func:`map_statistics` measures the area fraction and the two-point correlation of a
 superconducting mask; :func:`gaussian_field` draws Gaussian random fields with the anisotropic
-correlation that, thresholded to the same fraction, reproduces it (PHYSICS.md, "Correlated fields").
+correlation that, thresholded to the same fraction, reproduces it (docs/physics.md, "Percolation").
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from scprobe.compare import align, common_slices, register
-from scprobe.compare.registration import overlap_fraction, phase_shift, remove_line_offsets
+from scprobe.compare.registration import level, overlap_fraction, phase_shift
 from scprobe.errors import ParameterError
 from scprobe.scan import make_scan
 
@@ -67,9 +67,17 @@ def test_sign_convention_and_common_area():
     assert np.isnan(back[63, 0])
 
 
-def test_line_offsets_removed_without_touching_input():
-    z = np.arange(12.0).reshape(3, 4)
-    out = remove_line_offsets(z)
-    assert np.allclose(out, z - np.median(z, axis=1, keepdims=True))
-    assert z[0, 0] == 0.0
-    assert np.allclose(remove_line_offsets(z, "vertical"), z - np.median(z, axis=0, keepdims=True))
+def test_plane_and_line_offsets_removed_without_touching_input():
+    rng = np.random.default_rng(1)
+    ny, nx = 40, 50
+    i, j = np.mgrid[0:ny, 0:nx]
+    plane = 3e-9 + 0.02e-9 * j - 0.05e-9 * i
+    rows = rng.normal(0, 1e-9, (ny, 1))
+    z = plane + rows
+    keep = z.copy()
+    out = level(z)
+    assert np.ptp(out) < 1e-12  # plane and row offsets are all there was
+    assert np.array_equal(z, keep)
+    cols = rng.normal(0, 1e-9, (1, nx))
+    assert np.ptp(level(plane + cols, "vertical")) < 1e-12
+    assert np.ptp(level(plane + cols)) > 1e-9  # vertical offsets are not removed along rows

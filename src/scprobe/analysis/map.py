@@ -18,6 +18,7 @@ from scprobe.analysis.artefacts import artefact_checks
 from scprobe.analysis.contact import contact_limited, junction_resistance, spreading_resistance
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits
 from scprobe.analysis.mask import region_mask
+from scprobe.analysis.noise import validate_threshold
 from scprobe.analysis.regions import MIN_REGION_M2, classify_regions, label_regions, region_table
 from scprobe.analysis.states import Mixture, conductance_states, plateau_pixels
 from scprobe.errors import ParameterError, UnitError
@@ -79,8 +80,7 @@ def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_o
     if unit != "A" and not force:
         raise UnitError(f"channel {channel!r} has unit {unit or '(none)'!r}, not a current in A; "
                         "pass force=True (--force) to analyse it anyway")
-    if threshold_A is not None and not (math.isfinite(threshold_A) and threshold_A >= 0):
-        raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
+    validate_threshold(threshold_A)  # before the map is read: a bad option fails fast
     if not (math.isfinite(tip_radius_m) and tip_radius_m > 0):
         raise ParameterError(f"tip radius must be positive, got {tip_radius_m!r} m")
     if resistivity_ohm_m is not None and not (math.isfinite(resistivity_ohm_m) and resistivity_ohm_m > 0):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits, edge_fits
-from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats
+from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats, validate_threshold
 from scprobe.analysis.regions import half_max_mask
 from scprobe.errors import ParameterError
 
@@ -74,8 +74,7 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
     """
     if boundary not in BOUNDARIES:
         raise ParameterError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
-    if threshold_A is not None and (not np.isfinite(threshold_A) or threshold_A < 0):
-        raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
+    threshold_A = validate_threshold(threshold_A)
     cur = np.asarray(current, dtype=float)
     noise = noise_stats(cur)
     thr = default_threshold(noise) if threshold_A is None else float(threshold_A)

@@ -83,6 +83,16 @@ def noise_stats(current: np.ndarray, *, seed_fraction: float = 0.2, clip_sigmas:
     return NoiseResult(offset, rms, abs(offset) + FLOOR_SIGMAS * rms, max(n_prev, k))
 
 
+def validate_threshold(threshold_A: float | None) -> float | None:
+    """The one check of a detection threshold: None (automatic) or a finite current >= 0, A."""
+    if threshold_A is None:
+        return None
+    if isinstance(threshold_A, bool) or not isinstance(threshold_A, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(threshold_A) and threshold_A >= 0):
+        raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
+    return float(threshold_A)
+
+
 def default_threshold(noise: NoiseResult, sigmas: float = NOISE_SIGMAS) -> float:
     """Conduction threshold from the noise: ``offset + sigmas * rms`` (A)."""
     return noise.noise_offset_A + sigmas * noise.noise_rms_A
@@ -106,10 +116,9 @@ def conducting_mask(current: np.ndarray, threshold_A: float | None = None) -> tu
         The threshold used, A.
     """
     a = np.asarray(current, dtype=float)
+    threshold_A = validate_threshold(threshold_A)
     if threshold_A is None:
         threshold_A = default_threshold(noise_stats(a))
-    elif not np.isfinite(threshold_A) or threshold_A < 0:
-        raise ParameterError(f"threshold must be a non-negative current in A, got {threshold_A!r}")
     with np.errstate(invalid="ignore"):
         mask = a > threshold_A
     return mask, float(threshold_A)

@@ -20,7 +20,6 @@ STRIPE_ELONGATION = 3.0
 MIN_REGION_PX = 4
 #: Border pieces whose current stays below this fraction of the top region current are tails.
 BORDER_TAIL_FRACTION = 0.1
-FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
 def _block_reduce(a: np.ndarray, by: int, bx: int, reduce) -> np.ndarray:
@@ -85,9 +84,28 @@ def half_max_mask(current: np.ndarray, detected: np.ndarray, radius_px) -> np.nd
     return out
 
 
-def label_regions(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """4-connected labels of a mask (as Gwyddion numbers grains): ``(labels, count)``."""
-    labels, n = ndimage.label(mask, structure=FOUR_CONNECTED)
+def label_regions(mask: np.ndarray, connectivity: int = 1) -> tuple[np.ndarray, int]:
+    """Connected components of a boolean mask: ``(labels, count)``, labels ``1..count``, 0 outside.
+
+    The one labelling of scprobe: maps, spots, networks, temperature series and
+    composition all call it.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, 2-D or 3-D
+    connectivity : int
+        Neighbours that join two pixels: 1 = those sharing a face (4 in 2-D, 6 in 3-D),
+        ``mask.ndim`` = also those sharing only a corner (8 in 2-D, 26 in 3-D).
+        The default 1 is how Gwyddion numbers grains and how current flows between
+        pixels in the resistor network (PHYSICS.md: a node per pixel, 4 neighbours in
+        2-D); corner contacts carry no current there, so regions touching only at a
+        corner are separate.  Use 2 (8-connected) only to group pixels of one blurred
+        object, e.g. the half-maximum area of a spot whose outline is ragged by noise.
+    """
+    m = np.asarray(mask, dtype=bool)
+    if not 1 <= connectivity <= m.ndim:
+        raise ValueError(f"connectivity must be 1..{m.ndim}, got {connectivity!r}")
+    labels, n = ndimage.label(m, structure=ndimage.generate_binary_structure(m.ndim, connectivity))
     return labels, int(n)
 
 

@@ -23,6 +23,8 @@ from scipy.signal.windows import tukey
 from skimage.registration import phase_cross_correlation
 
 from scprobe.errors import ParameterError
+from scprobe.process.levelling import subtract_plane
+from scprobe.process.rows import align_rows_array
 from scprobe.results import Result
 from scprobe.scan import channel as scan_channel
 from scprobe.scan import pixel_size
@@ -69,39 +71,22 @@ class RegistrationResult(Result):
     topography_residual_rms_m: float
 
 
-def remove_plane(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` minus its least-squares plane (NaN pixels ignored and kept NaN)."""
+def level(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
+    """``image`` minus its least-squares plane and its scan-line offsets (a new array).
+
+    The plane is :func:`scprobe.process.levelling.subtract_plane`, the line offsets
+    :func:`scprobe.process.rows.align_rows_array` (Gwyddion's median) along the scan
+    lines (rows for a horizontal slow scan, else columns): tilt and z-piezo offsets
+    differ from scan to scan and are not topography.  NaN pixels are ignored and stay NaN.
+    """
     z = np.asarray(image, dtype=float)
-    ny, nx = z.shape
     ok = np.isfinite(z)
     if ok.sum() < 3:
         return z - np.nanmean(z) if ok.any() else z.copy()
-    # fit on a coarse grid: a plane needs thousands of points, not millions
-    step = max(1, int(math.sqrt(ok.sum() / 65536)))
-    yy, xx = np.mgrid[0:ny:step, 0:nx:step]
-    zs, oks = z[::step, ::step], ok[::step, ::step]
-    design = np.column_stack([np.ones(oks.sum()), yy[oks], xx[oks]])
-    coef, *_ = np.linalg.lstsq(design, zs[oks], rcond=None)
-    y = np.arange(ny, dtype=float)[:, None]
-    x = np.arange(nx, dtype=float)[None, :]
-    return z - (coef[0] + coef[1] * y + coef[2] * x)
-
-
-def remove_line_offsets(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
-    """Subtract each scan line's median (lines are rows for a horizontal slow scan, else columns).
-
-    Line-to-line offsets of the z piezo differ from scan to scan; they are not
-    topography and would otherwise dominate a topography difference.
-    """
-    z = np.asarray(image, dtype=float)
-    axis = 1 if slow_scan == "horizontal" else 0
-    if np.isfinite(z).all():
-        return z - np.median(z, axis=axis, keepdims=True)
-    ok = np.isfinite(z).any(axis=axis, keepdims=True)
-    med = np.zeros(ok.shape)
-    with np.errstate(invalid="ignore"):
-        med[ok] = np.nanmedian(np.where(np.broadcast_to(ok, z.shape), z, 0.0), axis=axis, keepdims=True)[ok]
-    return z - med
+    z = subtract_plane(z)
+    if slow_scan == "horizontal":
+        return align_rows_array(z, "median")
+    return align_rows_array(z.T, "median").T
 
 
 def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float, float] = (1.0, 99.0)) -> np.ndarray:
@@ -111,7 +96,7 @@ def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float
     and the tallest terraces from dominating; the window keeps the non-periodic
     scan borders out of the spectrum.
     """
-    z = remove_line_offsets(remove_plane(image), slow_scan)
+    z = level(image, slow_scan)
     ok = np.isfinite(z)
     all_ok = bool(ok.all())
     if not ok.any():
@@ -253,16 +238,13 @@ def topography_residual(za: np.ndarray, zb: np.ndarray, shift_px,
     zb_s = ndimage.map_coordinates(np.asarray(zb, dtype=float), [yy, xx], order=1, mode="nearest")
     za_s = np.asarray(za, dtype=float)[np.ix_(ys, xs)]
 
-    def level(z):
-        return remove_line_offsets(remove_plane(z), slow_scan)
-
-    diff = level(za_s - zb_s)
+    diff = level(za_s - zb_s, slow_scan)
     diff = diff[np.isfinite(diff)]
     if diff.size < 16:
         return math.nan, math.nan
     # robust RMS (1.4826 MAD): scars and single bad lines are artefacts, not a different area
     residual = float(1.482602218505602 * np.median(np.abs(diff - np.median(diff))))
-    signal = float(np.sqrt(0.5 * (np.nanvar(level(za_s)) + np.nanvar(level(zb_s)))))
+    signal = float(np.sqrt(0.5 * (np.nanvar(level(za_s, slow_scan)) + np.nanvar(level(zb_s, slow_scan)))))
     return residual, signal
 
 

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from skimage.measure import label, regionprops
 
-from scprobe.analysis import region_mask
+from scprobe.analysis import label_regions, region_mask, region_table
 from scprobe.composition.edx import EdxHomogeneity, edx_homogeneity
 from scprobe.composition.overlay import OverlayResult, m_to_px, overlay_sem, px_to_m
 from scprobe.composition.ranging import compile_ranges
@@ -74,9 +73,10 @@ def _site_entries(sites) -> list[tuple[str, tuple[float, float] | None, str | No
 
 def region_size_m(mask: np.ndarray, pixel_size_m: tuple[float, float], min_px: int = 4) -> float:
     """Median equivalent diameter of the connected conducting regions (>= ``min_px`` px), m; NaN if none."""
-    dy, dx = pixel_size_m
-    diam = [r.equivalent_diameter_area for r in regionprops(label(mask, connectivity=1)) if r.area >= min_px]
-    return float(np.median(diam) * np.sqrt(dx * dy)) if diam else float("nan")
+    labels, n = label_regions(mask, connectivity=1)
+    table = region_table(labels, n, np.zeros(labels.shape), pixel_size_m)
+    diam = table["equivalent_diameter_m"][table["area_px"] >= min_px]
+    return float(np.median(diam)) if diam.size else float("nan")
 
 
 def _edx_field_mask(shape, edx_pixel_m: float, overlay: OverlayResult, map_shape) -> np.ndarray:

@@ -20,7 +20,7 @@ from matplotlib.patches import Circle, Patch  # noqa: E402
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: E402
 
 from scprobe.compare.overlap import overlap_classes  # noqa: E402
-from scprobe.compare.registration import remove_plane  # noqa: E402
+from scprobe.process.levelling import subtract_plane  # noqa: E402
 
 DPI = 150
 OVERLAP_COLOURS = ("#eeeeee", "#2c7bb6", "#d7191c", "#fdae61")  # neither, retained, lost, gained
@@ -71,7 +71,7 @@ def _trace_name(result, i: int) -> str:
 def aligned_maps_figure(result, path) -> Path:
     """Topography and current of both scans on their common area, one colour scale per row (paper Fig. 3)."""
     sl = result.common
-    topo = [remove_plane(result.image_a("topography")[sl]), remove_plane(result.image_b_aligned("topography")[sl])]
+    topo = [subtract_plane(result.image_a("topography")[sl]), subtract_plane(result.image_b_aligned("topography")[sl])]
     topo = [(t - np.nanmedian(t)) * 1e9 for t in topo]
     cur = [result.image_a("current")[sl], result.image_b_aligned("current")[sl]]
     lo, hi = np.nanpercentile(np.concatenate([t.ravel() for t in topo]), [1, 99])
@@ -118,7 +118,7 @@ def spot_overlay_figure(result, path) -> Path:
         im = _map(axes[i], _log_current(cur[i], norm), result.pixel_size_m, f"Current {_trace_name(result, i)}",
                   cmap=CURRENT_CMAP, norm=norm)
     fig.colorbar(im, ax=axes[:2], label="|Current| (A)", shrink=0.85)
-    topo = remove_plane(result.image_a("topography"))
+    topo = subtract_plane(result.image_a("topography"))
     _map(axes[2], (topo - np.nanmedian(topo)) * 1e9, result.pixel_size_m, "Spots of A (o) and B (+)",
          cmap="gray")
     matched_a = set(result.spot_matches[:, 0].tolist()) if len(result.spot_matches) else set()

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import ndimage
 from scipy.sparse.csgraph import connected_components
 
+from scprobe.analysis.regions import label_regions
 from scprobe.errors import ParameterError
 from scprobe.transport.solve import GroundedSolver, SolveInfo
 
@@ -89,9 +89,7 @@ def _axis_pairs(shape: tuple, axis: int) -> tuple[tuple, tuple]:
 
 def label_clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """Nearest-neighbour (4 in 2-D, 6 in 3-D) clusters of a boolean mask: ``(labels, count)``, labels 1..count."""
-    structure = ndimage.generate_binary_structure(mask.ndim, 1)
-    labels, count = ndimage.label(mask, structure=structure)
-    return labels, int(count)
+    return label_regions(mask, connectivity=1)
 
 
 def build_network(sheet_conductance: np.ndarray, superconducting: np.ndarray | None = None,

@@ -5,11 +5,7 @@ Stages (each a subpackage, data flowing downwards):
 ``composition`` -> ``study`` -> ``report``.  The Scan data model lives in
 :mod:`scprobe.scan`; errors every stage raises live in :mod:`scprobe.errors`.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("scprobe")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+#: The release; pyproject.toml reads it from here (``[tool.setuptools.dynamic]``).
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

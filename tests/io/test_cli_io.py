@@ -27,7 +27,7 @@ def test_info_json_on_real_files(cli, data_dir):
     spm = data_dir / "spm"
     code, out, err = cli("info", spm / "bcrf-1.bcrf", "--json")
     assert code == 0 and err == ""
-    res = json.loads(out)
+    (res,) = json.loads(out)["files"]
     assert res["format"] == "bcr" and res["kind"] == "image"
     (c,) = res["channels"]
     assert c["shape"] == [600, 960] and c["unit"] == "m" and c["quantity"] == "topography"

@@ -38,13 +38,47 @@ def _root(
     STATE["debug"] = debug
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 bug)."""
+#: Help metavars by parameter type (typer would print ``<list[Path]>`` and ``<bool>``).
+_METAVARS = {"int": "INTEGER", "float": "FLOAT", "str": "TEXT"}
+
+
+def _metavar(param) -> str | None:
+    desc = param.type_descriptor
+    if param.name == "patterns":
+        return "GLOB"
+    if desc.is_choice:
+        return None  # typer lists the choices
+    if desc.is_path:
+        return "DIR" if param.name in ("out", "outdir", "out_dir") else "FILE"
+    origin = getattr(desc.annotation, "__args__", None)
+    name = getattr(origin[0] if origin else desc.annotation, "__name__", "")
+    if name == "Path":
+        return "FILE"
+    return _METAVARS.get(name, "TEXT")
+
+
+def _command():
+    """The click command tree with plain metavars (FILE, DIR, FLOAT ...) in ``--help``."""
+    import typer.main
+
     _load_commands()
+    group = typer.main.get_command(app)
+    for cmd in group.commands.values():
+        for param in cmd.params:
+            if param.metavar is None and not getattr(param, "is_flag", False):
+                param.metavar = _metavar(param)
+            if param.param_type_name == "argument":
+                # the metavar already names the argument; typer would repeat it as ``<list[Path]>``
+                param.display_type_rich = lambda ctx: None
+    return group
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 some work failed or a bug, 2 bad input, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        rc = app(args=args, prog_name="scprobe", standalone_mode=False)
+        rc = _command().main(args=args, prog_name="scprobe", standalone_mode=False)
         return rc if isinstance(rc, int) else 0  # typer.Exit(n) comes back as n in non-standalone mode
     except ScprobeError as exc:
         if debug:
@@ -54,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print("error: aborted", markup=False)
+        err_console.print("error: interrupted", markup=False)
         return 130
     except Exception as exc:
         if _is_usage_error(exc):

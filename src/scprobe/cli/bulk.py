@@ -6,13 +6,9 @@ import tomllib
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from scprobe.bulk import SampleGeometry, analyze_bulk
 from scprobe.cli._app import JSON_OPTION, app, console, emit_json
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io import atomic_write
-from scprobe.results import jsonable
 
 
 def _floats(text: str | None, name: str, count: int) -> tuple[float, ...] | None:
@@ -51,6 +47,8 @@ _ROWS = {
 
 
 def _print(d: dict, figures: list[str]) -> None:
+    from rich.table import Table
+
     table = Table(title="bulk superconductivity", show_header=True, header_style="bold")
     for col in ("measurement", "quantity", "value", "unit"):
         table.add_column(col)
@@ -95,6 +93,10 @@ def bulk(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Bulk superconducting figures: Tc criteria, shielding fraction, Debye fit and jump, Bean Jc."""
+    from scprobe.bulk import SampleGeometry, analyze_bulk
+    from scprobe.io import atomic_write
+    from scprobe.results import jsonable
+
     files = {"resistivity": resistivity, "susceptibility": susceptibility, "heat_capacity": heat_capacity, "mh": mh}
     loose = {"mass_g": mass_g, "dimensions_mm": _floats(dimensions_mm, "--dimensions-mm", 3),
              "molar_mass_g_mol": molar_mass, "density_g_cm3": density, "atoms_per_formula_unit": atoms}

@@ -5,68 +5,24 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from scprobe.cli._app import JSON_OPTION, app, console, emit_json
-from scprobe.errors import FormatError, ParameterError
-from scprobe.results import jsonable
-
-MASK_IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".bmp")
-
-
-def load_mask(path: Path) -> np.ndarray:
-    """A boolean mask from ``.npy`` (nonzero), an image (above half of its maximum) or a ``.gwy`` channel mask."""
-    from scprobe.io.base import check_path
-
-    p = check_path(path)
-    suffix = p.suffix.lower()
-    if suffix == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise FormatError(p, f"not a readable .npy array ({exc})") from None
-    elif suffix in MASK_IMAGE_SUFFIXES:
-        from PIL import Image
-
-        try:
-            with Image.open(p) as im:
-                arr = np.asarray(im.convert("L"), dtype=float)
-        except OSError as exc:
-            raise FormatError(p, f"not a readable image ({exc})") from None
-        arr = arr > 0.5 * arr.max() if arr.max() > 0 else arr > 0
-    elif suffix == ".gwy":
-        from scprobe.io import gwy
-
-        arr = next((c.mask for c in gwy.read(p) if c.mask is not None), None)
-        if arr is None:
-            raise FormatError(p, "no channel of this .gwy file has a mask")
-    else:
-        raise FormatError(p, "reference mask must be .npy, .png/.tif or a .gwy file with a mask")
-    arr = np.asarray(arr)
-    if arr.ndim != 2 or arr.size == 0:
-        raise FormatError(p, f"reference mask must be a 2-D array, got shape {arr.shape}")
-    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise FormatError(p, f"reference mask has non-numeric dtype {arr.dtype}")
-    return arr.astype(bool) if arr.dtype == bool else np.nan_to_num(arr.astype(float)) != 0
-
+from scprobe.errors import ParameterError
 
 def load_reference(path: Path):
     """A reference mask file (.npy, image, .gwy with a mask) as an array, or any other scan file as a Scan.
 
     A scan is registered onto the first scan and thresholded by the library.
     """
-    from scprobe.io import open_scan
+    from scprobe.io import open_scan, read_channels, read_mask
+    from scprobe.io.mask import MASK_IMAGE_SUFFIXES
 
     suffix = Path(path).suffix.lower()
     if suffix == ".npy" or suffix in MASK_IMAGE_SUFFIXES:
-        return load_mask(path)
-    if suffix == ".gwy":
-        from scprobe.io import gwy
-
-        if any(c.mask is not None for c in gwy.read(path)):
-            return load_mask(path)
+        return read_mask(path)
+    if suffix == ".gwy" and any(c.mask is not None for c in read_channels(path)):
+        return read_mask(path)
     return open_scan(path)
 
 
@@ -90,6 +46,7 @@ def _parse_temperatures(text: str | None) -> list[float] | None:
 
 def _write_json(path: Path, obj) -> None:
     from scprobe.io import atomic_write
+    from scprobe.results import jsonable
 
     with atomic_write(path, "w") as fh:
         json.dump(jsonable(obj), fh, indent=2, allow_nan=False)
@@ -142,6 +99,8 @@ def compare(
     if as_json:
         emit_json(summary)
         return
+    from rich.table import Table
+
     reg, ov, sp = result.registration, result.overlap, result.spots
     t = Table(title=f"compare {a.name} ({result.directions[0]}) vs {b.name} ({result.directions[1]})")
     t.add_column("quantity")
@@ -181,6 +140,8 @@ def _open_distinct(files: list[Path]) -> list:
 
 def write_tc_map(result, scan, out: Path):
     """Write the Tc map as ``tc_map.npy``, ``tc_map.nc`` and ``tc_map.gwy``; returns the result with ``tc_map_file``."""
+    import numpy as np
+
     from scprobe.compare.series import tc_map_dataarray
     from scprobe.io import atomic_path, atomic_write
     from scprobe.io.base import Channel
@@ -241,6 +202,8 @@ def series(
     if as_json:
         emit_json(summary)
         return
+    from rich.table import Table
+
     t = Table(title=f"temperature series of {len(scans)} scans")
     t.add_column("T (K)")
     t.add_column("conducting")

@@ -6,11 +6,12 @@ from pathlib import Path
 import typer
 
 from scprobe.cli._app import JSON_OPTION, app, console, emit_json
-from scprobe.io import detect, read_channels
 
 
 def describe(path: Path) -> dict:
     """Format, channels (unit, shape, sizes in m) and header metadata of one file."""
+    from scprobe.io import detect, read_channels
+
     fmt = detect(path)
     out = {"file": str(path), "format": fmt.name, "kind": fmt.kind, "channels": [], "metadata": {}}
     if fmt.kind != "image":
@@ -44,10 +45,10 @@ def info(files: list[Path] = typer.Argument(..., help="Files to describe."), as_
     """Format, channels, shape, pixel size, units and header metadata of each FILE."""
     results = [describe(f) for f in files]
     if as_json:
-        emit_json(results[0] if len(results) == 1 else {"files": results})
+        emit_json({"files": results})  # one shape whatever the number of files
         return
     for r in results:
-        console.print(f"[bold]{r['file']}[/bold]  format: {r['format']} ({r['kind']})")
+        console.print(f"{r['file']}  format: {r['format']} ({r['kind']})", style="bold")
         for c in r["channels"]:
             console.print(
                 f"  {c['name']!s:<16} {c['quantity'] or '-':<11} {c['direction'] or '-':<8} "

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from scprobe.cli._app import JSON_OPTION, app, console, emit_json
 
@@ -14,9 +13,12 @@ def _fmt(v, unit: str = "", digits: int = 3) -> str:
 
 
 def _summary(d: dict, figures: list[Path]) -> None:
-    console.print(f"[bold]{d['file']}[/bold]  {d['channel']} ({d['direction']}), {d['shape'][1]} x {d['shape'][0]} px, "
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(f"{d['file']}  {d['channel']} ({d['direction']}), {d['shape'][1]} x {d['shape'][0]} px, "
                   f"pixel {d['pixel_size_m'] * 1e9:.3g} nm, T = {_fmt(d['temperature_K'], 'K')}, "
-                  f"bias = {_fmt(d['bias_V'], 'V')}")
+                  f"bias = {_fmt(d['bias_V'], 'V')}", style="bold")
     if d["processing"]:
         console.print("processing: " + ", ".join(h["step"] for h in d["processing"]))
     t = Table(show_header=False, box=None)
@@ -48,7 +50,7 @@ def _summary(d: dict, figures: list[Path]) -> None:
         checks.add_column(col)
     for name, c in d["artefacts"].items():
         if isinstance(c, dict):
-            mark = "n/a" if c["pass"] is None else ("yes" if c["pass"] else "[red]NO[/red]")
+            mark = "n/a" if c["pass"] is None else ("yes" if c["pass"] else Text("NO", style="red"))
             checks.add_row(name, mark, c["note"])
     console.print(checks)
     for p in figures:

@@ -48,9 +48,10 @@ def _run_and_print(study: Path, out: Path, workers: int, scheduler: str | None, 
     else:
         colours = {"ok": "green", "skipped": "yellow", "failed": "red"}
         for stage, status in res.stages.items():
-            console.print(f"  {stage:<12} [{colours[status]}]{status}[/]")
+            console.print(f"  {stage:<12} ", end="")
+            console.print(status, style=colours[status])
         for key in ("homogeneous", "four_probe", "reproducible", "fluctuating"):
-            console.print(f"[bold]{key}[/]: {res.headline[key]['statement']}", soft_wrap=True)
+            console.print(f"{key}: {res.headline[key]['statement']}", soft_wrap=True)
         console.print(f"summary: {res.summary_file}  ({res.seconds:.1f} s)", markup=False, soft_wrap=True)
         console.print(str(res.report_file), markup=False, soft_wrap=True)
     return 1 if res.failed else 0

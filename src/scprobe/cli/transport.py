@@ -8,11 +8,12 @@ import typer
 
 from scprobe.cli._app import JSON_OPTION, app, console, emit_json, progress_enabled
 from scprobe.errors import ParameterError
-from scprobe.io import atomic_write, open_scan
-from scprobe.results import jsonable
 
 
 def _write_json(path: Path, obj: dict) -> None:
+    from scprobe.io import atomic_write
+    from scprobe.results import jsonable
+
     with atomic_write(path, "w") as fh:
         fh.write(json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n")
 
@@ -38,6 +39,7 @@ def transport(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Four-probe / van der Pauw measurement simulated on the map, with a verdict on zero resistance."""
+    from scprobe.io import open_scan
     from scprobe.scan import channel
     from scprobe.transport import four_probe
 
@@ -57,7 +59,7 @@ def transport(
     if as_json:
         emit_json(d)
         return
-    console.print(f"[bold]{file}[/bold]  model {result.model}, contacts {result.contacts}")
+    console.print(f"{file}  model {result.model}, contacts {result.contacts}", style="bold")
     unit = "ohm" if result.resistance_unit == "ohm" else "R_sq"
     rows = [("four-probe R", f"{_fmt(result.r_four_probe_ohm)} {unit}  (x{_fmt(result.r_four_probe_ratio)} "
              f"homogeneous)"), ("two-probe ratio", _fmt(result.r_two_probe_ratio))]
@@ -70,7 +72,7 @@ def transport(
              ("current in superconductor", f"{_fmt(result.current_fraction_in_sc)}"),
              ("solver", f"{result.method}, {result.n_unknowns} unknowns, {result.iterations} iterations, "
               f"residual {result.residual:.2g}"),
-             ("verdict", f"[bold]{result.verdict}[/bold]")]
+             ("verdict", result.verdict)]
     for k, v in rows:
         console.print(f"  {k:<26} {v}")
     console.print(f"  {result.explanation}", markup=False)
@@ -92,6 +94,7 @@ def percolate(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Extrapolate the map's statistics to a sample: probability of zero four-probe resistance."""
+    from scprobe.io import open_scan
     from scprobe.transport import percolate as run_percolate
 
     if dim not in (2, 3):
@@ -116,7 +119,7 @@ def percolate(
     if as_json:
         emit_json(d)
         return
-    console.print(f"[bold]{file}[/bold]  {dim}-D sample of {sample_size_m:g} m, {realizations} realisations")
+    console.print(f"{file}  {dim}-D sample of {sample_size_m:g} m, {realizations} realisations", style="bold")
     rows = [("area fraction", f"{result.area_fraction:.3f}"),
             ("correlation along / across", f"{_fmt(result.correlation_length_along_m)} / "
              f"{_fmt(result.correlation_length_across_m)} m at {_fmt(result.orientation_deg)} deg"),

@@ -46,7 +46,12 @@ def find_siblings(path: str | os.PathLike) -> list[Path]:
     return out or [p]
 
 
-def _expand(paths: str | os.PathLike | Sequence[str | os.PathLike], siblings: bool) -> list[Path]:
+def scan_files(paths: str | os.PathLike | Sequence[str | os.PathLike], siblings: bool = True) -> list[Path]:
+    """The files :func:`open_scan` reads for ``paths``: folders expanded, siblings of a single file added.
+
+    Each file appears once (paths that resolve to the same file, through ``..`` or a
+    symlink, count once).
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     out: list[Path] = []
@@ -118,7 +123,7 @@ def open_scan(
     FormatError
         Unreadable files, or files whose shapes or pixel sizes disagree.
     """
-    files = _expand(paths, siblings)
+    files = scan_files(paths, siblings)
     if len(files) == 1 and detect(files[0]).name == "netcdf":
         from scprobe.io.nc import read_scan
 

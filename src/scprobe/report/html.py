@@ -234,6 +234,7 @@ def map_overview(units: dict) -> dict[str, Any] | None:
 def report_context(summary: dict, base: Path) -> dict[str, Any]:
     """Everything the template needs, from a summary and the folder its figure paths are relative to."""
     sections = []
+    timing = summary.get("timing", {})
     for name, st in summary.get("stages", {}).items():
         units = []
         for unit, rec in (st.get("units") or {}).items():  # study order, as the summary keeps it
@@ -242,9 +243,10 @@ def report_context(summary: dict, base: Path) -> dict[str, Any]:
             units.append({"name": unit, "status": rec.get("status"), "note": rec.get("note"),
                           "error": rec.get("error"), "figures": figures, "rows": quantity_rows(res),
                           "tables": record_tables({k: v for k, v in res.items() if k != "history"}),
-                          "files": rec.get("files", []), "seconds": rec.get("seconds", 0.0)})
+                          "files": rec.get("files", []),
+                          "seconds": timing.get("unit_seconds", {}).get(name, {}).get(unit, 0.0)})
         sections.append({"name": name, "status": st.get("status"), "note": st.get("note"),
-                         "seconds": st.get("seconds", 0.0), "units": units,
+                         "seconds": timing.get("stage_seconds", {}).get(name, 0.0), "units": units,
                          "overview": map_overview(st.get("units") or {}) if name == "map" else None})
     return {"summary": summary, "sample": summary.get("sample", {}), "headline": summary.get("headline", {}),
             "sections": sections, "methods": methods_text(summary), "fmt": format_value}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +44,59 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scan"
 
 
-@lru_cache(maxsize=16)
-def _open(files: tuple[Path, ...], temperature_K: float, bias_V: float, slow_scan: str) -> xr.Dataset:
-    from scprobe.io import open_scan
+class ScanCache:
+    """Scans opened during one run, keyed by what is on disk.
 
-    scan = open_scan(list(files), temperature_K=temperature_K, bias_V=bias_V)
-    # the study file is the authority on the scan geometry when the headers do not say it
-    return scan.assign_attrs(slow_scan=slow_scan)
+    Several stages of a run read the same scan; opening it once saves seconds.  The
+    key holds the size and modification time (ns) of every file the scan is read
+    from, so a file rewritten on disk is read again, and :meth:`begin` empties the
+    cache when another run starts, so nothing outlives the run that read it.
+    """
+
+    def __init__(self, maxsize: int = 16):
+        self.maxsize = maxsize
+        self.run_id: str | None = None
+        self._scans: OrderedDict[tuple, xr.Dataset] = OrderedDict()
+
+    def begin(self, run_id: str) -> None:
+        """Start serving run ``run_id``; the scans of any other run are dropped."""
+        if run_id != self.run_id:
+            self._scans.clear()
+            self.run_id = run_id
+
+    def clear(self) -> None:
+        self._scans.clear()
+        self.run_id = None
+
+    def open(self, files: tuple[Path, ...], temperature_K: float, bias_V: float, slow_scan: str) -> xr.Dataset:
+        from scprobe.io import open_scan
+        from scprobe.io.group import scan_files
+
+        stats = []
+        for f in scan_files(list(files)):
+            st = f.stat()
+            stats.append((str(f.resolve()), st.st_size, st.st_mtime_ns))
+        key = (tuple(stats), temperature_K, bias_V, slow_scan)
+        if key in self._scans:
+            self._scans.move_to_end(key)
+            return self._scans[key]
+        scan = open_scan(list(files), temperature_K=temperature_K, bias_V=bias_V)
+        # the study file is the authority on the scan geometry when the headers do not say it
+        scan = scan.assign_attrs(slow_scan=slow_scan)
+        self._scans[key] = scan
+        while len(self._scans) > self.maxsize:
+            self._scans.popitem(last=False)
+        return scan
+
+
+#: The scans of the run this process is working for (see :meth:`ScanCache.begin`).
+SCANS = ScanCache()
 
 
 def load_scan(study: Study, label: str) -> xr.Dataset:
-    """The raw Scan of the ``[[scans]]`` entry ``label`` (cached; callers never modify it)."""
+    """The raw Scan of the ``[[scans]]`` entry ``label`` (cached within a run; callers never modify it)."""
     s = study.scan(label)
-    return _open(tuple(study.resolve(f) for f in s.files), s.temperature_K, s.bias_V, s.slow_scan)
+    return SCANS.open(tuple(study.resolve(f) for f in s.files), s.temperature_K, s.bias_V, s.slow_scan)
 
 
 def processed_scan(study: Study, label: str) -> xr.Dataset:

@@ -13,6 +13,7 @@ import json
 import os
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from scprobe.results import jsonable
 from scprobe.scan import sha256_file
 from scprobe.study import sample_stages as ss
 from scprobe.study import scan_stages as sc
-from scprobe.study.common import FIGURES, relpaths
+from scprobe.study.common import FIGURES, SCANS, relpaths
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
@@ -87,11 +88,14 @@ class RunResult:
                          "seconds": self.seconds, "stages": self.stages, "headline": self.headline})
 
 
-def run_unit(study_path: str, out_dir: str, stage: str, unit: str, figures: bool = True) -> dict[str, Any]:
+def run_unit(study_path: str, out_dir: str, stage: str, unit: str, figures: bool = True,
+             run_id: str = "") -> dict[str, Any]:
     """Run one unit and return its JSON-ready outcome; never raises for a stage's own errors.
 
     A module-level function of plain arguments, so dask can ship it to any worker.
+    ``run_id`` names the run: scans cached for another run are dropped first.
     """
+    SCANS.begin(run_id or uuid.uuid4().hex)
     token = FIGURES.set(figures)
     out = Path(out_dir)
     t0 = time.perf_counter()
@@ -121,8 +125,9 @@ def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
     """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}."""
     done: dict[tuple[str, str], dict] = {}
     total = len(tasks)
-    tasks = [(study_path, out_dir, stage, unit, figures) for stage, unit in tasks]
-    for (_, _, stage, unit, _), rec, exc in run_tasks(run_unit, tasks, workers=workers, scheduler=scheduler):
+    run_id = uuid.uuid4().hex
+    tasks = [(study_path, out_dir, stage, unit, figures, run_id) for stage, unit in tasks]
+    for (_, _, stage, unit, _, _), rec, exc in run_tasks(run_unit, tasks, workers=workers, scheduler=scheduler):
         if exc is not None:  # the unit's workers kept dying: a failed unit, not a failed run
             rec = {"status": "failed", "result": {}, "figures": [], "files": [], "note": "",
                    "error": f"task lost after retries: {exc}", "seconds": 0.0}
@@ -175,18 +180,23 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
             tasks += [(name, u) for u in units]
         else:
             skipped[name] = st.nothing
-    done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress, figures)
+    try:
+        done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress, figures)
+    finally:
+        SCANS.clear()  # the scans of this run are not kept for the next one
     stages: dict[str, dict] = {}
+    # wall times go under "timing" only, so two runs of one study differ nowhere else
+    unit_seconds: dict[str, dict[str, float]] = {}
     for name in STAGES:
+        unit_seconds[name] = {u: done[(s, u)].pop("seconds") for s, u in tasks if s == name}
         if name in skipped:
-            stages[name] = {"status": "skipped", "note": skipped[name], "seconds": 0.0, "units": {}}
+            stages[name] = {"status": "skipped", "note": skipped[name], "units": {}}
             continue
         units = {u: done[(s, u)] for s, u in tasks if s == name}
         statuses = {r["status"] for r in units.values()}
         status = "failed" if "failed" in statuses else ("ok" if "ok" in statuses else "skipped")
         notes = sorted({r["note"] for r in units.values() if r["status"] == "skipped" and r["note"]})
-        stages[name] = {"status": status, "note": "; ".join(notes),
-                        "seconds": sum(r["seconds"] for r in units.values()), "units": units}
+        stages[name] = {"status": status, "note": "; ".join(notes), "units": units}
     summary = {
         "scprobe_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -198,7 +208,8 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
         "stages": stages,
         "headline": headline(stages),
         "timing": {"total_seconds": time.perf_counter() - t0, "workers": workers,
-                   "scheduler": scheduler, "stage_seconds": {k: v["seconds"] for k, v in stages.items()}},
+                   "scheduler": scheduler, "stage_seconds": {k: sum(v.values()) for k, v in unit_seconds.items()},
+                   "unit_seconds": unit_seconds},
     }
     summary_file = out / SUMMARY_NAME
     with atomic_write(summary_file, "w") as fh:

@@ -13,6 +13,13 @@ the ``@Sens. NAME`` line named in brackets, with the length prefix of its unit
 (``nm/V`` -> 1e-9 m).  A sensitivity without a unit leaves the value in the Z
 scale's base unit, prefix dropped (``mV`` -> V, ``º`` -> deg), as Gwyddion does.
 Rows are stored bottom-up, so they are flipped to make row 0 the top row.
+
+Header keys match ignoring ASCII letter case, as in Gwyddion's ``nanoscope.c``
+(its hash tables use ``gwy_ascii_strcase_equal``): v4/v5 files write
+``\\Scan size``, ``\\Data offset``, later ones ``\\Scan Size``, ``\\Data Offset``.
+A key repeated within a section keeps its last value, as there.  Section names
+match exactly; images are read from the sections Gwyddion reads them from
+(``Ciao image list``, ``AFM image list``, ``STM image list``, ``NCAFM image list``, ``Image list``).
 """
 from __future__ import annotations
 
@@ -33,9 +40,36 @@ _SCALE_RE = re.compile(r"^\s*\w\s*\[(?P<sens>[^\]]*)\]\s*(\((?P<hard>[^)]*)\))?\
 # "\@2:Z scale: V ..." has a colon inside the key
 _KEY_RE = re.compile(r"^\\(?P<key>@\d+:[^:]*|[^:]*):(?P<value>.*)$")
 _UNIT_FIX = {"~m": "um", "º": "deg", "\xba": "deg", "°": "deg"}
+#: Gwyddion folds ASCII letters only (``g_ascii_tolower``), not latin-1 ones such as "É".
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_IMAGE_SECTIONS = ("Ciao image list", "AFM image list", "STM image list", "NCAFM image list", "Image list")
 
 
-def _sections(path: Path) -> list[tuple[str, dict[str, str]]]:
+def fold(key: str) -> str:
+    """``key`` with ASCII letters in lower case: the form header keys are compared in."""
+    return key.translate(_ASCII_LOWER)
+
+
+class Fields(dict):
+    """Header fields of one section: keys as written, looked up ignoring ASCII case."""
+
+    def __init__(self):
+        super().__init__()
+        self._folded: dict[str, str] = {}
+
+    def __setitem__(self, key: str, value: str) -> None:
+        old = self._folded.get(fold(key))
+        if old is not None and old != key:
+            super().__delitem__(old)  # one key whatever its case; the last value wins
+        self._folded[fold(key)] = key
+        super().__setitem__(key, value)
+
+    def get(self, key: str, default=None):
+        k = self._folded.get(fold(key))
+        return default if k is None else super().__getitem__(k)
+
+
+def _sections(path: Path) -> list[tuple[str, Fields]]:
     with open(path, "rb") as fh:
         head = fh.read(_MAX_HEADER)
     if not (head.startswith(b"\\*File list") or head.startswith(b"?*File list")):
@@ -43,14 +77,14 @@ def _sections(path: Path) -> list[tuple[str, dict[str, str]]]:
     end = head.find(_END)
     if end < 0:
         raise FormatError(path, "truncated header: no '\\*File list end'")
-    sections: list[tuple[str, dict[str, str]]] = []
+    sections: list[tuple[str, Fields]] = []
     for line in head[:end].decode("latin-1").replace("\r", "\n").split("\n"):
         if line.startswith("\\*") or line.startswith("?*"):
-            sections.append((line[2:].strip(), {}))
+            sections.append((line[2:].strip(), Fields()))
         elif line.startswith("\\") and sections:
             m = _KEY_RE.match(line)
             if m:
-                sections[-1][1].setdefault(m["key"].strip(), m["value"].strip())
+                sections[-1][1][m["key"].strip()] = m["value"].strip()
     return sections
 
 
@@ -77,7 +111,7 @@ def _scan_size(path, value: str, nx: int, ny: int) -> tuple[float, float]:
 
 
 def _scale(path, image: dict[str, str], sens: dict[str, str], bpp: int) -> tuple[float, str]:
-    key = next((k for k in image if k.endswith("Z scale") and k.startswith("@")), None)
+    key = next((k for k in image if fold(k).endswith("z scale") and k.startswith("@")), None)
     if key is None:
         raise FormatError(path, "image section has no '@2:Z scale' field")
     m = _SCALE_RE.match(image[key])
@@ -86,7 +120,7 @@ def _scale(path, image: dict[str, str], sens: dict[str, str], bpp: int) -> tuple
     zscale = float(m["value"]) / 2.0 ** (8 * bpp)
     zunit = _unit(m["unit"] or "")
     sname = m["sens"].strip()
-    s = sens.get("@" + sname)
+    s = sens.get("@" + fold(sname))
     if s is None:
         return zscale, parse_unit(zunit, "")[0]
     parts = s.split()
@@ -108,14 +142,14 @@ def read(path: str | os.PathLike) -> list[Channel]:
     meta: dict[str, Any] = {}
     for name, fields in sections:
         for k, v in fields.items():
-            if k.startswith("@Sens."):
-                sens.setdefault(k, v)
+            if fold(k).startswith("@sens."):
+                sens.setdefault(fold(k), v)
             meta.setdefault(f"{name}::{k}", v)
     size = p.stat().st_size
     total = 0  # images do not overlap, so together they cannot need more than the file holds
     out = []
     for name, fields in sections:
-        if name != "Ciao image list":
+        if name not in _IMAGE_SECTIONS:
             continue
         nx = to_int(p, "Samps/line", fields.get("Samps/line"))
         ny = to_int(p, "Number of lines", fields.get("Number of lines"))
@@ -134,12 +168,12 @@ def read(path: str | os.PathLike) -> list[Channel]:
         yreal, xreal = _scan_size(p, fields.get("Scan Size", ""), nx, ny)
         raw = np.fromfile(p, dtype=f"<i{bpp}", count=nx * ny, offset=offset).reshape(ny, nx)
         data = np.multiply(raw[::-1], q, dtype=np.float64)
-        m = re.search(r"\[([^\]]+)\]", next((v for k, v in fields.items() if k.endswith("Image Data")), ""))
+        m = re.search(r"\[([^\]]+)\]", next((v for k, v in fields.items() if fold(k).endswith("image data")), ""))
         title = m[1] if m else f"image {len(out)}"
         md = dict(meta)
         md.update({k: v for k, v in fields.items()})
         out.append(Channel(name=title, data=data, unit=unit, size_m=(yreal, xreal), metadata=md,
                            quantity=quantity_from_name(title)))
     if not out:
-        raise FormatError(p, "no '\\*Ciao image list' sections: no images in this file")
+        raise FormatError(p, "no image sections ('\\*Ciao image list' ...): no images in this file")
     return out

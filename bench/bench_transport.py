@@ -6,7 +6,7 @@ compared.  Maps are correlated random superconducting landscapes (40 % supercond
 contracted) with van der Pauw contacts; the peer comparison also runs on a normal-state map
 (proportional model, correlated lognormal sheet conductance).
 
-``four_probe`` uses a second core through forked children (``scprobe.transport.parallel``), so its
+``four_probe`` uses a second core through forked children (``scprobe.transport.solver.parallel``), so its
 wall time is what counts; cpu adds the children's.  Memory is the proportional set size (PSS) of
 the process and its children, sampled every 0.25 s in a separate run: pages a child shares copy-on-write with its
 parent count once, which the sum of the RSS peaks would not.
@@ -24,7 +24,7 @@ import scipy.sparse.linalg as spla
 from scipy import ndimage
 
 from scprobe.transport import build_network, four_probe, make_contacts
-from scprobe.transport.solve import GroundedSolver
+from scprobe.transport.solver import GroundedSolver
 
 
 def landscape(n: int, seed: int = 1, fraction: float = 0.4) -> np.ndarray:

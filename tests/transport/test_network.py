@@ -6,7 +6,7 @@ import pytest
 
 from scprobe.transport import build_network, make_contacts, measure
 from scprobe.transport.network import internal_currents, link_currents, series_conductance
-from scprobe.transport.solve import GroundedSolver, uniform_grid_potential
+from scprobe.transport.solver import GroundedSolver
 
 
 def test_series_conductance():
@@ -42,14 +42,6 @@ def test_two_cluster_chain_series_resistance():
     v, _ = GroundedSolver(net.laplacian, free, [nodes[9]]).solve(inj)
     # links 0-1, 1-2: 1 each; 2-3: 2 s -> 0.5; SC 3..6: 0; 6-7: 0.5; 7-8, 8-9: 1 each
     assert v[nodes[0]] - v[nodes[9]] == pytest.approx(5.0, rel=1e-12)
-
-
-def test_dct_matches_network_on_uniform_grid():
-    b = np.zeros((24, 40))
-    b[3, 5], b[20, 33] = 1.0, -1.0
-    v = uniform_grid_potential(b, 2.0)
-    net = build_network(np.full(b.shape, 2.0))
-    assert np.abs(net.laplacian @ v.ravel() - b.ravel()).max() < 1e-12
 
 
 def test_finite_contacts_lower_vdp_resistance_and_keep_symmetry():

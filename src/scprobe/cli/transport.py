@@ -42,6 +42,9 @@ def transport(
     from scprobe.io import open_scan
     from scprobe.scan import channel
     from scprobe.transport import four_probe
+    from scprobe.transport.solver import enable_small_pages
+
+    enable_small_pages()  # this process is ours: numpy's huge pages off in the solver (faster set-up)
 
     scan = open_scan(file)
     result = four_probe(scan, contacts=contacts, model=model, threshold_A=threshold_A,
@@ -96,7 +99,9 @@ def percolate(
     """Extrapolate the map's statistics to a sample: probability of zero four-probe resistance."""
     from scprobe.io import open_scan
     from scprobe.transport import percolate as run_percolate
+    from scprobe.transport.solver import enable_small_pages
 
+    enable_small_pages()  # as for `scprobe transport`
     if dim not in (2, 3):
         raise ParameterError(f"--dim must be 2 or 3, got {dim}")
     scan = open_scan(file)

@@ -27,8 +27,7 @@ from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
 from scprobe.transport.network import build_network
-from scprobe.transport.pages import small_pages
-from scprobe.transport.parallel import Forked, worth_forking
+from scprobe.transport.solver import Forked, small_pages, work_timeout, worth_forking
 from scprobe.transport.percolation import (_neighbour_table, first_spanning, gaussian_field,
                                            indicator_to_field_length, map_statistics)
 
@@ -211,7 +210,8 @@ def percolate(scan_or_mask, *, sample_size_m: float = 1e-3, realizations: int = 
     rng = np.random.default_rng(seed)
     # realisations come in pairs: the fields are drawn here in order, the second of each pair is
     # worked on in a forked child meanwhile, so the numbers do not depend on whether it ran
-    helper = Forked(lambda: worker, fork=worth_forking(int(realizations) * int(np.prod(shape))))
+    helper = Forked(lambda: worker, fork=worth_forking(int(realizations) * int(np.prod(shape))),
+                    timeout_s=work_timeout(int(np.prod(shape))))
     results = []
     try:
         for k in range(0, int(realizations), 2):

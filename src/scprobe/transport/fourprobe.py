@@ -18,12 +18,10 @@ from scprobe.analysis import noise_stats, region_mask
 from scprobe.errors import ParameterError
 from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
-from scprobe.transport.amg import DIRECT_COARSE_3D
 from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
-from scprobe.transport.pages import small_pages
-from scprobe.transport.parallel import Forked, worth_forking
-from scprobe.transport.solve import GroundedSolver, SolveInfo, combine, uniform_grid_potential
+from scprobe.transport.solver import (Forked, GroundedSolver, SolveInfo, combine, small_pages, uniform_grid_potential,
+                                     work_timeout, worth_forking)
 
 MODELS = ("classified", "proportional")
 VERDICTS = ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
@@ -95,8 +93,8 @@ class Measurement:
 
     The first configuration is solved on construction, in this process; the others, when their
     system is large and a second core is free, at the same time in a forked child
-    (:mod:`scprobe.transport.parallel`), so that work on :attr:`first` (the current pattern inside
-    clusters, say) overlaps them.  :meth:`finish` collects every reading.  A voltage between
+    (:mod:`scprobe.transport.solver.parallel`), so that work on :attr:`first` (the current pattern
+    inside clusters, say) overlaps them.  :meth:`finish` collects every reading.  A voltage between
     probes on one node is exactly 0.0; probes on a piece not connected to the current contacts
     have an undefined (NaN) voltage; current contacts in different pieces give an infinite
     two-probe resistance.
@@ -105,8 +103,6 @@ class Measurement:
     def __init__(self, net: Network, contacts: Contacts, *, tol: float = 1e-10, method: str = "auto",
                  configurations=None):
         self.net = net
-        if method == "auto" and len(net.shape) == 3 and net.n_nodes > 4000:
-            method = "amg"  # LU fill-in grows fast on 3-D grids
         self._node = [int(net.node.ravel()[p[0]]) for p in contacts.pixels]
         self._solvers: dict[int, GroundedSolver] = {}
         self._configurations = list(configurations or contacts.configurations)
@@ -115,8 +111,9 @@ class Measurement:
         first, self._later_indices = list(self._jobs)[:1], list(self._jobs)[1:]
         self._later = None
         if self._later_indices:
-            fork = worth_forking(self._jobs[self._later_indices[0]].n_unknowns)
-            self._later = Forked(self._solve_all, self._later_indices, fork=fork)
+            unknowns = self._jobs[self._later_indices[0]].n_unknowns
+            self._later = Forked(self._solve_all, self._later_indices, fork=worth_forking(unknowns),
+                                 timeout_s=work_timeout(unknowns * len(self._later_indices)))
         try:
             self._results = dict(zip(first, self._solve_all(first)))
             self.first = self._reading(0)
@@ -137,9 +134,8 @@ class Measurement:
             # that spoils the conditioning most: with a corner pixel grounded, CG stalled at a
             # relative residual of 1e-9 on a 2048^2 map
             ground = nodes[np.argmax(net.laplacian.diagonal()[nodes])]
-            self._solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground], tol=tol,
-                                                  method=method,
-                                                  max_coarse=DIRECT_COARSE_3D if len(net.shape) == 3 else None)
+            self._solvers[piece] = GroundedSolver(net.laplacian, nodes[nodes != ground], [ground],
+                                                  ndim=len(net.shape), tol=tol, method=method)
         return self._solvers[piece]
 
     def _solve_all(self, indices: list[int]) -> list[tuple[np.ndarray, SolveInfo]]:
@@ -359,7 +355,7 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     # the pattern inside clusters only feeds the current map and current_fraction_in_sc: it is set up
     # in a second process while this one sets up and solves the network
     interior = Forked(ClusterInterior, net, cts.pixels, tol=max(tol, INTERNAL_TOL), method=method,
-                      fork=worth_forking(net.n_nodes))
+                      fork=worth_forking(net.n_nodes), timeout_s=work_timeout(net.n_nodes))
     run = None
     try:
         run = Measurement(net, cts, tol=tol, method=method)

@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 
 from scprobe.analysis.regions import label_regions
 from scprobe.errors import ParameterError
-from scprobe.transport.solve import GroundedSolver, SolveInfo
+from scprobe.transport.solver import GroundedSolver, SolveInfo
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,8 @@ class ClusterInterior:
         lap = sp.coo_matrix((np.concatenate([-np.ones(2 * a.size), degree]),
                              (np.concatenate([a, c, np.arange(m)]), np.concatenate([c, a, np.arange(m)]))),
                             shape=(m, m)).tocsr()
-        self.solver = GroundedSolver(lap, np.arange(n_free), np.arange(n_free, m), tol=tol, method=method)
+        self.solver = GroundedSolver(lap, np.arange(n_free), np.arange(n_free, m), ndim=len(self.shape),
+                                     tol=tol, method=method)
 
     def solution_currents(self, potential: np.ndarray, injection) -> tuple[list[np.ndarray], SolveInfo]:
         """Every link current (A, per axis) of the solution with node ``potential`` (V) for contact

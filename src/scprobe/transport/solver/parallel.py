@@ -6,15 +6,23 @@ without copying or pickling it, runs the same code on the same data with one BLA
 sends back only what is asked of it: results are bit-identical to a serial run, whether or not a
 second core was used.
 
-If the child cannot start, dies or fails, the parent computes the same thing itself.
+If the child cannot start, dies, fails or does not answer in time (a child forked from a process
+with other threads can deadlock on a lock one of them held), the parent ends it and computes the
+same thing itself.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 
-#: Below this many unknowns the work stays in the parent (forking a large process costs ~0.3 s).
+#: Below this many unknowns the work stays in the parent (forking a large process has a fixed
+#: cost that small systems do not recover; see docs/transport.md).
 FORK_MIN_UNKNOWNS = 200_000
+#: Time allowed to a child for any work, s, plus :data:`TIMEOUT_PER_UNKNOWN` per unknown.
+TIMEOUT_BASE_S = 60.0
+#: Time allowed per unknown of the work, s: some 20 times the set-up and solve time of a network
+#: unknown on a loaded 2-core machine, so only a child that hangs ever reaches it.
+TIMEOUT_PER_UNKNOWN_S = 2e-5
 
 
 def free_cores() -> int:
@@ -41,11 +49,19 @@ def worth_forking(unknowns: int) -> bool:
     return unknowns >= FORK_MIN_UNKNOWNS and can_fork()
 
 
+def work_timeout(unknowns: int) -> float:
+    """Seconds a child may take to answer for work on ``unknowns`` unknowns before it counts as hung."""
+    return TIMEOUT_BASE_S + TIMEOUT_PER_UNKNOWN_S * max(int(unknowns), 0)
+
+
 def _serve(conn, factory, args, kwargs) -> None:
+    """The child: build the object, say whether that worked, then answer requests until ``None``."""
     try:
-        obj, failure = factory(*args, **kwargs), None
+        obj = factory(*args, **kwargs)
     except BaseException as exc:  # noqa: BLE001 - reported; the parent recomputes
-        obj, failure = None, repr(exc)
+        conn.send((False, repr(exc)))
+        return
+    conn.send((True, None))
     while True:
         try:
             request = conn.recv()
@@ -53,9 +69,6 @@ def _serve(conn, factory, args, kwargs) -> None:
             return
         if request is None:
             return
-        if failure is not None:
-            conn.send((False, failure))
-            continue
         name, call_args = request
         try:
             conn.send((True, obj if name is None else getattr(obj, name)(*call_args)))
@@ -70,12 +83,21 @@ class Forked:
     :meth:`collect` do the same in two steps, so the parent can work meanwhile); :meth:`get`
     returns the object itself (pickled, so keep it small).  Without a child, or when the child fails, the
     object is built here on first use and the same methods run here.  :meth:`close` ends the child.
+
+    ``timeout_s`` bounds each wait for the child (see :func:`work_timeout`): for the object to be
+    built, before the first request is sent (a request larger than the pipe's buffer would block
+    the sender until a reader takes it), and for each answer.  A child that has not answered by
+    then is ended and the parent does the work, as when the child dies.
     """
 
-    def __init__(self, factory, *args, fork: bool, **kwargs):
+    def __init__(self, factory, *args, fork: bool, timeout_s: float, **kwargs):
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
         self._factory, self._args, self._kwargs = factory, args, kwargs
+        self.timeout_s = float(timeout_s)
         self._local, self._built = None, False
         self._pending = None
+        self._ready = False
         self._process = self._conn = None
         if fork:
             ctx = multiprocessing.get_context("fork")
@@ -103,20 +125,29 @@ class Forked:
 
     def _send(self, name, args) -> None:
         self._pending = (name, args)
+        if self._process is not None and not self._ready:
+            self._ready = self._receive()[0]  # the child has built the object and waits in recv()
+            if not self._ready:
+                self.close()
         if self._process is not None:
             try:
                 self._conn.send(self._pending)
             except OSError:
                 self.close()
 
+    def _receive(self) -> tuple[bool, object]:
+        """The child's next message, or ``(False, None)`` when it died or did not answer in time."""
+        try:
+            # poll first: a hung child never closes its end, so recv() alone would wait forever
+            return self._conn.recv() if self._conn.poll(self.timeout_s) else (False, None)
+        except (EOFError, OSError):
+            return False, None
+
     def collect(self):
         """The answer to the last :meth:`submit`."""
         name, args = self._pending
         if self._process is not None:
-            try:
-                ok, value = self._conn.recv()
-            except (EOFError, OSError):
-                ok, value = False, None
+            ok, value = self._receive()
             if ok:
                 return value
             self.close()
@@ -138,6 +169,9 @@ class Forked:
         self._process.join(timeout=1.0)
         if self._process.is_alive():
             self._process.terminate()
+            self._process.join(timeout=1.0)
+        if self._process.is_alive():  # a child blocked with SIGTERM masked
+            self._process.kill()
             self._process.join()
         self._conn.close()
         self._process = None

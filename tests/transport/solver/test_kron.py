@@ -1,15 +1,13 @@
-"""Kron reduction (exact elimination of every other pixel) and the page setting around the solver."""
+"""scprobe.transport.solver.kron: exact elimination of every other pixel (the Schur complement)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy import ndimage
 
-from scprobe.transport import build_network, pages
-from scprobe.transport.kron import independent_low_degree_set, kron_reduction
-from scprobe.transport.solve import GroundedSolver
+from scprobe.transport import build_network
+from scprobe.transport.solver.kron import independent_low_degree_set, kron_reduction
 
 
 def _grounded(net, ground=-1):
@@ -73,35 +71,6 @@ def test_three_dimensional_grid_is_not_reduced():
     assert kron_reduction(_grounded(net)) is None  # degree 6: only edges and corners qualify
 
 
-def test_amg_on_reduced_system_matches_direct(lognormal_conductance):
-    net = build_network(lognormal_conductance)
-    nodes = np.arange(net.n_nodes)
-    inj = np.zeros(net.n_nodes)
-    inj[0], inj[net.n_nodes - 1] = 1.0, -1.0  # both contacts on eliminated (even) pixels
-    amg = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="amg", tol=1e-10)
-    direct = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="direct")
-    assert amg._kron is not None
-    v, info = amg.solve(inj)
-    w, _ = direct.solve(inj)
-    assert info.residual < 1e-10 and info.iterations < 30
-    assert np.max(np.abs(v - w)) <= 1e-8 * np.max(np.abs(w))
-
-
-def test_small_pages_restores_the_setting():
-    if pages._SET_HUGEPAGE is None:
-        pytest.skip("numpy has no huge-page switch here")
-    before = pages._SET_HUGEPAGE(True)
-    try:
-        with pages.small_pages():
-            assert pages._SET_HUGEPAGE(False) is False  # switched off inside
-            with pages.small_pages():
-                pass
-            assert pages._SET_HUGEPAGE(False) is False  # nesting keeps it off
-        assert pages._SET_HUGEPAGE(True) is True  # restored on leaving
-    finally:
-        pages._SET_HUGEPAGE(before)
-
-
 def test_input_matrix_is_not_modified():
     a = _grounded(build_network(np.ones((20, 20))))
     # the same matrix with every row's entries reversed (unsorted indices)
@@ -111,21 +80,3 @@ def test_input_matrix_is_not_modified():
     red = kron_reduction(shuffled)
     assert np.array_equal(shuffled.data, before[0]) and np.array_equal(shuffled.indices, before[1])
     assert abs(red.matrix - kron_reduction(a).matrix).max() == 0
-
-
-def test_stripe_hubs_keep_coarse_levels_sparse():
-    # long superconducting stripes: hubs of hundreds of links; smoothed prolongator rows on them
-    # would couple every perimeter aggregate pairwise (70 entries a row instead of 7 here)
-    f = ndimage.gaussian_filter(np.random.default_rng(2).standard_normal((256, 256)), (1, 20), mode="wrap")
-    net = build_network(np.ones(f.shape), f > np.quantile(f, 0.45))
-    nodes = np.arange(net.n_nodes)
-    solver = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="amg", max_coarse=2000)
-    levels = solver._amg.levels
-    assert len(levels) >= 2
-    assert all(lv.A.nnz <= 12 * lv.A.shape[0] for lv in levels)
-    inj = np.zeros(net.n_nodes)
-    inj[net.node[0, -1]], inj[net.node[-1, 0]] = 1.0, -1.0
-    v, info = solver.solve(inj)
-    w, _ = GroundedSolver(net.laplacian, nodes[1:], nodes[:1], method="direct").solve(inj)
-    assert info.residual < 1e-10 and info.iterations <= 20
-    assert np.max(np.abs(v - w)) <= 1e-8 * np.max(np.abs(w))

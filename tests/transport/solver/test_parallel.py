@@ -1,38 +1,43 @@
-"""The two-core path: forked children give bit-identical numbers, and failing children are replaced."""
+"""scprobe.transport.solver.parallel: forked children give bit-identical numbers; failing or hung
+children are replaced by the parent."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from scipy import ndimage
 
 import scprobe.transport.fourprobe as fourprobe
-import scprobe.transport.parallel as parallel
-from scprobe.transport.amg import (VCycle, lanczos_spectral_radius, preconditioned_cg, smoothed_aggregation,
-                                  spectral_radius_jacobi)
-from scprobe.transport.parallel import Forked, can_fork
+import scprobe.transport.solver.parallel as parallel
+from scprobe.transport.solver.parallel import Forked, can_fork, work_timeout
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two free cores")
 PARENT = os.getpid()
 
 
 class Box:
-    def __init__(self, value, *, fail_in_child=False, die_in_child=False):
+    def __init__(self, value, *, fail_in_child=False, die_in_child=False, hang_in_child=False,
+                 hang_on_build=False):
         if fail_in_child and os.getpid() != PARENT:
             raise RuntimeError("only in the child")
-        self.value, self.die, self.pid = value, die_in_child, os.getpid()
+        if hang_on_build and os.getpid() != PARENT:
+            threading.Event().wait()  # as a child forked while another thread held a lock
+        self.value, self.die, self.hang, self.pid = value, die_in_child, hang_in_child, os.getpid()
 
     def times(self, k):
         if self.die and os.getpid() != PARENT:
             os._exit(3)
+        if self.hang and os.getpid() != PARENT:
+            threading.Event().wait()
         return self.value * k, os.getpid()
 
 
 @pytest.mark.parametrize("fork", [False, pytest.param(True, marks=needs_fork)])
 def test_forked_calls(fork):
-    box = Forked(Box, 7, fork=fork)
+    box = Forked(Box, 7, fork=fork, timeout_s=60.0)
     try:
         value, pid = box.call("times", 3)
         assert value == 21 and (pid != PARENT) == fork
@@ -46,12 +51,37 @@ def test_forked_calls(fork):
 @needs_fork
 @pytest.mark.parametrize("how", ["fail_in_child", "die_in_child"])
 def test_failing_child_is_replaced_by_the_parent(how):
-    box = Forked(Box, 2, fork=True, **{how: True})
+    box = Forked(Box, 2, fork=True, timeout_s=60.0, **{how: True})
     try:
         value, pid = box.call("times", 4)
     finally:
         box.close()
     assert value == 8 and pid == PARENT
+
+
+@needs_fork
+@pytest.mark.parametrize("how", ["hang_in_child", "hang_on_build"])
+def test_hung_child_is_ended_and_replaced_by_the_parent(how):
+    box = Forked(Box, 3, fork=True, timeout_s=1.0, **{how: True})
+    child = box._process
+    t = time.perf_counter()
+    try:
+        box.submit("times", 5)  # a large request would block here on a child that never reads
+        value, pid = box.collect()
+        waited = time.perf_counter() - t
+        assert value == 15 and pid == PARENT
+        assert not child.is_alive()  # ended, not left behind
+        assert box.call("times", 2) == (6, PARENT)  # and the parent keeps the work from now on
+    finally:
+        box.close()
+    assert waited < 10.0
+
+
+def test_timeout_grows_with_the_work():
+    assert work_timeout(0) == parallel.TIMEOUT_BASE_S
+    assert work_timeout(4_000_000) > work_timeout(1_000_000) > work_timeout(0)
+    with pytest.raises(ValueError):
+        Forked(Box, 1, fork=False, timeout_s=0.0)
 
 
 def _landscape(n=192, seed=3):
@@ -69,29 +99,6 @@ def test_two_core_four_probe_is_bit_identical(monkeypatch):
     assert forked.to_dict() == serial.to_dict()
     assert np.array_equal(forked.current_density, serial.current_density)
     assert np.array_equal(forked.potential, serial.potential, equal_nan=True)
-
-
-def test_lanczos_spectral_radius_of_dirichlet_chain():
-    n = 12  # Lanczos is exact once it has run n steps
-    a = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csr")
-    rho = lanczos_spectral_radius(a, a.diagonal(), steps=n)
-    assert rho == pytest.approx(1 + np.cos(np.pi / (n + 1)), rel=1e-10)
-    # an M-matrix gets the Gershgorin bound, 2 here; positive off-diagonals send it to Lanczos
-    assert spectral_radius_jacobi(a, a.diagonal()) == 2.0
-    b = (a + 0.1 * sp.eye(n, k=2) + 0.1 * sp.eye(n, k=-2)).tocsr()
-    assert spectral_radius_jacobi(b, b.diagonal()) == lanczos_spectral_radius(b, b.diagonal())
-
-
-def test_amg_poisson_convergence():
-    n = 200  # 2-D Dirichlet Poisson, 40 000 unknowns
-    one = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
-    a = (sp.kron(one, sp.eye(n)) + sp.kron(sp.eye(n), one)).tocsr()
-    levels = smoothed_aggregation(a, max_coarse=500)  # deep hierarchy: every level type is exercised
-    assert len(levels) >= 3 and levels[-1].A.shape[0] <= 500
-    b = np.random.default_rng(0).standard_normal(n * n)
-    x, iterations = preconditioned_cg(a, b, VCycle(levels), tol=1e-10, maxiter=100)
-    assert iterations <= 20
-    assert np.linalg.norm(b - a @ x) <= 1e-10 * np.linalg.norm(b)
 
 
 @needs_fork

@@ -1,13 +1,19 @@
-"""Solving ``L v = i`` for a network Laplacian: AMG-preconditioned CG, or a direct solve for small systems.
+"""Solving ``L v = i`` for a network Laplacian: the solver's one entry point and its policy.
 
 A Laplacian is singular (potentials are defined up to a constant per connected piece), so one node
 of the piece that carries current is grounded (``v = 0``) and removed; the reduced matrix is
-symmetric positive definite.  Large systems first lose every other pixel node by exact
-elimination (:mod:`scprobe.transport.kron`), then the rest is solved by conjugate gradients
-preconditioned by smoothed-aggregation algebraic multigrid (:mod:`scprobe.transport.amg`, on
-pyamg's aggregation and relaxation kernels), which keeps its convergence rate over many decades of
-conductance contrast; small ones use SuperLU.  The relative residual ``|i - L v| / |i|`` of every
-solve is measured, not assumed.
+symmetric positive definite.  :func:`plan` decides how a system is solved, from its size and the
+dimension of the grid it comes from:
+
+* small systems (:data:`DIRECT_MAX_UNKNOWNS` in 2-D, :data:`DIRECT_MAX_UNKNOWNS_3D` in 3-D, where
+  LU factors fill in much faster) are factorised directly (SuperLU);
+* larger ones first lose every other pixel node by exact elimination
+  (:mod:`scprobe.transport.solver.kron`), then the rest is solved by conjugate gradients
+  preconditioned by smoothed-aggregation algebraic multigrid
+  (:mod:`scprobe.transport.solver.amg`), whose coarsest level is solved exactly once it has
+  :data:`DIRECT_COARSE` unknowns (2-D) or :data:`DIRECT_COARSE_3D` (3-D).
+
+The relative residual ``|i - L v| / |i|`` of every solve is measured, not assumed.
 
 BLAS runs single-threaded inside the solver: the vectors are long but the operations (dot
 products, a small dense coarse solve) are memory-bound, and threaded BLAS made every CG iteration
@@ -23,14 +29,20 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
-from scprobe.transport.amg import VCycle, preconditioned_cg, smoothed_aggregation, spd_factor
-from scprobe.transport.kron import kron_reduction
-from scprobe.transport.pages import small_pages
+from scprobe.results import Result, quantity
+from scprobe.transport.solver.amg import VCycle, preconditioned_cg, smoothed_aggregation, spd_factor
+from scprobe.transport.solver.kron import kron_reduction
 
-#: Systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
-DIRECT_MAX_UNKNOWNS = 40_000
 METHODS = ("auto", "amg", "direct")
+#: 2-D systems with at most this many unknowns are solved directly (SuperLU beats AMG set-up there).
+DIRECT_MAX_UNKNOWNS = 40_000
+#: The same for 3-D grids, whose LU factors fill in much faster.
+DIRECT_MAX_UNKNOWNS_3D = 4_000
+#: AMG coarsening stops at this many unknowns (2-D); that level is solved exactly.
+DIRECT_COARSE = 50_000
+#: The same for 3-D grids, whose coarse operators fill in like dense matrices under any ordering
+#: (a 12 583-unknown coarse level of a 48^3 grid: 16 million factor entries).
+DIRECT_COARSE_3D = 2_000
 MAX_ITERATIONS = 200
 MAX_RESTARTS = 2
 
@@ -39,10 +51,45 @@ MAX_RESTARTS = 2
 class SolveInfo(Result):
     """How a linear system was solved."""
 
+    method: str = quantity("")
+    n_unknowns: int = quantity("count")
+    iterations: int = quantity("count")
+    residual: float = quantity("1")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one system is solved: ``method`` (``direct`` or ``amg``) and the AMG coarse-level size."""
+
     method: str
-    n_unknowns: int
-    iterations: int
-    residual: float
+    max_coarse: int
+
+
+def plan(n_unknowns: int, *, ndim: int = 2, method: str = "auto", max_coarse: int | None = None) -> Plan:
+    """The solver policy for a system of ``n_unknowns`` unknowns from an ``ndim``-D grid.
+
+    Parameters
+    ----------
+    n_unknowns : int
+        Unknowns of the grounded system.
+    ndim : {2, 3}
+        Dimension of the pixel grid the network comes from.
+    method : {"auto", "amg", "direct"}
+        ``auto`` is direct up to :data:`DIRECT_MAX_UNKNOWNS` (2-D) or :data:`DIRECT_MAX_UNKNOWNS_3D`
+        (3-D) unknowns, AMG above.
+    max_coarse : int, optional
+        Overrides the coarse-level size (:data:`DIRECT_COARSE`, :data:`DIRECT_COARSE_3D`).
+    """
+    if method not in METHODS:
+        raise ParameterError(f"solver method must be one of {METHODS}, got {method!r}")
+    if ndim not in (2, 3):
+        raise ParameterError(f"a network grid is 2-D or 3-D, got {ndim!r}")
+    three_d = ndim == 3
+    if method == "auto":
+        method = "direct" if n_unknowns <= (DIRECT_MAX_UNKNOWNS_3D if three_d else DIRECT_MAX_UNKNOWNS) else "amg"
+    if max_coarse is None:
+        max_coarse = DIRECT_COARSE_3D if three_d else DIRECT_COARSE
+    return Plan(method, int(max_coarse))
 
 
 class GroundedSolver:
@@ -59,20 +106,18 @@ class GroundedSolver:
         The unknown nodes (every connected piece they form must contain a grounded node).
     grounded : ndarray of int
         Nodes held at 0 V; nodes that are neither free nor grounded get NaN potentials.
+    ndim : {2, 3}
+        Dimension of the pixel grid of the network (see :func:`plan`).
     tol : float
         Relative residual the iterative solver must reach.
     method : {"auto", "amg", "direct"}
-        ``auto`` is direct up to :data:`DIRECT_MAX_UNKNOWNS` unknowns, AMG above.
+        See :func:`plan`.
     max_coarse : int, optional
-        Unknowns of the exactly solved coarsest AMG level (default
-        :data:`scprobe.transport.amg.DIRECT_COARSE`; 3-D grids need far fewer, see
-        :data:`~scprobe.transport.amg.DIRECT_COARSE_3D`).
+        Unknowns of the exactly solved coarsest AMG level (default: :func:`plan`'s).
     """
 
-    def __init__(self, laplacian: sp.spmatrix, free: np.ndarray, grounded: np.ndarray, *,
+    def __init__(self, laplacian: sp.spmatrix, free: np.ndarray, grounded: np.ndarray, *, ndim: int = 2,
                  tol: float = 1e-10, method: str = "auto", max_coarse: int | None = None):
-        if method not in METHODS:
-            raise ParameterError(f"solver method must be one of {METHODS}, got {method!r}")
         if not (np.isfinite(tol) and 0 < tol < 1):
             raise ParameterError(f"solver tolerance must be in (0, 1), got {tol!r}")
         self.n_total = laplacian.shape[0]
@@ -85,14 +130,14 @@ class GroundedSolver:
         else:
             a = laplacian.tocsr()[self.free][:, self.free]
         self.matrix = a.tocsr()
-        self.method = ("direct" if n <= DIRECT_MAX_UNKNOWNS else "amg") if method == "auto" else method
-        self.max_coarse = max_coarse
+        self.plan = plan(n, ndim=ndim, method=method, max_coarse=max_coarse)
+        self.method = self.plan.method
         self._lu = None
         self._amg = None
         self._kron = None
         if n == 0:
             return
-        with threadpool_limits(limits=1, user_api="blas"), small_pages():
+        with threadpool_limits(limits=1, user_api="blas"):
             self._setup()
 
     def _setup(self) -> None:
@@ -101,7 +146,7 @@ class GroundedSolver:
         else:
             self._kron = kron_reduction(self.matrix)
             reduced = self.matrix if self._kron is None else self._kron.matrix
-            self._amg = VCycle(smoothed_aggregation(reduced, max_coarse=self.max_coarse))
+            self._amg = VCycle(smoothed_aggregation(reduced, max_coarse=self.plan.max_coarse))
 
     @property
     def n_unknowns(self) -> int:

@@ -4,30 +4,27 @@ The hierarchy is pyamg's classical smoothed aggregation (Vanek, Mandel & Brezina
 defaults for a symmetric M-matrix: every connection strong, pyamg's standard aggregation, the
 constant vector as near-null space carried down the levels, one Jacobi step with
 ``omega = 4/3 / rho(D^-1 A)`` smoothing the tentative prolongator, and Galerkin coarse operators.
-Coarsening stops at :data:`DIRECT_COARSE` unknowns, which are solved exactly by a sparse
-Cholesky-like LU (SuperLU, minimum-degree ordering of ``A + A^T``, no pivoting); the finest level
-is always coarsened once, since an exact solve of a whole 9-point system of 47 000 unknowns took
-0.30 s against 0.18 s for a two-level cycle.
+Coarsening stops at ``max_coarse`` unknowns (chosen by :func:`scprobe.transport.solver.solve.plan`),
+which are solved exactly by a sparse Cholesky-like LU (SuperLU, minimum-degree ordering of
+``A + A^T``, no pivoting); the finest level is always coarsened once, because an exact solve of a
+whole 9-point system is slower than a two-level cycle.
 
 The cycle is tuned to contracted maps, whose superconducting clusters are nodes joined to their
 whole perimeter: on the coarse levels these hubs make rows of hundreds of entries on which a
 single Gauss-Seidel sweep smooths poorly, and the coarse correction limited convergence.  So the
 finest level (most of the work) gets one forward sweep before and one backward sweep after the
 coarse correction, the intermediate levels two symmetric sweeps, and the coarsest level, instead
-of a 500-unknown pseudo-inverse under more levels, an exact solve.  On a 2048 x 2048 map this
-took a solve from 33 iterations (8.2 s) to 15 (3.3 s).  In a two-level cycle (the level below
+of a small pseudo-inverse under more levels, an exact solve.  In a two-level cycle (the level below
 the finest is the exact one) only smoothing limits convergence, and the finest level gets a
-symmetric sweep on each side: on the Kron-reduced 1024 x 1024 map (:mod:`scprobe.transport.kron`)
-13 iterations instead of 18, 0.53 s instead of 0.61 s.  With more levels the extra sweeps do not
-pay (2048 x 2048: 18 iterations instead of 19, 3.3 s instead of 2.4 s).
+symmetric sweep on each side; with more levels the extra sweeps do not pay.  The measurements
+behind these choices are in ``docs/transport.md`` (section "Solver measurements").
 
 It is assembled here in CSR rather than by ``pyamg.smoothed_aggregation_solver`` because, on
-contracted maps of a few million nodes, that routine spends three quarters of its set-up in an
-Arnoldi estimate of ``rho`` and in 1 x 1-block BSR bookkeeping (9.8 s against 2.6 s here on a
-2048 x 2048 map, the same iteration count), and its solve wrapper adds two residual products to
-every preconditioner application.  ``rho`` is the Gershgorin bound on the finest level and a
-15-step Lanczos estimate from a fixed start vector on the others
-(:func:`spectral_radius_jacobi`), so the hierarchy and every iterate are reproducible.
+contracted maps of a few million nodes, that routine spends most of its set-up in an Arnoldi
+estimate of ``rho`` and in 1 x 1-block BSR bookkeeping for the same iteration count, and its solve
+wrapper adds two residual products to every preconditioner application.  ``rho`` is the
+Gershgorin bound on the finest level and a 15-step Lanczos estimate from a fixed start vector on
+the others (:func:`spectral_radius_jacobi`), so the hierarchy and every iterate are reproducible.
 """
 from __future__ import annotations
 
@@ -40,11 +37,6 @@ import scipy.sparse.linalg as spla
 from pyamg.aggregation.aggregate import standard_aggregation
 from pyamg.relaxation.relaxation import gauss_seidel
 
-#: Coarsening stops at this many unknowns; that level is solved exactly.
-DIRECT_COARSE = 50_000
-#: The same for 3-D grids, whose coarse operators fill in like dense matrices under any ordering
-#: (a 12 583-unknown coarse level of a 48^3 grid: 16 million factor entries, 4.7 s).
-DIRECT_COARSE_3D = 2_000
 #: Gauss-Seidel sweeps before and after the coarse correction: finest level, finest level when the
 #: next one is solved exactly (a two-level cycle), every other level.
 FINE_SWEEPS = (("forward", "backward"), 1)
@@ -109,16 +101,15 @@ def lanczos_spectral_radius(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: 
     return float(scipy.linalg.eigvalsh_tridiagonal(np.array(alphas), np.array(betas[:k - 1]))[-1])
 
 
-def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) -> list[Level]:
+def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int) -> list[Level]:
     """Smoothed-aggregation hierarchy of a symmetric positive (semi-)definite M-matrix.
 
     Parameters
     ----------
     matrix : scipy.sparse matrix
         The finest operator (here a grounded network Laplacian, S).
-    max_coarse : int, optional
-        Stop coarsening at this many unknowns (default :data:`DIRECT_COARSE`); the finest level
-        is coarsened at least once.
+    max_coarse : int
+        Stop coarsening at this many unknowns; the finest level is coarsened at least once.
 
     Returns
     -------
@@ -131,11 +122,10 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int | None = None) 
     keep their tentative prolongator row.  Smoothed, a hub's row reaches every aggregate on its
     perimeter, and the Galerkin product then couples all those aggregates pairwise: on a
     1024 x 1024 map of superconducting stripes the first coarse level had 8.5 million entries
-    on 15 164 rows, and its exact factorisation took 5.8 s.  Unsmoothed: 123 000 entries, the
-    same number of CG iterations, and ``four_probe`` 14.1 -> 1.7 s.  The constant is still
-    interpolated exactly, since a tentative row reproduces it as a smoothed one does.
+    on 15 164 rows against 123 000 unsmoothed, for the same number of CG iterations.  The
+    constant is still interpolated exactly, since a tentative row reproduces it as a smoothed one
+    does.
     """
-    max_coarse = DIRECT_COARSE if max_coarse is None else max_coarse
     a = sp.csr_matrix(matrix)
     if not a.has_canonical_format:
         a = a.copy()  # sum_duplicates sorts in place, and the caller's arrays stay untouched
@@ -174,7 +164,7 @@ def spd_factor(matrix: sp.spmatrix):
 
     The minimum-degree ordering of ``A + A^T`` with the diagonal as pivots keeps the factors of a
     network Laplacian several times smaller than SuperLU's default column ordering with partial
-    pivoting (33 524 coarse unknowns: 1.4 against 6.8 million entries, 0.18 against 0.56 s).
+    pivoting (33 524 coarse unknowns: 1.4 against 6.8 million entries).
     """
     return spla.splu(sp.csc_matrix(matrix, dtype=float), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                      options={"SymmetricMode": True})
@@ -184,9 +174,9 @@ class VCycle:
     """One V-cycle of a hierarchy as a symmetric positive definite preconditioner, ``z = M^-1 r``.
 
     The cycle runs in single precision (``dtype``): the relaxation and transfers are bound by
-    memory traffic, which float32 values cut by a third (a 2048^2 solve took 17 % less time for
-    the same iterations), while CG itself, its residuals and the answer stay in double precision;
-    a preconditioner only has to approximate the inverse.
+    memory traffic, which float32 values cut by a third (same iterations, less time), while CG
+    itself, its residuals and the answer stay in double precision; a preconditioner only has to
+    approximate the inverse.
     """
 
     def __init__(self, levels: list[Level], dtype=np.float32):

@@ -44,7 +44,8 @@ def jsonable(obj: Any) -> Any:
 #: ``"R_sq"`` a resistance in units of the matrix sheet resistance, ``"count"`` a number of things
 #: (pixels, atoms, spots), ``""`` text, flags and records without a unit of their own.
 UNITS = ("", "1", "count", "K", "m", "m^2", "A", "V", "Ohm", "Ohm m", "Ohm m^2", "R_sq", "s", "Hz",
-         "T", "A/m", "A/m^2", "J/(mol K)", "J/(mol K^2)", "J/(mol K^4)", "eV", "px", "rad", "deg", "Da",
+         "T", "A/m", "A/m^2", "J/(mol K)", "J/(mol K^2)", "J/(mol K^4)", "mJ/(mol K^2)", "mJ/(mol K^4)",
+         "eV", "meV", "Oe", "emu/cm^3", "px", "rad", "deg", "Da",
          "sigma")
 
 

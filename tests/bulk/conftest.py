@@ -10,10 +10,10 @@ import pytest
 @pytest.fixture(scope="session")
 def sim_study(tmp_path_factory):
     """``(study.toml path, bulk truth dict, [sample] table)`` of a small simulated study."""
-    from scprobe import simulate as sim
+    from scprobe.simulate import simulate_study
 
     out = tmp_path_factory.mktemp("bulk_sim")
-    toml_path = sim.simulate_study(out, seed=3, size=64)
+    toml_path = simulate_study(out, seed=3, size=64)
     truth = json.loads((out / "truth.json").read_text())["bulk"]
     with open(toml_path, "rb") as fh:
         study = tomllib.load(fh)

@@ -12,7 +12,9 @@ def test_cli_study_json_and_figures(cli, sim_study, tmp_path):
     code, stdout, stderr = cli("bulk", "--sample", toml_path, "--out", out, "--json")
     assert code == 0, stderr
     d = json.loads(stdout)
-    assert abs(d["resistivity"]["tc_50_K"] - truth["tc_K"]) < 0.05
+    assert abs(d["resistivity"]["tc_onset_K"] - truth["tc_onset_K"]) < 0.05
+    assert abs(d["heat_capacity"]["delta0_meV"] / truth["gap_meV"] - 1) < 0.05
+    assert abs(d["heat_capacity"]["gamma_n_mJ_mol_K2"] / truth["gamma_n_mJ_mol_K2"] - 1) < 0.02
     assert abs(d["magnetisation"]["jc_A_m2"] / truth["jc_A_m2"] - 1) < 0.05
     assert d["susceptibility"]["shielding_fraction"] == pytest.approx(truth["shielding_fraction"], abs=0.02)
     for name in ("fig1_bulk.png", "figS2_debye.png"):

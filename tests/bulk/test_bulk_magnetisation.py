@@ -46,7 +46,10 @@ def test_analytic_loop_recovers_jc_and_symmetry():
     assert curve["mu0H_T"][-1] == pytest.approx(5.0)
     away = np.abs(curve["field_Oe"]) < 4e4
     assert np.allclose(curve["jc_A_m2"][away], JC, rtol=0.05)
-    assert set(r.to_dict()) == {"jc_A_m2", "jc_curve", "symmetric"}
+    assert set(r.to_dict()) == {"jc_A_m2", "jc_curve", "symmetric", "jc0_A_m2", "jc_field_scale_T", "jc_fit_rms"}
+    assert set(r.units()) == set(r.to_dict())
+    # a field-independent Jc: the Kim fit finds no fall with field
+    assert r.jc0_A_m2 == pytest.approx(JC, rel=0.01) and r.jc_field_scale_T > 100
 
 
 def test_offset_loop_is_not_symmetric():

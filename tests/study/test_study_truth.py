@@ -112,13 +112,19 @@ def test_series_matches_truth(simulated_run):
 def test_bulk_matches_truth(simulated_run):
     _, summary, truth = simulated_run
     r, t = _units(summary, "bulk")["sample"], truth["bulk"]
-    assert r["resistivity"]["tc_50_K"] == pytest.approx(t["tc_K"], abs=0.05)
+    assert r["resistivity"]["tc_onset_K"] == pytest.approx(t["tc_onset_K"], abs=0.05)
+    assert r["resistivity"]["tc_50_K"] == pytest.approx(t["tc_50_K"], abs=0.05)
     assert _rel(r["resistivity"]["width_K"], t["width_K"]) <= 0.10
     assert r["susceptibility"]["shielding_fraction"] == pytest.approx(t["shielding_fraction"], abs=0.02)
     assert r["susceptibility"]["demag_factor"] == pytest.approx(t["demag_factor"], rel=1e-6)
-    assert _rel(r["heat_capacity"]["beta_mJ_mol_K4"], t["beta_mJ_mol_K4"]) <= 0.02
-    assert _rel(r["heat_capacity"]["gamma_mJ_mol_K2"], t["gamma_mJ_mol_K2"]) <= 0.02
+    hc = r["heat_capacity"]
+    assert hc["tc_onset_K"] == pytest.approx(t["tc_onset_K"], abs=0.1)
+    assert _rel(hc["delta0_meV"], t["gap_meV"]) <= 0.05 and not hc["gap_fit_poor"]
+    assert _rel(hc["gap_fit_beta_mJ_mol_K4"], t["beta_mJ_mol_K4"]) <= 0.02
+    assert _rel(hc["gamma0_mJ_mol_K2"], t["gamma_mJ_mol_K2"]) <= 0.02
+    assert _rel(hc["gamma_n_mJ_mol_K2"], t["gamma_n_mJ_mol_K2"]) <= 0.02
     assert _rel(r["magnetisation"]["jc_A_m2"], t["jc_A_m2"]) <= 0.05
+    assert _rel(r["magnetisation"]["jc_field_scale_T"], t["jc_field_scale_T"]) <= 0.05
 
 
 def test_composition_matches_truth(simulated_run):

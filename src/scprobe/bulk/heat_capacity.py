@@ -17,13 +17,15 @@ import numpy as np
 from scipy import optimize, special
 from scipy.optimize import brentq
 
-from scprobe.results import Result, internal
-from scprobe.bulk._util import clean_xy, local_slope, robust_std
+from scprobe.results import Result, internal, quantity
+from scprobe.bulk._util import clean_xy, local_slope, robust_std, steepest_tangent
+from scprobe.bulk.gap import AlphaFit, alpha_model_ct, fit_alpha_model
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, column_base, column_unit, find_column
 
 __all__ = ["DebyeFit", "HeatCapacityResult", "debye_fit", "debye_temperature_K", "equal_entropy_jump",
-           "broadened_step_fit", "normal_state_lattice", "analyze_heat_capacity", "load_heat_capacity"]
+           "broadened_step_fit", "normal_state_lattice", "heat_capacity_onset", "analyze_heat_capacity",
+           "load_heat_capacity"]
 
 R_J_MOL_K = 8.314462618
 HC_TEMPERATURE_COLUMNS = ("Sample Temp (Kelvin)", "Sample Temp (K)", "Temperature (K)", "Temperature (Kelvin)",
@@ -40,12 +42,12 @@ _PREFIX = {"": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9, "k": 1e3}
 class DebyeFit(Result):
     """C/T = gamma + beta T^2 over a window; J/(mol K^2), J/(mol K^4) and their standard errors."""
 
-    gamma_J_molK2: float
-    beta_J_molK4: float
-    gamma_err_J_molK2: float
-    beta_err_J_molK4: float
-    window_K: tuple[float, float]
-    n_points: int
+    gamma_J_molK2: float = quantity("J/(mol K^2)")
+    beta_J_molK4: float = quantity("J/(mol K^4)")
+    gamma_err_J_molK2: float = quantity("J/(mol K^2)")
+    beta_err_J_molK4: float = quantity("J/(mol K^4)")
+    window_K: tuple[float, float] = quantity("K")
+    n_points: int = quantity("count")
 
 
 def debye_temperature_K(beta_J_molK4: float, atoms_per_formula_unit: int) -> float:
@@ -281,26 +283,91 @@ def normal_state_lattice(T_K, Cel_over_T, *, gamma_0: float, tb_K: float, top_K:
 
 @dataclass(frozen=True)
 class HeatCapacityResult(Result):
-    """Specific-heat analysis; mJ/(mol K^2), mJ/(mol K^4), K; fractions 0..1."""
+    """Specific-heat analysis; mJ/(mol K^2), mJ/(mol K^4), K, meV; fractions 0..1.
 
-    gamma_mJ_mol_K2: float
-    gamma_err_mJ_mol_K2: float
-    beta_mJ_mol_K4: float
-    beta_err_mJ_mol_K4: float
-    debye_temperature_K: float
-    tc_K: float
-    jump_ratio: float
-    sc_electronic_fraction: float
-    gamma_n_mJ_mol_K2: float = internal(math.nan)
+    ``gamma``/``beta``/``debye_temperature_K`` are the published procedure, a line C/T vs T^2 over
+    the Debye window; ``gamma0`` is the residual of the non-superconducting electrons used for the
+    electronic fraction: from the alpha-model fit when that fit is good (it separates the
+    condensed electrons' C_es, which a window at T/Tc > 0.2 still contains), else the Debye line.
+    """
+
+    gamma_mJ_mol_K2: float = quantity("mJ/(mol K^2)")
+    gamma_err_mJ_mol_K2: float = quantity("mJ/(mol K^2)")
+    beta_mJ_mol_K4: float = quantity("mJ/(mol K^4)")
+    beta_err_mJ_mol_K4: float = quantity("mJ/(mol K^4)")
+    debye_temperature_K: float = quantity("K")
+    tc_K: float = quantity("K")
+    tc_onset_K: float = quantity("K", default=math.nan)
+    jump_ratio: float = quantity("1", default=math.nan)
+    gamma_n_mJ_mol_K2: float = quantity("mJ/(mol K^2)", default=math.nan)
+    gamma0_mJ_mol_K2: float = quantity("mJ/(mol K^2)", default=math.nan)
+    gamma0_source: str = quantity("", default="")
+    sc_electronic_fraction: float = quantity("1", default=math.nan)
+    delta0_meV: float = quantity("meV", default=math.nan)
+    delta0_err_meV: float = quantity("meV", default=math.nan)
+    gap_ratio: float = quantity("1", default=math.nan)
+    gap_fit_gamma0_mJ_mol_K2: float = quantity("mJ/(mol K^2)", default=math.nan)
+    gap_fit_beta_mJ_mol_K4: float = quantity("mJ/(mol K^4)", default=math.nan)
+    gap_fit_misfit: float = quantity("1", default=math.nan)
+    gap_fit_poor: bool | None = quantity("", default=None)
+    gap_fit_criterion: str = quantity("", default="")
+    debye_window_ces_mJ_mol_K2: float = quantity("mJ/(mol K^2)", default=math.nan)
     fit: DebyeFit | None = internal(None)
+    gap_fit: AlphaFit | None = internal(None)
     T_K: np.ndarray = internal(None)
     C_J_molK: np.ndarray = internal(None)
     branches: tuple | None = internal(None)
 
 
+def _jump(T, cel_t, above_K, gamma_0):
+    """Equal-entropy jump on C_el/T, refined with the normal-state lattice terms when entropy balance agrees."""
+    tc, jump, gn, branches = equal_entropy_jump(T, cel_t, above_K=above_K)
+    extra = normal_state_lattice(T, cel_t, gamma_0=gamma_0, tb_K=branches[2][1])
+    if extra is not None:
+        # keep the lattice terms only when entropy balance and the normal branch agree on gamma_n;
+        # otherwise the data miss entropy (e.g. a curve that does not conserve it) and the terms
+        # would absorb that instead of the lattice
+        refined = equal_entropy_jump(T, cel_t - extra(T), above_K=above_K)
+        if abs(refined[2] / gn - 1) < _GAMMA_N_AGREEMENT:
+            tc, jump, gn, (sc, nb, span) = refined
+            # branches on the C/T - beta T^2 scale that figures plot
+            branches = (sc + extra, nb + extra, span)
+    return tc, jump, gn, branches
+
+
+def _steepest_drop(T, ct, above_K):
+    """(T, 0.3 K) at the steepest drop of C/T on warming above ``above_K``, or None without a drop."""
+    upper = np.flatnonzero(T > above_K)
+    if upper.size < 8:
+        return None
+    slope = local_slope(T, ct)
+    q = int(upper[np.argmin(slope[upper])])
+    return (float(T[q]), 0.3) if slope[q] < 0 and q + 2 < T.size else None
+
+
+def heat_capacity_onset(T_K, Cel_over_T, normal) -> float:
+    """Onset of the specific-heat anomaly, K: where the tangent at the steepest drop of C_el/T on warming
+    meets the normal branch ``normal(T)`` (the construction of the resistive onset, docs/physics.md).
+
+    NaN when the tangent does not meet the normal branch within 5 K above the steepest point.
+    """
+    T, y = clean_xy(T_K, Cel_over_T, xname="temperature", yname="electronic C/T", min_points=8)
+    t0, y0, slope = steepest_tangent(T, -y)
+    if not slope > 0:
+        return math.nan
+
+    def gap(t):
+        return float(normal(t)) + y0 + slope * (t - t0)
+
+    hi = t0 + 5.0
+    if not gap(t0) < 0 < gap(hi):
+        return math.nan
+    return float(brentq(gap, t0, hi, xtol=1e-6))
+
+
 def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formula_unit: int | None = None,
                           gamma_n_mJ_mol_K2: float | None = None, source: str | None = None) -> HeatCapacityResult:
-    """Debye fit, lattice subtraction, equal-entropy jump and superconducting electronic fraction.
+    """Debye fit, alpha-model gap fit, equal-entropy jump, onset and superconducting electronic fraction.
 
     Parameters
     ----------
@@ -316,40 +383,66 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
     Returns
     -------
     HeatCapacityResult
-        gamma (= gamma_0 when the window lies deep in the superconducting state) and beta with
-        errors; theta_D; Tc and dC/(gamma_n Tc) from the equal-entropy construction
+        gamma and beta of the line C/T = gamma + beta T^2 over the window, with errors, and
+        theta_D; the one-gap alpha model (:func:`scprobe.bulk.gap.fit_alpha_model`) over the
+        superconducting state: Delta_0 with its error, alpha, its gamma_0 and beta and the
+        goodness-of-fit flag; Tc and dC/(gamma_n Tc) from the equal-entropy construction
         (:func:`equal_entropy_jump`) on C_el/T = C/T - beta T^2 - (higher lattice terms from
-        :func:`normal_state_lattice` when entropy balance confirms them);
-        sc_electronic_fraction = 1 - gamma_0/gamma_n.  Tc, jump and fraction are NaN when the
-        data show no anomaly (or do not reach above it).
+        :func:`normal_state_lattice` when entropy balance confirms them), beta from the gap fit
+        when it is good; the onset (:func:`heat_capacity_onset`); gamma_n used and
+        sc_electronic_fraction = 1 - gamma_0/gamma_n.  Tc, jump, gap and fraction are NaN when
+        the data show no anomaly (or do not reach above it).
     """
     T, C = clean_xy(T_K, C_J_molK, xname="temperature", yname="heat capacity", source=source)
     fit = debye_fit(T, C, window_K, source=source)
-    cel_t = C / T - fit.beta_J_molK4 * T ** 2
+    beta, gamma_0, source0 = fit.beta_J_molK4, fit.gamma_J_molK2, "Debye fit"
+    gap = None
+    tc = jump = gn = onset = math.nan
+    branches = None
     try:
-        tc, jump, gn, branches = equal_entropy_jump(T, cel_t, above_K=fit.window_K[1])
-        extra = normal_state_lattice(T, cel_t, gamma_0=fit.gamma_J_molK2, tb_K=branches[2][1])
-        if extra is not None:
-            # keep the lattice terms only when entropy balance and the normal branch agree on gamma_n;
-            # otherwise the data miss entropy (e.g. a curve that does not conserve it) and the terms
-            # would absorb that instead of the lattice
-            refined = equal_entropy_jump(T, cel_t - extra(T), above_K=fit.window_K[1])
-            if abs(refined[2] / gn - 1) < _GAMMA_N_AGREEMENT:
-                tc, jump, gn, (sc, nb, span) = refined
-                # branches on the C/T - beta T^2 scale that figures plot
-                branches = (sc + extra, nb + extra, span)
+        tc, jump, gn, branches = _jump(T, C / T - beta * T ** 2, fit.window_K[1], gamma_0)
+        ta, tb = branches[2]
+        start = (tc, max((tb - ta) / 8, 0.05))
     except ParameterError:
-        # no anomaly in the data (not superconducting, or no data above Tc): Tc and jump undetermined
-        tc, jump, gn, branches = math.nan, math.nan, math.nan, None
+        # the window's beta may be far off (condensed electrons in the window): start the gap fit
+        # from the steepest drop of C/T itself, on which the lattice only adds a gentle rise
+        start = _steepest_drop(T, C / T, fit.window_K[1])
+    if start is not None:
+        try:
+            gap = fit_alpha_model(T, C, tc0_K=start[0], sigma0_K=start[1])
+        except ParameterError:
+            gap = None
+    if gap is not None and not gap.poor_fit:
+        # the gap fit separates C_es from the lattice: its beta and gamma_0 replace the window's
+        beta, gamma_0, source0 = gap.beta_J_molK4, gap.gamma0_J_molK2, "alpha-model fit"
+        try:
+            tc, jump, gn, branches = _jump(T, C / T - beta * T ** 2, fit.window_K[1], gamma_0)
+        except ParameterError:
+            tc = jump = gn = math.nan
+            branches = None
+    if branches is not None:
+        onset = heat_capacity_onset(T, C / T - beta * T ** 2, branches[1])
     if gamma_n_mJ_mol_K2 is not None:
         gn = gamma_n_mJ_mol_K2 * 1e-3
     theta = debye_temperature_K(fit.beta_J_molK4, atoms_per_formula_unit) if atoms_per_formula_unit else math.nan
+    usable = gn and math.isfinite(gn)
+    extra = {}
+    if gap is not None:
+        lo_w, hi_w = fit.window_K
+        ces = alpha_model_ct([hi_w], tc_K=gap.tc_K, sigma_K=gap.tc_width_K, alpha=gap.alpha, gamma0=0.0,
+                             gamma_n=gap.gamma_n_J_molK2 - gap.gamma0_J_molK2)[0]
+        extra = dict(delta0_meV=gap.delta0_eV * 1e3, delta0_err_meV=gap.delta0_err_eV * 1e3, gap_ratio=gap.alpha,
+                     gap_fit_gamma0_mJ_mol_K2=gap.gamma0_J_molK2 * 1e3, gap_fit_beta_mJ_mol_K4=gap.beta_J_molK4 * 1e3,
+                     gap_fit_misfit=gap.rms_residual, gap_fit_poor=gap.poor_fit, gap_fit_criterion=gap.criterion,
+                     debye_window_ces_mJ_mol_K2=float(ces) * 1e3)
     return HeatCapacityResult(
         gamma_mJ_mol_K2=fit.gamma_J_molK2 * 1e3, gamma_err_mJ_mol_K2=fit.gamma_err_J_molK2 * 1e3,
         beta_mJ_mol_K4=fit.beta_J_molK4 * 1e3, beta_err_mJ_mol_K4=fit.beta_err_J_molK4 * 1e3,
-        debye_temperature_K=theta, tc_K=tc, jump_ratio=jump / gn if gn and math.isfinite(gn) else math.nan,
-        sc_electronic_fraction=1 - fit.gamma_J_molK2 / gn if gn and math.isfinite(gn) else math.nan,
-        gamma_n_mJ_mol_K2=gn * 1e3, fit=fit, T_K=T, C_J_molK=C, branches=branches)
+        debye_temperature_K=theta, tc_K=tc, tc_onset_K=onset, jump_ratio=jump / gn if usable else math.nan,
+        gamma_n_mJ_mol_K2=gn * 1e3, gamma0_mJ_mol_K2=gamma_0 * 1e3 if math.isfinite(tc) else math.nan,
+        gamma0_source=source0 if math.isfinite(tc) else "",
+        sc_electronic_fraction=1 - gamma_0 / gn if usable else math.nan, **extra,
+        fit=fit, gap_fit=gap, T_K=T, C_J_molK=C, branches=branches)
 
 
 def _hc_unit(path, name: str) -> tuple[float, bool]:

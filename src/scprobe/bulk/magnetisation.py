@@ -1,4 +1,4 @@
-"""M(H) hysteresis loops: loop width, Bean critical current density, symmetry check.
+"""M(H) hysteresis loops: loop width, Bean critical current density Jc(H) and its Kim fit, symmetry check.
 
 Bean critical state for a rectangular slab with the field perpendicular to its a x b face
 (a <= b): J_c = 20 dM / (a (1 - a / (3 b))) with dM = M_up - M_down in emu/cm^3 and a, b in cm
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scprobe.results import Result, internal
+from scprobe.results import Result, internal, quantity
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, column, find_column
 
-__all__ = ["MagnetisationResult", "bean_jc", "split_loop", "analyze_loop", "load_mh"]
+__all__ = ["MagnetisationResult", "bean_jc", "kim_fit", "split_loop", "analyze_loop", "load_mh"]
 
 OE_TO_TESLA = 1e-4  # mu0 H in T for H in Oe
 
@@ -78,13 +78,54 @@ def split_loop(H_Oe) -> tuple[np.ndarray, np.ndarray]:
     return dec[np.argsort(H[dec], kind="stable")], inc[np.argsort(H[inc], kind="stable")]
 
 
+def kim_fit(B_T, jc_A_m2, *, max_field_T: float | None = None) -> tuple[float, float, float]:
+    """Kim field dependence Jc(B) = Jc0 / (1 + |B|/B0) fitted to a Jc(B) curve.
+
+    1/Jc = 1/Jc0 + |B| / (Jc0 B0) is linear in |B|; the least squares minimise the relative misfit
+    (Y. B. Kim, C. F. Hempstead, A. R. Strnad, Phys. Rev. 129, 528 (1963)).
+
+    Parameters
+    ----------
+    B_T, jc_A_m2 : array_like
+        Field mu0 H (T) and critical current density (A/m^2).
+    max_field_T : float, optional
+        Use only |B| up to this field (exclude the turning points of the loop).
+
+    Returns
+    -------
+    jc0_A_m2, b0_T, rms : float
+        Jc0 (A/m^2), B0 (T; inf when Jc does not fall with field) and the rms relative misfit.
+    """
+    B, J = np.abs(np.asarray(B_T, dtype=float)), np.asarray(jc_A_m2, dtype=float)
+    ok = np.isfinite(B) & np.isfinite(J) & (J > 0)
+    if max_field_T is not None:
+        ok &= B <= max_field_T
+    if ok.sum() < 3 or np.ptp(B[ok]) == 0:
+        return math.nan, math.nan, math.nan
+    B, J = B[ok], J[ok]
+    (a, b), *_ = np.linalg.lstsq(np.column_stack([J, J * B]), np.ones_like(J), rcond=None)
+    if not a > 0:
+        return math.nan, math.nan, math.nan
+    model = 1 / (a + b * B)
+    rms = float(np.sqrt(np.mean((J / model - 1) ** 2)))
+    return float(1 / a), float(a / b) if b > 0 else math.inf, rms
+
+
 @dataclass(frozen=True)
 class MagnetisationResult(Result):
-    """Bean analysis of an M(H) loop (A/m^2; jc_curve holds field_Oe, mu0H_T and jc_A_m2 lists)."""
+    """Bean analysis of an M(H) loop; jc_curve holds field_Oe (Oe), mu0H_T (T) and jc_A_m2 (A/m^2) lists.
 
-    jc_A_m2: float
-    jc_curve: dict
-    symmetric: bool
+    ``jc_A_m2`` is the Bean Jc at zero applied field; ``jc0_A_m2`` and ``jc_field_scale_T`` the Kim fit
+    Jc(B) = Jc0 / (1 + |B|/B0) of the Bean Jc over the fields where both branches are in the critical
+    state (|H| up to 90 % of the loop's maximum field), ``jc_fit_rms`` its rms relative misfit.
+    """
+
+    jc_A_m2: float = quantity("A/m^2")
+    jc_curve: dict = quantity("")
+    symmetric: bool = quantity("")
+    jc0_A_m2: float = quantity("A/m^2", default=math.nan)
+    jc_field_scale_T: float = quantity("T", default=math.nan)
+    jc_fit_rms: float = quantity("1", default=math.nan)
     symmetry_deviation: float = internal(math.nan)
     H_Oe: np.ndarray = internal(None)
     M_emu_cm3: np.ndarray = internal(None)
@@ -132,7 +173,10 @@ def analyze_loop(H_Oe, M_emu_cm3, a_m: float, b_m: float, *, n_grid: int = 201,
     dev = float(np.sqrt(np.mean((up[mirror] + np.interp(-grid[mirror], grid, down)) ** 2))) / width \
         if mirror.any() and width > 0 else math.nan
     curve = {"field_Oe": grid, "mu0H_T": grid * OE_TO_TESLA, "jc_A_m2": jc}
+    # near the turning points the branches have not reached the critical state: the width there is not 2 Jc
+    k0, b0, rms = kim_fit(grid * OE_TO_TESLA, jc, max_field_T=0.9 * max(abs(lo), abs(hi)) * OE_TO_TESLA)
     return MagnetisationResult(jc_A_m2=jc0, jc_curve=curve, symmetric=bool(dev <= symmetry_tolerance),
+                               jc0_A_m2=k0, jc_field_scale_T=b0, jc_fit_rms=rms,
                                symmetry_deviation=dev, H_Oe=H, M_emu_cm3=M)
 
 

@@ -2,8 +2,10 @@
 
 rho(T) (PPMS resistivity), chi(T) ZFC/FC at 10 Oe (MPMS), C(T) (PPMS heat capacity)
 and an M(H) loop at 2 K (VSM), with the column names the instruments write.  Every
-curve is built so that the analyses in docs/physics.md recover the parameters exactly up
-to the small measurement noise added here.
+curve is built so that the analyses in docs/physics.md recover the parameters up to the small
+measurement noise added here: a Gaussian distribution of local Tc behind rho, chi and C (its
+resistive onset at ``tc_K``), the alpha-model specific heat (its BCS gap written independently of
+:mod:`scprobe.bulk.gap`) and a Bean-Kim critical state for M(H).
 """
 from __future__ import annotations
 
@@ -46,67 +48,158 @@ def debye_temperature_K(beta_mJ_mol_K4: float, atoms_per_formula_unit: int) -> f
     return (12 * math.pi ** 4 * atoms_per_formula_unit * R_GAS / (5 * beta_mJ_mol_K4 * 1e-3)) ** (1 / 3)
 
 
+EDGE_WIDTH_PER_SIGMA = 2.5631031310892007  # 10-90 % width of an erf step / sigma
+K_B_MEV_PER_K = 8.617333262e-2
+_EULER_GAMMA = 0.5772156649015329
+ALPHA_BCS = math.pi * math.exp(-_EULER_GAMMA)  # weak-coupling Delta_0 / (k_B Tc)
+
+
 def _sigma(bp: BulkParams) -> float:
-    return bp.width_K / 2.5631031310892007
+    """Standard deviation of the Gaussian distribution of local Tc, K (from the 10-90 % width)."""
+    return bp.width_K / EDGE_WIDTH_PER_SIGMA
+
+
+def _rho_normal(T, bp: BulkParams, mid: float):
+    return bp.rho0_ohm_m * (1 + (bp.rrr - 1) * (T - mid) / (300.0 - mid))
+
+
+def _tangent_onset(T: np.ndarray, y: np.ndarray, normal) -> float:
+    """Steepest-tangent onset of a noise-free curve: its tangent at the steepest rise meets ``normal(T)``."""
+    slope = np.gradient(y, T)
+    i = int(np.argmax(slope))
+    return float(optimize.brentq(lambda t: y[i] + slope[i] * (t - T[i]) - normal(t), T[i], T[-1]))
+
+
+@lru_cache(maxsize=16)
+def transition_midpoint_K(bp: BulkParams) -> float:
+    """Mean local Tc (the resistive midpoint) that puts the resistive onset at ``bp.tc_K``, K.
+
+    The onset is the published construction (docs/physics.md): the tangent at the steepest point of
+    rho(T) meets the normal-state line; for an erf step it lies ~1.25 sigma above the midpoint.
+    """
+    sigma = _sigma(bp)
+    T = np.linspace(bp.tc_K - 10 * sigma, bp.tc_K + 10 * sigma, 20001)
+
+    def onset(mid):
+        return _tangent_onset(T, _rho_normal(T, bp, mid) * special.ndtr((T - mid) / sigma),
+                              lambda t: _rho_normal(t, bp, mid)) - bp.tc_K
+
+    return float(optimize.brentq(onset, bp.tc_K - 4 * sigma, bp.tc_K))
 
 
 def resistivity(T: np.ndarray, bp: BulkParams) -> np.ndarray:
-    """rho(T), Ohm m: linear normal state (rho0 at Tc, rrr x rho0 at 300 K) times an erf step at Tc."""
-    rho_n = bp.rho0_ohm_m * (1 + (bp.rrr - 1) * (T - bp.tc_K) / (300.0 - bp.tc_K))
-    return rho_n * special.ndtr((T - bp.tc_K) / _sigma(bp))
+    """rho(T), Ohm m: linear normal state (rho0 at Tc, rrr x rho0 at 300 K) times an erf step.
+
+    The step is the fraction of local Tc below T (Gaussian, centred on
+    :func:`transition_midpoint_K`), so the onset lies at ``bp.tc_K``.
+    """
+    mid = transition_midpoint_K(bp)
+    return _rho_normal(T, bp, mid) * special.ndtr((T - mid) / _sigma(bp))
 
 
 def susceptibility(T: np.ndarray, bp: BulkParams, fraction: float, demag: float) -> np.ndarray:
     """Measured (not demag-corrected) SI volume susceptibility of a branch with low-T ``fraction``."""
-    shape = special.ndtr((bp.tc_K - T) / _sigma(bp)) * (1 - 0.5 * (T / bp.tc_K) ** 6)
+    mid = transition_midpoint_K(bp)
+    shape = special.ndtr((mid - T) / _sigma(bp)) * (1 - 0.5 * (T / mid) ** 6)
     chi = -fraction * np.clip(shape, 0, 1) + 2e-5
     return chi / (1 + demag * chi)
 
 
-@lru_cache(maxsize=16)
-def _gap_exponent(r: float, p: float = 6.0) -> float:
-    """B such that (1 + r) exp(-B (t^-p - 1)) conserves entropy: its integral of C/T over 0..1 is 1.
+def _bcs_gap_kTc(t: float, terms: int = 4000) -> float:
+    """Weak-coupling BCS gap Delta(T)/(k_B Tc) at t = T/Tc from the Matsubara form of the gap equation.
 
-    p = 6 concentrates the condensation entropy near Tc (a steeper activation than BCS), so
-    that the electronic superconducting term is negligible below Tc / 3 and a C/T vs T^2 fit
-    there returns gamma0 and beta exactly.
+    ln(1/t) = 2 pi t sum_n [1/w_n - 1/sqrt(w_n^2 + D^2)], w_n = pi t (2n + 1) (Abrikosov, Gor'kov
+    and Dzyaloshinskii; energies in k_B Tc), the tail beyond ``terms`` summed to leading order.
+    Written independently of :mod:`scprobe.bulk.gap`, which solves the integral form, so that
+    recovering this simulator's gap tests the analysis rather than repeating it.
     """
-    def entropy(B):
-        val, _ = integrate.quad(lambda t: (1 + r) * math.exp(-B * (t ** -p - 1)) / t, 1e-3, 1, limit=200)
-        return val - 1
+    if t >= 1:
+        return 0.0
+    w = math.pi * t * (2 * np.arange(terms) + 1)
 
-    return optimize.brentq(entropy, 1e-3, 50)
+    def g(D):
+        s = float(np.sum(1 / w - 1 / np.sqrt(w * w + D * D))) + D * D / (16 * (math.pi * t) ** 3 * terms ** 2)
+        return 2 * math.pi * t * s - math.log(1 / t)
+
+    return float(optimize.brentq(g, 1e-12, 3 * ALPHA_BCS, xtol=1e-13))
+
+
+@lru_cache(maxsize=1)
+def _bcs_gap_table() -> tuple[np.ndarray, np.ndarray]:
+    t = np.concatenate([np.linspace(0.02, 0.9, 441), np.linspace(0.9, 1.0, 401)[1:]])
+    return t, np.array([_bcs_gap_kTc(float(x)) for x in t])
+
+
+@lru_cache(maxsize=16)
+def condensed_specific_heat(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha model C_es/(gamma T) of the condensing electrons on a grid of t = T/Tc (0 < t < 1).
+
+    From the BCS quasiparticle entropy S/(gamma Tc) = (6/pi^2) t int_0^inf [ln(1 + e^-w) + w f] du,
+    w = sqrt(u^2 + (D/t)^2), D = (alpha/1.764) D_BCS(t) (Padamsee et al., J. Low Temp. Phys. 12,
+    387 (1973)), differentiated numerically: C_es/(gamma T) = dS/dT / gamma.
+    """
+    t, d_bcs = _bcs_gap_table()
+    D = alpha / ALPHA_BCS * d_bcs
+    u = np.linspace(0.0, 70.0, 3501)[None, :]
+    w = np.sqrt(u ** 2 + (D / t)[:, None] ** 2)
+    ent = np.log1p(np.exp(-w)) + w / (np.exp(np.minimum(w, 700.0)) + 1)
+    S = (6 / math.pi ** 2) * t * np.trapezoid(ent, u, axis=1)
+    # below t = 0.02 the condensed electrons carry no entropy (exp(-alpha/t) < 1e-19 at alpha > 0.9)
+    return np.r_[0.0, t], np.r_[0.0, np.gradient(S, t, edge_order=2)]
+
+
+def electronic_ct(T: np.ndarray, tc_K: float, sigma_K: float, gamma0: float, gamma_n: float,
+                  gaps_meV=(2.4,), weights=(1.0,)) -> np.ndarray:
+    """Electronic C/T (unit of the gammas) of a sample with a Gaussian distribution of local Tc.
+
+    ``gamma0`` of non-superconducting electrons plus ``gamma_n - gamma0`` condensing ones, split
+    into bands of gaps ``gaps_meV`` (Delta_0 at the mean Tc) with ``weights`` (the two-band alpha
+    model of Bouquet et al., Europhys. Lett. 56, 856 (2001)).  Each local Tc scales its gap
+    (alpha fixed).  The normal part is averaged exactly, the superconducting part by
+    Gauss-Legendre over the local Tc above each T (a smooth integrand; nodes over the whole
+    distribution would make C(T) a staircase of a few discrete transitions).
+    """
+    T = np.asarray(T, dtype=float)
+    x, w = np.polynomial.legendre.leggauss(64)
+    lo = np.maximum(T, tc_K - 8 * sigma_K)[:, None]
+    half = np.maximum(tc_K + 8 * sigma_K - lo, 0.0) / 2
+    tc = lo + half * (x + 1)
+    weight = half * w * np.exp(-0.5 * ((tc - tc_K) / sigma_K) ** 2) / (sigma_K * math.sqrt(2 * math.pi))
+    shape = special.ndtr((T - tc_K) / sigma_K)
+    for gap, share in zip(gaps_meV, weights):
+        grid, ces = condensed_specific_heat(round(gap / (K_B_MEV_PER_K * tc_K), 12))
+        shape = shape + share * np.sum(weight * np.interp(T[:, None] / tc, grid, ces), axis=1)
+    return gamma0 + (gamma_n - gamma0) * shape
 
 
 def heat_capacity(T: np.ndarray, bp: BulkParams, atoms_per_formula_unit: int) -> np.ndarray:
     """Molar specific heat C(T), J/(mol K).
 
-    ``gamma0 T`` (non-superconducting residue) + superconducting electrons of the rest
-    ``(gamma_n - gamma0)`` with an entropy-conserving jump at each local Tc (Gaussian
-    spread of the resistive width) + a Debye lattice whose low-T limit is ``beta T^3``.
-    Below ~Tc/3 the electronic superconducting part is < 1e-6 of the total, so
-    ``C/T = gamma0 + beta T^2`` holds there.
+    ``gamma0 T`` (non-superconducting residue) + the alpha-model C_es of the condensing
+    electrons ``gamma_n - gamma0`` with gap ``bp.gap_meV`` (:func:`electronic_ct`, over the
+    Gaussian local-Tc distribution of the resistive transition) + a Debye lattice whose low-T
+    limit is ``beta T^3``.
     """
     T = np.asarray(T, dtype=float)
     g0, gn = bp.gamma0_mJ_mol_K2 * 1e-3, bp.gamma_n_mJ_mol_K2 * 1e-3
-    gs = gn - g0
-    r = bp.jump_ratio * gn / gs
-    B = _gap_exponent(r)
-    # Average over the Gaussian local-Tc distribution: the normal part exactly, the superconducting
-    # part by Gauss-Legendre over the local Tc above each T (a smooth integrand).  Quadrature nodes
-    # over the whole distribution would make C(T) a staircase of a few discrete transitions.
-    sigma = _sigma(bp)
-    x, w = np.polynomial.legendre.leggauss(64)
-    lo = np.maximum(T, bp.tc_K - 8 * sigma)[:, None]
-    half = np.maximum(bp.tc_K + 8 * sigma - lo, 0.0) / 2
-    tc = lo + half * (x + 1)
-    weight = half * w * np.exp(-0.5 * ((tc - bp.tc_K) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-    with np.errstate(divide="ignore", over="ignore"):
-        below = gs * tc * (1 + r) * np.exp(-B * (np.maximum(T[:, None] / tc, 1e-9) ** -6 - 1))
-    ces = gs * T * special.ndtr((T - bp.tc_K) / sigma) + np.sum(weight * below, axis=1)
+    ct = electronic_ct(T, transition_midpoint_K(bp), _sigma(bp), g0, gn, (bp.gap_meV,))
     theta = debye_temperature_K(bp.beta_mJ_mol_K4, atoms_per_formula_unit)
     lattice = np.array([_debye(x, theta, atoms_per_formula_unit) for x in T])
-    return g0 * T + ces + lattice
+    return ct * T + lattice
+
+
+def _hc_truth(bp: BulkParams) -> dict:
+    """Jump, onset and alpha of the simulated specific heat (noise-free electronic C/T)."""
+    mid, sigma = transition_midpoint_K(bp), _sigma(bp)
+    g0, gn = bp.gamma0_mJ_mol_K2, bp.gamma_n_mJ_mol_K2
+    alpha = bp.gap_meV / (K_B_MEV_PER_K * mid)
+    grid, ces = condensed_specific_heat(round(alpha, 12))
+    jump = (gn - g0) / gn * (ces[-1] - 1)
+    T = np.linspace(mid - 8 * sigma, mid + 8 * sigma, 4001)
+    ct = electronic_ct(T, mid, sigma, g0, gn, (bp.gap_meV,))
+    # the onset on warming: the tangent at the steepest drop of C_el/T meets gamma_n
+    onset = _tangent_onset(T, -ct, lambda t: -gn)
+    return {"alpha": alpha, "jump_ratio": float(jump), "tc_onset_hc_K": onset}
 
 
 def _debye(T: float, theta: float, n: int) -> float:
@@ -115,32 +208,60 @@ def _debye(T: float, theta: float, n: int) -> float:
     return 9 * n * R_GAS * (T / theta) ** 3 * val
 
 
-def bean_dM_emu_cm3(bp: BulkParams, specimen: SpecimenParams) -> float:
-    """Hysteresis width dM = M_down - M_up, emu/cm^3, of the Bean critical state with ``jc_A_m2``.
+def jc_of_field(B_T, bp: BulkParams) -> np.ndarray:
+    """Kim critical current density Jc(B) = Jc0 / (1 + |B|/B0), A/m^2 (Kim et al., Phys. Rev. 129, 528 (1963))."""
+    return bp.jc_A_m2 / (1 + np.abs(np.asarray(B_T, dtype=float)) / bp.jc_field_scale_T)
+
+
+def bean_dM_emu_cm3(bp: BulkParams, specimen: SpecimenParams, H_Oe=0.0):
+    """Hysteresis width dM = M_down - M_up, emu/cm^3, of the critical state with Jc(mu0 H).
 
     From J_c = 2 dM / (a (1 - a / 3b)) in SI (docs/physics.md) with a <= b the edges normal
-    to the field; 1 emu/cm^3 = 1000 A/m.
+    to the field, at each field; 1 emu/cm^3 = 1000 A/m.
     """
     a, b = specimen.dimensions_mm[0] * 1e-3, specimen.dimensions_mm[1] * 1e-3
-    return bp.jc_A_m2 * a * (1 - a / (3 * b)) / 2 / 1000.0
+    return jc_of_field(np.asarray(H_Oe, dtype=float) * 1e-4, bp) * a * (1 - a / (3 * b)) / 2 / 1000.0
+
+
+# reversible magnetisation of the mixed state (London, -ln(Hc2/H)) and the normal paramagnetism
+_HC1_OE, _HC2_OE, _M_REV_EMU_CM3, _CHI_PARA = 150.0, 5.0e5, 2.0, 1e-4
+
+
+def _reversible(H):
+    """Odd, reversible M(H), emu/cm^3: a London term -M_rev ln(Hc2/|H|)/ln(Hc2/Hc1) above Hc1, linear below."""
+    h = np.maximum(np.abs(H), _HC1_OE)
+    london = -_M_REV_EMU_CM3 * np.log(_HC2_OE / h) / math.log(_HC2_OE / _HC1_OE) * np.minimum(np.abs(H) / _HC1_OE, 1)
+    return np.sign(H) * london + _CHI_PARA * H / (4 * math.pi)
 
 
 def mh_loop(bp: BulkParams, specimen: SpecimenParams, points_per_branch: int = 201):
     """Field (Oe) and magnetisation (emu/cm^3) of a full loop: virgin, falling, rising branch.
 
-    Each reversed branch relaxes to the critical state over ``penetration_field_Oe``;
-    away from the turning points the falling and rising branches differ by exactly
-    :func:`bean_dM_emu_cm3`.  A small paramagnetic background (chi_v = 1e-4) is added.
+    Bean-Kim critical state: on a fully penetrated branch the irreversible magnetisation is
+    -+ dM(H)/2 with dM from Jc(mu0 H) (:func:`bean_dM_emu_cm3`); after a field reversal by h it
+    turns over as in Bean's slab, dM(H)/2 (1 - 2 (1 - x)^2) with x = h / h_p (virgin curve:
+    -dM/2 (1 - (1 - 2x)^2) up to h_p/2), the reversal field h_p scaling with Jc
+    (``penetration_field_Oe`` at zero field).  Plus the reversible mixed-state background.
     """
-    dm, hp, hmax = bean_dM_emu_cm3(bp, specimen), bp.penetration_field_Oe, bp.max_field_Oe
+    hmax = bp.max_field_Oe
     up = np.linspace(0, hmax, points_per_branch)
     down = np.linspace(hmax, -hmax, 2 * points_per_branch - 1)[1:]
     rise = np.linspace(-hmax, hmax, 2 * points_per_branch - 1)[1:]
-    m_virgin = -0.5 * dm * (1 - np.exp(-up / hp))
-    m_down = -0.5 * dm + dm * (1 - np.exp(-(hmax - down) / hp))
-    m_rise = 0.5 * dm - dm * (1 - np.exp(-(rise + hmax) / hp))
+
+    def hp(H):
+        return bp.penetration_field_Oe * jc_of_field(H * 1e-4, bp) / bp.jc_A_m2
+
+    def dm(H):
+        return bean_dM_emu_cm3(bp, specimen, H)
+
+    xv = np.minimum(2 * up / hp(up), 1.0)
+    m_virgin = -0.5 * dm(up) * (1 - (1 - xv) ** 2)
+    xd = np.minimum((hmax - down) / hp(hmax), 1.0)
+    m_down = 0.5 * dm(down) * (1 - 2 * (1 - xd) ** 2)
+    xr = np.minimum((rise + hmax) / hp(hmax), 1.0)
+    m_rise = -0.5 * dm(rise) * (1 - 2 * (1 - xr) ** 2)
     H = np.concatenate([up, down, rise])
-    M = np.concatenate([m_virgin, m_down, m_rise]) + 1e-4 * H / (4 * math.pi)
+    M = np.concatenate([m_virgin, m_down, m_rise]) + _reversible(H)
     return H, M
 
 
@@ -201,7 +322,10 @@ def write_bulk(outdir, bp: BulkParams, specimen: SpecimenParams, seed: int) -> t
 
     rng = rng_for(seed, "bulk", "chi")
     field = 10.0
-    t_chi = np.round(np.arange(2.0, 25.01, 0.25), 4)
+    # 0.1 K steps across the transition, as an MPMS sequence would be written for a sharp one
+    lo, hi = max(2.0, math.floor(bp.tc_K) - 2.0), min(25.0, math.floor(bp.tc_K) + 3.0)
+    t_chi = np.round(np.concatenate([np.arange(2.0, lo, 0.25), np.arange(lo, hi, 0.1),
+                                     np.arange(hi, max(25.01, bp.tc_K + 8.0), 0.25)]), 4)
     hdr = ["TITLE,MPMS DC Measurement", "BYAPP,MPMS Measurement,2.1,Summary",
            "FILEOPENTIME, 3900100000.000000 08/02/2025, 9:00:00 AM",
            "INFO, APPNAME, MPMS MultiVu Application, Revision 1.56,  Build 67",
@@ -255,16 +379,23 @@ def write_bulk(outdir, bp: BulkParams, specimen: SpecimenParams, seed: int) -> t
     gamma_n = bp.gamma_n_mJ_mol_K2
     toml = {"resistivity": "bulk/rho_T.dat", "susceptibility": "bulk/chi_T.dat",
             "heat_capacity": "bulk/hc_T.dat", "mh": "bulk/mh_2K.dat", "field_Oe": field}
+    mid, sigma = transition_midpoint_K(bp), _sigma(bp)
+    hc = _hc_truth(bp)
+    jc_fields_T = [0.0, 0.5, 1.0, 2.0, 3.0, 4.0]
     truth = {
-        "tc_K": bp.tc_K, "width_K": bp.width_K, "rho0_ohm_m": bp.rho0_ohm_m, "rrr": bp.rrr,
-        "rho_300K_ohm_m": bp.rho0_ohm_m * bp.rrr,
+        "tc_K": bp.tc_K, "tc_onset_K": bp.tc_K, "tc_50_K": mid, "tc_spread_K": sigma,
+        "width_K": bp.width_K, "t_zero_K": mid - 3.090232306167813 * sigma,
+        "rho0_ohm_m": bp.rho0_ohm_m, "rrr": bp.rrr, "rho_300K_ohm_m": bp.rho0_ohm_m * bp.rrr,
         "shielding_fraction": bp.shielding_fraction, "meissner_fraction": bp.meissner_fraction,
         "demag_factor": demag, "chi_measured_perfect": -1 / (1 - demag), "field_Oe": field,
         "gamma_mJ_mol_K2": bp.gamma0_mJ_mol_K2, "gamma_n_mJ_mol_K2": gamma_n,
         "beta_mJ_mol_K4": bp.beta_mJ_mol_K4,
         "debye_temperature_K": debye_temperature_K(bp.beta_mJ_mol_K4, specimen.atoms_per_formula_unit),
-        "jump_ratio": bp.jump_ratio, "superconducting_fraction_hc": 1 - bp.gamma0_mJ_mol_K2 / gamma_n,
-        "jc_A_m2": bp.jc_A_m2, "jc_A_cm2": bp.jc_A_m2 * 1e-4, "dM_emu_cm3": bean_dM_emu_cm3(bp, specimen),
+        "gap_meV": bp.gap_meV, "alpha": hc["alpha"], "tc_onset_hc_K": hc["tc_onset_hc_K"],
+        "jump_ratio": hc["jump_ratio"], "superconducting_fraction_hc": 1 - bp.gamma0_mJ_mol_K2 / gamma_n,
+        "jc_A_m2": bp.jc_A_m2, "jc_A_cm2": bp.jc_A_m2 * 1e-4, "jc_field_scale_T": bp.jc_field_scale_T,
+        "jc_curve": {"mu0H_T": jc_fields_T, "jc_A_m2": [float(v) for v in jc_of_field(jc_fields_T, bp)]},
+        "dM_emu_cm3": float(bean_dM_emu_cm3(bp, specimen)),
         "mh_temperature_K": 2.0, "moles": moles, "volume_cm3": vol,
     }
     return toml, truth

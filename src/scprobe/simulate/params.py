@@ -246,9 +246,10 @@ class BulkParams:
     Attributes
     ----------
     tc_K : float
-        Bulk Tc (midpoint of the resistive transition, centre of the thermodynamic one), K.
+        Bulk Tc: the onset of the resistive transition (steepest-tangent construction, as
+        published), K.  The local-Tc distribution is centred just below it.
     width_K : float
-        10-90 % width of the resistive transition, K.
+        10-90 % width of the resistive transition, K (0.6 K: zero resistance ~1 K below the onset).
     rho0_ohm_m : float
         Normal-state resistivity just above Tc, Ohm m.
     rrr : float
@@ -258,23 +259,26 @@ class BulkParams:
     meissner_fraction : float
         FC expulsion fraction at 2 K after demagnetisation correction (0..1).
     gamma0_mJ_mol_K2 : float
-        Residual Sommerfeld coefficient below Tc, mJ/(mol K^2).
+        Residual Sommerfeld coefficient of the non-superconducting electrons, mJ/(mol K^2).
     gamma_n_mJ_mol_K2 : float
         Normal-state Sommerfeld coefficient, mJ/(mol K^2).
     beta_mJ_mol_K4 : float
         Lattice T^3 coefficient, mJ/(mol K^4).
-    jump_ratio : float
-        Specific-heat jump dC / (gamma_n Tc) of the sample.
+    gap_meV : float
+        Zero-temperature gap Delta_0 of the alpha model of the superconducting electrons, meV
+        (the specific-heat jump follows from it).
     jc_A_m2 : float
-        Bean critical current density at 2 K, A/m^2.
+        Bean critical current density at zero field and 2 K, Jc0 of Jc(B) = Jc0 / (1 + |B|/B0), A/m^2.
+    jc_field_scale_T : float
+        B0 of the Kim field dependence of Jc, T.
     penetration_field_Oe : float
-        Field scale over which a reversed M(H) branch reaches the critical state, Oe.
+        Field change over which a reversed M(H) branch reaches the critical state (at zero field), Oe.
     max_field_Oe : float
         Maximum field of the M(H) loop, Oe.
     """
 
     tc_K: float = 14.4
-    width_K: float = 1.0
+    width_K: float = 0.6
     rho0_ohm_m: float = 3.0e-6
     rrr: float = 1.6
     shielding_fraction: float = 1.0
@@ -282,14 +286,16 @@ class BulkParams:
     gamma0_mJ_mol_K2: float = 0.807
     gamma_n_mJ_mol_K2: float = 20.0
     beta_mJ_mol_K4: float = 0.393
-    jump_ratio: float = 1.43
+    gap_meV: float = 2.4
     jc_A_m2: float = 1.0e9
+    jc_field_scale_T: float = 1.0
     penetration_field_Oe: float = 1500.0
     max_field_Oe: float = 50000.0
 
     def __post_init__(self):
         _positive(self, "tc_K", "width_K", "rho0_ohm_m", "rrr", "gamma0_mJ_mol_K2", "gamma_n_mJ_mol_K2",
-                  "beta_mJ_mol_K4", "jump_ratio", "jc_A_m2", "penetration_field_Oe", "max_field_Oe")
+                  "beta_mJ_mol_K4", "gap_meV", "jc_A_m2", "jc_field_scale_T", "penetration_field_Oe",
+                  "max_field_Oe")
         _fraction(self, "shielding_fraction", open_low=True)
         _fraction(self, "meissner_fraction")
         _check(self, "tc_K", self.tc_K < 30, "below 30 K")
@@ -297,6 +303,9 @@ class BulkParams:
         _check(self, "meissner_fraction", self.meissner_fraction <= self.shielding_fraction,
                "at most shielding_fraction")
         _check(self, "gamma0_mJ_mol_K2", self.gamma0_mJ_mol_K2 < self.gamma_n_mJ_mol_K2, "below gamma_n")
+        # alpha = Delta_0 / (k_B Tc) between 0.5 and 5 (weak coupling 1.764)
+        _check(self, "gap_meV", 0.5 < self.gap_meV / (0.08617333262 * self.tc_K) < 5,
+               "between 0.5 and 5 k_B tc_K (alpha model)")
         _check(self, "max_field_Oe", self.max_field_Oe > 5 * self.penetration_field_Oe,
                "above 5 x penetration_field_Oe")
 

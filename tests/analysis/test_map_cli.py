@@ -36,12 +36,15 @@ def test_process_and_figures(cli, current_file, tmp_path):
     assert [h["step"] for h in d["processing"]][-2:] == ["rows", "plane"]
     names = sorted(p.split("/")[-1] for p in d["figures"])
     stem = path.stem
-    assert names == sorted(f"{stem}_{w}" for w in ("topography.png", "current.png", "histogram.png", "edges.png",
-                                                   "mask.png", "mask.npy", "mask.gwy"))
+    assert names == sorted(["fig2_maps.png", "current_histogram.png", "figS4_edges.png", "figS5_traces.png", f"{stem}_mask.npy",
+                            f"{stem}_mask.gwy"])
     mask = np.load(tmp_path / f"{stem}_mask.npy")
     assert mask.mean() == pytest.approx(d["conducting_fraction"])
     back = open_scan(tmp_path / f"{stem}_mask.gwy")
-    gwy_mask = next(back[v].values for v in back.data_vars if v.endswith("mask"))
+    gwy_mask = next(back[v] for v in back.data_vars if v.endswith("mask"))
+    if "direction" in gwy_mask.dims:  # the whole scan is written; the mask lies over the analysed trace
+        gwy_mask = gwy_mask.sel(direction=d["direction"])
+    gwy_mask = gwy_mask.values
     assert np.array_equal(gwy_mask.astype(bool), mask)
 
 

@@ -91,7 +91,7 @@ def test_series_writes_tc_map(cli, files, tmp_path):
 
     ch = gwy.read(tmp_path / "tc_map.gwy")[0]
     assert ch.unit == "K" and ch.data.shape == tc.shape
-    for name in ("series_fraction.png", "series_tc_map.png", "series_maps.png", "series.json"):
+    for name in ("conducting_fraction_vs_T.png", "local_tc_map.png", "fig3_series.png", "series.json"):
         assert (tmp_path / name).stat().st_size > 0
 
 

@@ -35,8 +35,9 @@ def test_figures_and_summary(cli, apt_study, tmp_path):
     assert code == 0, err
     assert "Fe/Te" in out and "significant" in out
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["composition.json", "composition_sites.png", "depth_profile_needle1.png",
-                     "depth_profile_needle2.png", "mass_spectrum_needle1.png", "mass_spectrum_needle2.png"]
+    assert names == ["composition.json", "depth_profile_needle1.png", "depth_profile_needle2.png",
+                     "fig5b_atom_map_needle1.png", "fig5b_atom_map_needle2.png", "fig5cd_composition_sites.png",
+                     "mass_spectrum_needle1.png", "mass_spectrum_needle2.png"]
     for n in names:
         if n.endswith(".png"):
             assert (out_dir / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -23,8 +23,9 @@ def test_all_figures(result, tmp_path):
 
     paths = composition_figures(result, tmp_path)
     assert sorted(p.name for p in paths) == [
-        "composition_sites.png", "depth_profile_needle1.png", "depth_profile_needle2.png",
-        "mass_spectrum_needle1.png", "mass_spectrum_needle2.png", "sem_overlay.png"]
+        "depth_profile_needle1.png", "depth_profile_needle2.png", "fig5a_sem_overlay.png",
+        "fig5b_atom_map_needle1.png", "fig5b_atom_map_needle2.png", "fig5cd_composition_sites.png",
+        "mass_spectrum_needle1.png", "mass_spectrum_needle2.png"]
     for p in paths:
         assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scprobe import __version__
+from scprobe.report.render import RENDERER
 from scprobe.scan import sha256_file
 from scprobe.study.runner import STAGES, StageDef, run_study
 from scprobe.study.scan_stages import compare_units, series_units
@@ -25,7 +26,7 @@ def _strip(obj):
 def tiny_run(tmp_path_factory, make_tiny_study):
     root = tmp_path_factory.mktemp("tiny")
     study = make_tiny_study(root / "study")
-    res = run_study(study, root / "out", figures=False)  # figures are checked on the simulated study
+    res = run_study(study, root / "out", figures=False, render=RENDERER)  # figures are checked on the simulated study
     return study, res, json.loads(res.summary_file.read_text())
 
 
@@ -101,7 +102,7 @@ def test_bad_workers_is_a_user_error(tiny_study, tmp_path, cli):
 @pytest.mark.slow
 def test_same_summary_with_two_workers(tiny_run, tmp_path):
     study, _, summary = tiny_run
-    res = run_study(study, tmp_path / "out2", workers=2, figures=False)
+    res = run_study(study, tmp_path / "out2", workers=2, figures=False, render=RENDERER)
     other = json.loads(res.summary_file.read_text())
     assert other["timing"]["workers"] == 2
     assert _strip(other) == _strip(summary)
@@ -110,7 +111,7 @@ def test_same_summary_with_two_workers(tiny_run, tmp_path):
 def test_methods_follow_the_processing_history_and_text_is_escaped(tmp_path, make_tiny_study):
     study = make_tiny_study(tmp_path / "study", header_name="<script>window.pwned = 1</script>",
                             extra='\n[options]\nmap = { process = ["scars"] }\n')
-    res = run_study(study, tmp_path / "out", figures=False)
+    res = run_study(study, tmp_path / "out", figures=False, render=RENDERER)
     summary = json.loads(res.summary_file.read_text())
     unit = summary["stages"]["map"]["units"]["1.5K"]
     assert unit["status"] == "ok", unit.get("error")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def simulated_run(tmp_path_factory):
     from scprobe import simulate
-
+    from scprobe.report.render import RENDERER
     from scprobe.study.runner import run_study
 
     root = tmp_path_factory.mktemp("simulated")
@@ -30,7 +30,7 @@ def simulated_run(tmp_path_factory):
     if "[options]" not in text:  # forward vs backward where the spots are (20 K) only
         text += '\n[options]\ncompare = { forward_backward = ["20K"] }\n'
     study.write_text(text)
-    res = run_study(study, root / "out")
+    res = run_study(study, root / "out", render=RENDERER)
     truth = json.loads((study.parent / "truth.json").read_text())
     return res, json.loads(res.summary_file.read_text()), truth
 

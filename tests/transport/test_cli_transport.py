@@ -30,7 +30,7 @@ def test_transport_json_and_figures(cli, scan_1p5k, tmp_path):
     # the simulated 1.5 K scan has two isolated conducting regions (2 % of the area): nothing spans
     assert d["verdict"] == "resistive" and not d["spanning_x"] and not d["spanning_y"]
     assert 0 < d["r_four_probe_ratio"] < 1
-    assert (tmp_path / "transport.png").stat().st_size > 10_000
+    assert (tmp_path / "four_probe_map.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "transport.json").read_text())["verdict"] == d["verdict"]
 
 
@@ -50,7 +50,7 @@ def test_percolate_json(cli, scan_1p5k, tmp_path):
     d = json.loads(out)
     assert 0 <= d["p_zero_resistance"] <= 1 and len(d["r_ratios"]) == 3
     assert d["correlation_length_along_m"] >= d["correlation_length_across_m"] > 0
-    assert (tmp_path / "percolate.png").exists()
+    assert (tmp_path / "percolation.png").exists()
 
 
 def test_bad_input(cli, scan_1p5k, tmp_path):

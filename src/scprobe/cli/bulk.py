@@ -123,11 +123,9 @@ def bulk(
     d = result.to_dict()
     figures: list[str] = []
     if out is not None:
-        from scprobe.report.bulk_figures import figure_bulk, figure_debye
+        from scprobe.report.bulk_figures import bulk_figures
 
-        figures.append(str(figure_bulk(result, out / "fig1_bulk.png")))
-        if result.heat_capacity is not None:
-            figures.append(str(figure_debye(result.heat_capacity, out / "figS2_debye.png")))
+        figures += [str(p) for p in bulk_figures(result, out)]
         with atomic_write(out / "bulk.json", "w") as fh:
             fh.write(json.dumps(jsonable({**d, "figures": figures}), indent=2, allow_nan=False) + "\n")
     if as_json:

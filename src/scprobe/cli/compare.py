@@ -91,9 +91,8 @@ def compare(
 
         out = Path(out)
         summary["figures"] = {
-            "aligned_maps": str(cf.aligned_maps_figure(result, out / "compare_aligned_maps.png")),
-            "overlap_map": str(cf.overlap_map_figure(result, out / "compare_overlap_map.png")),
-            "spot_overlay": str(cf.spot_overlay_figure(result, out / "compare_spot_overlay.png")),
+            "aligned_maps": str(cf.aligned_maps_figure(result, out / cf.FIGURE_NAMES["aligned"])),
+            "spot_overlay": str(cf.spot_overlay_figure(result, out / cf.FIGURE_NAMES["spots"])),
         }
         _write_json(out / "compare.json", summary)
     if as_json:
@@ -191,9 +190,10 @@ def series(
         out = Path(out)
         result = write_tc_map(result, scans[0], out)
         figures = {
-            "fraction_vs_temperature": str(cf.fraction_vs_temperature_figure(result, out / "series_fraction.png")),
-            "tc_map": str(cf.tc_map_figure(result, out / "series_tc_map.png")),
-            "maps": str(cf.series_maps_figure(result, out / "series_maps.png")),
+            "fraction_vs_temperature": str(cf.fraction_vs_temperature_figure(result,
+                                                                             out / cf.FIGURE_NAMES["fraction"])),
+            "tc_map": str(cf.tc_map_figure(result, out / cf.FIGURE_NAMES["tc"])),
+            "maps": str(cf.series_maps_figure(result, out / cf.FIGURE_NAMES["series"], scans=scans)),
         }
     summary = {**result.to_dict(), **extra}
     if figures:

@@ -46,9 +46,10 @@ def composition(
         import json
 
         from scprobe.io import atomic_write
+        from scprobe.io.images import read_edx_map
         from scprobe.report.composition_figures import composition_figures
 
-        composition_figures(result, out)
+        composition_figures(result, out, edx_maps=dict(zip(result.edx, (read_edx_map(f).data for f in edx or ()))))
         with atomic_write(Path(out) / "composition.json", "w") as fh:
             json.dump(result.to_dict(), fh, indent=2, allow_nan=False)
     if as_json:

@@ -89,9 +89,17 @@ def map_command(
                          force=force, boundary=boundary, file=str(file))
     figures: list[Path] = []
     if out is not None:
-        from scprobe.report.map_figures import map_figures
+        import numpy as np
 
-        figures = map_figures(scan, result, out)
+        from scprobe.io import atomic_write
+        from scprobe.report.map_figures import map_figures
+        from scprobe.study.common import write_mask_gwy
+
+        figures = map_figures(scan, result, out, label=file.stem)
+        # the mask as data (never as a picture): NumPy and a Gwyddion file with it over the analysed trace
+        with atomic_write(out / f"{file.stem}_mask.npy") as fh:
+            np.save(fh, result.mask)
+        figures += [out / f"{file.stem}_mask.npy", write_mask_gwy(scan, result, out / f"{file.stem}_mask.gwy")]
     d = result.to_dict()
     if as_json:
         emit_json({**d, "figures": [str(p) for p in figures]})

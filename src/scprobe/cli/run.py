@@ -16,6 +16,14 @@ WORKERS = typer.Option(1, "--workers", "-w", help="Worker processes (1 runs in t
 SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
 
 
+def _lines(label: str):
+    """One line per finished unit on stderr (CI logs, batch jobs): ``study 3/17 map 1.5K (2.1 s)``."""
+    def update(done: int, total: int, what: str = "") -> None:
+        err_console.print(f"{label} {done}/{total} {what}", markup=False, highlight=False, soft_wrap=True)
+
+    return update
+
+
 def _progress(as_json: bool, label: str):
     """A rich progress bar and its ``(done, total, description)`` callback, or ``(None, None)``."""
     if not progress_enabled(as_json):
@@ -34,15 +42,16 @@ def _progress(as_json: bool, label: str):
 
 def _run_and_print(study: Path, out: Path, workers: int, scheduler: str | None, as_json: bool,
                    figures: bool = True) -> int:
+    from scprobe.report.render import RENDERER
     from scprobe.study.runner import run_study
 
     bar, update = _progress(as_json, "study")
-    kwargs = dict(workers=workers, scheduler=scheduler, figures=figures)
+    kwargs = dict(workers=workers, scheduler=scheduler, figures=figures, render=RENDERER)
     if bar is not None:
         with bar:
             res = run_study(study, out, progress=update, **kwargs)
-    else:
-        res = run_study(study, out, **kwargs)
+    else:  # not a terminal: a plain line per finished unit, so long runs are never silent
+        res = run_study(study, out, progress=_lines("study"), **kwargs)
     if as_json:
         emit_json(res.to_dict())
     else:

@@ -53,10 +53,10 @@ def transport(
     d = {"file": str(file), **result.to_dict()}
     figures: list[str] = []
     if out is not None:
-        from scprobe.report.transport_figures import transport_figure
+        from scprobe.report.transport_figures import FIGURE_NAMES, transport_figure
 
         topo = channel(scan, "topography").values if "topography" in scan.data_vars else None
-        figures.append(str(transport_figure(result, out / "transport.png", topography=topo)))
+        figures.append(str(transport_figure(result, out / FIGURE_NAMES["transport"], topography=topo)))
         d["figures"] = figures
         _write_json(out / "transport.json", d)
     if as_json:
@@ -117,9 +117,9 @@ def percolate(
         result = run_percolate(scan, **kwargs)
     d = {"file": str(file), **result.to_dict()}
     if out is not None:
-        from scprobe.report.transport_figures import percolation_figure
+        from scprobe.report.transport_figures import FIGURE_NAMES, percolation_figure
 
-        d["figures"] = [str(percolation_figure(result, out / "percolate.png"))]
+        d["figures"] = [str(percolation_figure(result, out / FIGURE_NAMES["percolation"]))]
         _write_json(out / "percolate.json", d)
     if as_json:
         emit_json(d)

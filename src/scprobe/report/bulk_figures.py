@@ -10,18 +10,16 @@ import math
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from scprobe.report._style import save_figure  # noqa: E402
-import numpy as np  # noqa: E402
+from scprobe.bulk import BulkResult, HeatCapacityResult
+from scprobe.report._style import BLUE as _BLUE
+from scprobe.report._style import GREY as _GREY
+from scprobe.report._style import RED as _RED
+from scprobe.report._style import new_figure, panel_letter, save_figure, styled
 
-from scprobe.bulk import BulkResult, HeatCapacityResult  # noqa: E402
+__all__ = ["FIGURE_NAMES", "bulk_figures", "figure_bulk", "figure_debye"]
 
-__all__ = ["figure_bulk", "figure_debye"]
-
-_BLUE, _RED, _GREY = "#1f5fa8", "#c0392b", "0.45"
 
 
 def _empty(ax, what: str) -> None:
@@ -50,7 +48,7 @@ def _panel_rho(ax, r) -> None:
         inset.tick_params(labelsize=6)
     ax.set_xlabel("T (K)")
     ax.set_ylabel(unit)
-    ax.legend(fontsize=6, loc="upper left", frameon=False)
+    ax.legend(loc="upper left")
 
 
 def _panel_chi(ax, c) -> None:
@@ -61,10 +59,10 @@ def _panel_chi(ax, c) -> None:
     if math.isfinite(c.tc_onset_K):
         ax.axvline(c.tc_onset_K, color=_GREY, lw=0.6)
     field = f", H = {c.field_Oe:g} Oe" if math.isfinite(c.field_Oe) else ""
-    ax.set_title(f"N = {c.demag_factor:.3f}{field}", fontsize=7)
+    ax.set_title(f"N = {c.demag_factor:.3f}{field}")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(r"$\chi_v$ (SI, demag. corrected)")
-    ax.legend(fontsize=6, frameon=False)
+    ax.legend(frameon=False)
 
 
 def _panel_hc(ax, h: HeatCapacityResult) -> None:
@@ -79,10 +77,10 @@ def _panel_hc(ax, h: HeatCapacityResult) -> None:
         ts, tn = np.linspace(ta - 1, h.tc_K, 50), np.linspace(h.tc_K, tb + 1, 50)
         ax.plot(np.r_[ts, h.tc_K, tn], np.r_[sc(ts), nb(h.tc_K), nb(tn)] * 1e3, "-", lw=1, color=_RED,
                 label="equal-entropy step")
-        ax.set_title(rf"$T_c$ = {h.tc_K:.2f} K, $\Delta C/\gamma_n T_c$ = {h.jump_ratio:.2f}", fontsize=7)
+        ax.set_title(rf"$T_c$ = {h.tc_K:.2f} K, $\Delta C/\gamma_n T_c$ = {h.jump_ratio:.2f}")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(r"$C_{el}/T$ (mJ mol$^{-1}$ K$^{-2}$)")
-    ax.legend(fontsize=6, frameon=False)
+    ax.legend(frameon=False)
 
 
 def _panel_mh(ax, m) -> None:
@@ -95,15 +93,17 @@ def _panel_mh(ax, m) -> None:
     sec.set_ylabel(r"$M$ (kA m$^{-1}$)")
     jc = m.jc_A_m2
     if math.isfinite(jc):
-        ax.set_title(rf"Bean $J_c(0)$ = {jc:.2g} A m$^{{-2}}$ = {jc * 1e-4:.2g} A cm$^{{-2}}$", fontsize=7)
+        ax.set_title(rf"Bean $J_c(0)$ = {jc:.2g} A m$^{{-2}}$ = {jc * 1e-4:.2g} A cm$^{{-2}}$")
 
 
+@styled
 def figure_bulk(result: BulkResult, path: str | os.PathLike) -> Path:
     """Fig. 1: (a) rho(T), (b) chi(T) ZFC/FC, (c) electronic C/T vs T, (d) M(H); written atomically.
 
     Panels without data say so.  ``path``'s suffix picks the format (PNG by default).
     """
-    fig, axes = plt.subplots(2, 2, figsize=(7.2, 6.0), constrained_layout=True)
+    fig = new_figure(10.0, 8.0)
+    axes = fig.subplots(2, 2)
     panels = ((result.resistivity, _panel_rho, "resistivity"), (result.susceptibility, _panel_chi, "susceptibility"),
               (result.heat_capacity, _panel_hc, "heat-capacity"), (result.magnetisation, _panel_mh, "M(H)"))
     for ax, letter, (res, draw, what) in zip(axes.flat, "abcd", panels):
@@ -111,17 +111,19 @@ def figure_bulk(result: BulkResult, path: str | os.PathLike) -> Path:
             _empty(ax, what)
         else:
             draw(ax, res)
-        ax.text(-0.16, 1.04, letter, transform=ax.transAxes, fontweight="bold", fontsize=11)
-    return save_figure(fig, path, dpi=200)
+        panel_letter(ax, letter)
+    return save_figure(fig, path)
 
 
+@styled
 def figure_debye(hc: HeatCapacityResult, path: str | os.PathLike, *, t_max_K: float | None = None) -> Path:
     """Fig. S2: C/T vs T^2 with the Debye line gamma + beta T^2 and its fit window; written atomically."""
     T, C = hc.T_K, hc.C_J_molK
     lo, hi = hc.fit.window_K
     t_max = t_max_K if t_max_K is not None else hi + 2.0
     sel = T <= t_max
-    fig, ax = plt.subplots(figsize=(4.2, 3.4), constrained_layout=True)
+    fig = new_figure(6.0, 4.4)
+    ax = fig.subplots()
     ax.plot(T[sel] ** 2, C[sel] / T[sel] * 1e3, "o", ms=3, mfc="none", color=_BLUE, label="data")
     x = np.linspace(0, t_max ** 2, 100)
     ax.plot(x, hc.gamma_mJ_mol_K2 + hc.beta_mJ_mol_K4 * x, "-", color=_RED, lw=1,
@@ -129,10 +131,23 @@ def figure_debye(hc: HeatCapacityResult, path: str | os.PathLike, *, t_max_K: fl
     ax.axvspan(lo ** 2, hi ** 2, color=_RED, alpha=0.08)
     theta = f", $\\theta_D$ = {hc.debye_temperature_K:.0f} K" if math.isfinite(hc.debye_temperature_K) else ""
     ax.set_title(rf"$\gamma$ = {hc.gamma_mJ_mol_K2:.3f} $\pm$ {hc.gamma_err_mJ_mol_K2:.1g} mJ mol$^{{-1}}$K$^{{-2}}$, "
-                 rf"$\beta$ = {hc.beta_mJ_mol_K4:.3f} mJ mol$^{{-1}}$K$^{{-4}}${theta}", fontsize=7)
+                 rf"$\beta$ = {hc.beta_mJ_mol_K4:.3f} mJ mol$^{{-1}}$K$^{{-4}}${theta}")
     ax.set_xlim(0, t_max ** 2)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(r"$T^2$ (K$^2$)")
     ax.set_ylabel(r"$C/T$ (mJ mol$^{-1}$ K$^{-2}$)")
-    ax.legend(fontsize=7, frameon=False)
-    return save_figure(fig, path, dpi=200)
+    ax.legend()
+    return save_figure(fig, path)
+
+
+#: File names of the bulk figures (the same from ``scprobe run`` and ``scprobe bulk --out``).
+FIGURE_NAMES = {"bulk": "fig1_bulk.png", "debye": "figS2_debye.png"}
+
+
+def bulk_figures(result: BulkResult, outdir: str | os.PathLike) -> list[Path]:
+    """Fig. 1 and, with heat-capacity data, Fig. S2 into ``outdir``; the paths written."""
+    outdir = Path(outdir)
+    written = [figure_bulk(result, outdir / FIGURE_NAMES["bulk"])]
+    if result.heat_capacity is not None:
+        written.append(figure_debye(result.heat_capacity, outdir / FIGURE_NAMES["debye"]))
+    return written

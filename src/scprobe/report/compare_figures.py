@@ -1,192 +1,250 @@
-"""Figures of the compare stage: aligned maps, overlap map, spot overlay, fraction vs T, Tc map.
+"""Figures of the compare and series stages: Fig. 3 (series, re-cooling), Fig. 4 (forward vs backward), local Tc.
 
-Each function takes a result of :mod:`scprobe.compare` and writes one PNG
-(atomically) and returns its path.  Maps share one colour scale per quantity,
-carry a scale bar, and current is shown on a log colour scale.
+Each function takes a result of :mod:`scprobe.compare` and writes one PNG atomically and returns
+its path.  Current is drawn on a linear colour scale shared by every map of a figure (an empty
+30 K map is not auto-scaled to its noise); conducting regions and spots are outlines over the
+current, never bare masks.
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import BoundaryNorm
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm  # noqa: E402
-from matplotlib.patches import Circle, Patch  # noqa: E402
-from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: E402
+from scprobe.process.levelling import subtract_plane
+from scprobe.report._style import (CURRENT_CMAP, OUTLINE, OUTLINE_B, PERSISTENT, TOPO_CMAP, VANISHED, cmap,
+                                   colorbar, display, fnum, map_panel, new_figure, outline, panel_letter,
+                                   robust_limits, save_figure, styled)
+from scprobe.scan import channel as get_channel
+from scprobe.scan import pixel_size
 
-from scprobe.compare.overlap import overlap_classes  # noqa: E402
-from scprobe.process.levelling import subtract_plane  # noqa: E402
-
-DPI = 150
-OVERLAP_COLOURS = ("#eeeeee", "#2c7bb6", "#d7191c", "#fdae61")  # neither, retained, lost, gained
-TOPO_CMAP = "cividis"
-CURRENT_CMAP = "inferno"
-
-
-def _scale_bar(ax, width_px: int, pixel_size_m: float, colour: str = "white") -> None:
-    length = nice_length(0.25 * width_px * pixel_size_m)
-    bar = AnchoredSizeBar(ax.transData, length * 1e6, length_label(length), "lower right", pad=0.4, color=colour,
-                          frameon=False, size_vertical=width_px * pixel_size_m * 1e6 / 80)
-    ax.add_artist(bar)
+#: File names of the figures of one compared pair / one series (the same from ``run`` and the stage commands).
+FIGURE_NAMES = {"aligned": "fig3_aligned_maps.png", "spots": "fig4_forward_backward.png",
+                "series": "fig3_series.png", "fraction": "conducting_fraction_vs_T.png",
+                "tc": "local_tc_map.png"}
 
 
-def _extent(shape, pixel_size_m) -> list[float]:
-    dy, dx = pixel_size_m
-    return [0, shape[1] * dx * 1e6, shape[0] * dy * 1e6, 0]
-
-
-def _map(ax, img, pixel_size_m, title, bar_colour="white", **kw):
-    im = ax.imshow(np.ma.masked_invalid(img), extent=_extent(img.shape, pixel_size_m), interpolation="nearest",
-                   **kw)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("x (µm)")
-    ax.set_ylabel("y (µm)")
-    _scale_bar(ax, img.shape[1], pixel_size_m[1], bar_colour)
-    return im
-
-
-def _current_norm(currents, floor_A: float) -> LogNorm:
-    values = np.concatenate([np.abs(c[np.isfinite(c)]).ravel() for c in currents])
-    vmax = float(values.max()) if values.size and values.max() > 0 else 1.0
-    vmin = max(floor_A, vmax * 1e-6, np.finfo(float).tiny)
-    return LogNorm(vmin=min(vmin, vmax / 10), vmax=vmax)
-
-
-def _log_current(c, norm):
-    return np.clip(np.abs(c), norm.vmin, None)
+def _topo_nm(img: np.ndarray) -> np.ndarray:
+    """Topography in nm with its plane removed, for display only."""
+    img = np.asarray(img, dtype=float)
+    ok = np.isfinite(img)
+    if ok.sum() < 3:
+        return img * 1e9
+    out = np.full_like(img, np.nan)
+    rows, cols = np.nonzero(ok.any(axis=1))[0], np.nonzero(ok.any(axis=0))[0]
+    sub = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    filled = np.where(np.isfinite(sub), sub, np.nanmedian(sub))
+    out[rows.min():rows.max() + 1, cols.min():cols.max() + 1] = subtract_plane(filled)
+    out[~ok] = np.nan
+    return (out - np.nanmedian(out)) * 1e9
 
 
 def _trace_name(result, i: int) -> str:
     scan = (result.scan_a, result.scan_b)[i]
     t = scan.attrs.get("temperature_K", math.nan)
-    temp = f"{t:g} K, " if isinstance(t, (int, float)) and math.isfinite(t) else ""
+    temp = f"{fnum(t, 'g')} K, " if isinstance(t, (int, float)) and math.isfinite(t) else ""
     return f"{'AB'[i]} ({temp}{result.directions[i]})"
 
 
+def _current_max(currents) -> float:
+    """Top of one linear colour scale for all ``currents`` (in the unit they are given in)."""
+    vals = np.concatenate([np.asarray(c, dtype=float)[np.isfinite(c)].ravel() for c in currents])
+    return float(vals.max()) if vals.size and vals.max() > 0 else 1.0
+
+
+@styled
 def aligned_maps_figure(result, path) -> Path:
-    """Topography and current of both scans on their common area, one colour scale per row (paper Fig. 3)."""
+    """Topography and current of both scans on the common area, one scale per row, both outlines on B.
+
+    The outline of A's conducting regions is drawn over B's current too, so growth and shrinkage
+    between the two scans (re-cooling) are seen directly.
+    """
     sl = result.common
-    topo = [subtract_plane(result.image_a("topography")[sl]), subtract_plane(result.image_b_aligned("topography")[sl])]
-    topo = [(t - np.nanmedian(t)) * 1e9 for t in topo]
-    cur = [result.image_a("current")[sl], result.image_b_aligned("current")[sl]]
-    lo, hi = np.nanpercentile(np.concatenate([t.ravel() for t in topo]), [1, 99])
-    norm = _current_norm(cur, max(min(result.threshold_A), 1e-15))
-    fig, axes = plt.subplots(2, 2, figsize=(8.5, 7.6), constrained_layout=True)
+    topo = [_topo_nm(result.image_a("topography")[sl]), _topo_nm(result.image_b_aligned("topography")[sl])]
+    cur = [result.image_a("current")[sl] * 1e6, result.image_b_aligned("current")[sl] * 1e6]
+    lo, hi = robust_limits(np.concatenate([t.ravel() for t in topo]))
+    vmax = _current_max(cur)
+    masks = [result.mask_a[sl], result.mask_b_aligned[sl]]
+    px = result.pixel_size_m
+    fig = new_figure(10.5, 9.0)
+    axes = fig.subplots(2, 2)
     for i in range(2):
-        im_t = _map(axes[0, i], topo[i], result.pixel_size_m, f"Topography {_trace_name(result, i)}",
-                    cmap=TOPO_CMAP, vmin=lo, vmax=hi)
-        im_c = _map(axes[1, i], _log_current(cur[i], norm), result.pixel_size_m,
-                    f"Current {_trace_name(result, i)}", cmap=CURRENT_CMAP, norm=norm)
-    fig.colorbar(im_t, ax=axes[0, :], label="Height (nm)", shrink=0.9)
-    fig.colorbar(im_c, ax=axes[1, :], label="|Current| (A)", shrink=0.9)
+        im_t = map_panel(axes[0, i], topo[i], px, f"Topography {_trace_name(result, i)}", cmap=TOPO_CMAP,
+                         vmin=lo, vmax=hi)
+        im_c = map_panel(axes[1, i], cur[i], px, f"Current {_trace_name(result, i)}", cmap=CURRENT_CMAP,
+                         vmin=0, vmax=vmax)
+    outline(axes[1, 0], masks[0], px, OUTLINE)
+    outline(axes[1, 1], masks[1], px, OUTLINE_B)
+    outline(axes[1, 1], masks[0], px, OUTLINE, lw=0.6, linestyles="dotted")
+    axes[1, 1].legend(handles=[Line2D([], [], color=OUTLINE, ls=":", label="A's regions"),
+                               Line2D([], [], color=OUTLINE_B, label="B's regions")], loc="upper right",
+                      labelcolor="white")
+    colorbar(fig, axes[0, 1], im_t, "height (nm)")
+    colorbar(fig, axes[1, 1], im_c, "current (µA)")
+    for ax, letter in zip(axes.flat, "abcd"):
+        panel_letter(ax, letter)
     dy, dx = result.registration.shift_px
-    fig.suptitle(f"Aligned on topography: B shifted by ({dy:.2f}, {dx:.2f}) px, confidence "
-                 f"{result.registration.registration_confidence:.2f}", fontsize=10)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+    fig.suptitle(f"Registered on topography: B shifted by ({fnum(dy, '.2f')}, {fnum(dx, '.2f')}) px, "
+                 f"confidence {fnum(result.registration.registration_confidence, '.2f')}")
+    return save_figure(fig, path)
 
 
-def overlap_map_figure(result, path) -> Path:
-    """Conducting area retained, lost and gained from A to B, in three colours."""
-    sl = result.common
-    classes = overlap_classes(result.mask_a[sl], result.mask_b_aligned[sl])
-    ov = result.overlap
-    fig, ax = plt.subplots(figsize=(6.2, 5.6), constrained_layout=True)
-    _map(ax, classes, result.pixel_size_m, f"Overlap of conducting masks: Jaccard {ov.jaccard:.3f}",
-         bar_colour="black", cmap=ListedColormap(OVERLAP_COLOURS), norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4))
-    handles = [Patch(color=OVERLAP_COLOURS[1], label=f"retained ({ov.retained:.1%} of A)"),
-               Patch(color=OVERLAP_COLOURS[2], label=f"lost ({ov.lost:.1%} of A)"),
-               Patch(color=OVERLAP_COLOURS[3], label=f"gained ({ov.gained:.1%} of A)")]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+def _spot_circles(ax, table, keep, matched, pixel_m) -> None:
+    dy, dx = pixel_m
+    for i, k in enumerate(keep):
+        cy, cx = table.centres_px[k]
+        r = max(table.diameters_px[k], 2.0) / 2 * math.sqrt(dy * dx) * 1e6 * 1.6
+        ax.add_patch(Circle((cx * dx * 1e6, cy * dy * 1e6), r, fill=False, lw=0.9,
+                            color=PERSISTENT if i in matched else VANISHED))
 
 
+@styled
 def spot_overlay_figure(result, path) -> Path:
-    """Current of both traces with their spots, and the spots of both on one map (paper Fig. 4)."""
-    cur = [result.image_a("current"), result.image_b_aligned("current")]
-    norm = _current_norm(cur, max(min(result.threshold_A), 1e-15))
-    dy, dx = result.pixel_size_m
-    scale = np.array([dy, dx]) * 1e6
-    tables = [(result.spots_a, result.spot_keep_a), (result.spots_b_aligned, result.spot_keep_b)]
-    colours = ("#00c2ff", "#7cfc00")
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6), constrained_layout=True)
+    """Fig. 4: topography and current of the forward and backward traces, spots outlined.
+
+    Spots found in both traces (persistent) are green; spots of one trace only (vanished from the
+    other, or new in it) red.
+    """
+    px = result.pixel_size_m
+    topo = [_topo_nm(result.image_a("topography")), _topo_nm(result.image_b_aligned("topography"))]
+    cur = [result.image_a("current") * 1e6, result.image_b_aligned("current") * 1e6]
+    lo, hi = robust_limits(np.concatenate([t.ravel() for t in topo]))
+    vmax = _current_max(cur)
+    matches = np.asarray(result.spot_matches).reshape(-1, 2)
+    tables = [(result.spots_a, np.asarray(result.spot_keep_a), set(matches[:, 0].tolist())),
+              (result.spots_b_aligned, np.asarray(result.spot_keep_b), set(matches[:, 1].tolist()))]
+    fig = new_figure(10.5, 9.0)
+    axes = fig.subplots(2, 2)
     for i in range(2):
-        im = _map(axes[i], _log_current(cur[i], norm), result.pixel_size_m, f"Current {_trace_name(result, i)}",
-                  cmap=CURRENT_CMAP, norm=norm)
-    fig.colorbar(im, ax=axes[:2], label="|Current| (A)", shrink=0.85)
-    topo = subtract_plane(result.image_a("topography"))
-    _map(axes[2], (topo - np.nanmedian(topo)) * 1e9, result.pixel_size_m, "Spots of A (o) and B (+)",
-         cmap="gray")
-    matched_a = set(result.spot_matches[:, 0].tolist()) if len(result.spot_matches) else set()
-    for i, (table, keep) in enumerate(tables):
-        centres = table.centres_px[keep] * scale
-        radii = table.diameters_px[keep] / 2 * math.sqrt(dy * dx) * 1e6
-        for c, r in zip(centres, radii):
-            axes[i].add_patch(Circle((c[1], c[0]), r * 1.6, fill=False, lw=0.8, color=colours[i]))
-        if i == 0:
-            col = ["#ffd400" if k in matched_a else colours[0] for k in range(len(keep))]
-            axes[2].scatter(centres[:, 1], centres[:, 0], s=28, facecolors="none", edgecolors=col, lw=1.0)
-        else:
-            axes[2].scatter(centres[:, 1], centres[:, 0], s=28, marker="+", c=colours[1], lw=1.0)
+        im_t = map_panel(axes[0, i], topo[i], px, f"Topography {_trace_name(result, i)}", cmap=TOPO_CMAP,
+                         vmin=lo, vmax=hi)
+        im_c = map_panel(axes[1, i], cur[i], px, f"Current {_trace_name(result, i)}", cmap=CURRENT_CMAP,
+                         vmin=0, vmax=vmax)
+        table, keep, matched = tables[i]
+        _spot_circles(axes[1, i], table, keep, matched, px)
+    axes[1, 1].legend(handles=[Line2D([], [], marker="o", ls="", mfc="none", color=PERSISTENT,
+                                      label="persistent (in both traces)"),
+                               Line2D([], [], marker="o", ls="", mfc="none", color=VANISHED,
+                                      label="in this trace only")], loc="upper right", labelcolor="white")
+    colorbar(fig, axes[0, 1], im_t, "height (nm)")
+    colorbar(fig, axes[1, 1], im_c, "current (µA)")
+    for ax, letter in zip(axes.flat, "abcd"):
+        panel_letter(ax, letter)
     sp = result.spots
-    pers = "n/a" if sp.persistence is None or not math.isfinite(sp.persistence) else f"{sp.persistence:.2f}"
-    diam = "n/a" if not math.isfinite(sp.diameter_m) else f"{sp.diameter_m * 1e9:.0f} nm"
-    fig.suptitle(f"Spots: {sp.count_a} in A, {sp.count_b} in B, diameter {diam}, persistence {pers} "
-                 f"(matched spots of A in yellow)", fontsize=10)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+    pers = getattr(sp, "persistence", None)
+    pers = "n/a" if pers is None or not math.isfinite(pers) else f"{fnum(100 * pers, '.0f')} %"
+    diam = getattr(sp, "diameter_m", math.nan)
+    diam = "n/a" if not math.isfinite(diam) else f"{fnum(diam * 1e9, '.0f')} nm"
+    fig.suptitle(f"Spots: {len(tables[0][1])} in the forward, {len(tables[1][1])} in the backward trace, "
+                 f"diameter {diam}, persistent {pers}")
+    return save_figure(fig, path)
 
 
+@styled
 def fraction_vs_temperature_figure(series, path) -> Path:
     """Conducting area fraction against temperature."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.8), constrained_layout=True)
+    fig = new_figure(6.0, 4.0)
+    ax = fig.subplots()
     ax.plot(series.temperatures_K, np.asarray(series.conducting_fraction) * 100, "o-", color="#2c7bb6")
-    ax.set_xlabel("Temperature (K)")
-    ax.set_ylabel("Conducting area (%)")
+    ax.set_xlabel("temperature (K)")
+    ax.set_ylabel("conducting area (%)")
     ax.set_ylim(bottom=0)
+    ax.set_title("Conducting fraction of the common area")
     ax.grid(alpha=0.3)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+    return save_figure(fig, path)
 
 
+@styled
 def tc_map_figure(series, path) -> Path:
-    """Local Tc map (highest temperature at which each pixel conducts) and its histogram."""
-    temps = np.asarray(series.temperatures_K)
+    """Local Tc as an interval: the map of its lower bound and the pixels per temperature bracket.
+
+    A pixel with lower bound T_i conducts at T_i and not at the next measured temperature T_i+1,
+    so its Tc lies in [T_i, T_i+1); the bracket, not a value, is what the series measures.
+    """
+    temps = np.asarray(series.temperatures_K, dtype=float)
+    lower = np.asarray(series.tc_map, dtype=float)
     edges = np.append(temps, temps[-1] + (temps[-1] - temps[-2] if temps.size > 1 else 1.0))
-    cmap = plt.get_cmap("viridis", temps.size)
-    fig, (ax, axh) = plt.subplots(1, 2, figsize=(11, 4.6), constrained_layout=True,
-                                  gridspec_kw={"width_ratios": [1.2, 1]})
-    im = _map(ax, series.tc_map, series.pixel_size_m, "Local Tc (lower bound); grey: never conducting",
-              bar_colour="black", cmap=cmap, norm=BoundaryNorm(edges, temps.size))
+    cm = cmap("viridis", temps.size)
+    fig = new_figure(12.0, 4.8)
+    ax, axh = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    im = map_panel(ax, lower, series.pixel_size_m, "Local Tc lower bound; grey: never conducting",
+                   bar_colour="black", cmap=cm, norm=BoundaryNorm(edges, temps.size))
     ax.set_facecolor("#bbbbbb")
-    cb = fig.colorbar(im, ax=ax, label="Tc lower bound (K)")
+    cb = colorbar(fig, ax, im, "Tc lower bound (K)")
     cb.set_ticks(temps)
-    counts = np.asarray(series.tc_K["histogram"]["pixels"], dtype=float)
-    area_um2 = counts * series.pixel_size_m[0] * series.pixel_size_m[1] * 1e12
-    axh.bar(edges[:-1], area_um2, width=np.diff(edges), align="edge", color=[cmap(i) for i in range(temps.size)],
-            edgecolor="k", lw=0.5)
-    axh.set_xlabel("Local Tc bracket (K)")
-    axh.set_ylabel("Area (µm²)")
-    axh.set_title("Tc histogram (bar: conducts at T, not at the next T)", fontsize=9)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+    counts = np.array([np.count_nonzero(lower == t) for t in temps])
+    labels = [f"{fnum(a, 'g')}-{fnum(b, 'g')} K" if i < temps.size - 1 else f"≥ {fnum(a, 'g')} K"
+              for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    axh.bar(np.arange(temps.size), counts, color=[cm(i) for i in range(temps.size)], edgecolor="k", lw=0.5)
+    axh.set_xticks(np.arange(temps.size), labels)
+    axh.set_xlabel("local Tc interval: conducts at the lower, not at the upper temperature")
+    axh.set_ylabel("pixels (count)")
+    axh.set_title("Pixels per local Tc interval")
+    panel_letter(ax, "a")
+    panel_letter(axh, "b")
+    return save_figure(fig, path)
 
 
-def series_maps_figure(series, path) -> Path:
-    """Aligned current maps of every temperature on one log colour scale."""
-    n = len(series.temperatures_K)
-    cols = min(n, 5)
-    rows = math.ceil(n / cols)
-    norm = _current_norm(list(series.currents), max(min(series.threshold_A), 1e-15))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols + 1, 3.1 * rows), constrained_layout=True,
-                             squeeze=False)
-    for k, ax in enumerate(axes.ravel()):
-        if k >= n:
-            ax.axis("off")
-            continue
-        im = _map(ax, _log_current(series.currents[k], norm), series.pixel_size_m,
-                  f"{series.temperatures_K[k]:g} K: {series.conducting_fraction[k]:.1%} conducting",
-                  cmap=CURRENT_CMAP, norm=norm)
-    fig.colorbar(im, ax=axes, label="|Current| (A)", shrink=0.8)
-    return save_figure(fig, path, dpi=DPI, tight=False)
+@styled
+def series_maps_figure(series, path, scans=None, labels=None, recooled=()) -> Path:
+    """Fig. 3: topography and current of every temperature (one current scale), the re-cooled scans after them.
+
+    Parameters
+    ----------
+    series : SeriesResult
+    path : path-like
+    scans : list of xarray.Dataset, optional
+        The scans of the series in temperature order (raw topography and current are drawn);
+        without them the aligned currents of ``series`` are drawn alone.
+    labels : list of str, optional
+        Their names in the study.
+    recooled : sequence of (label, scan)
+        Re-cooled scans of the same area, drawn after the series.
+    """
+    temps = list(series.temperatures_K)
+    cols = []
+    if scans is not None:
+        for k, sc in enumerate(scans):
+            name = labels[k] if labels else f"{fnum(temps[k], 'g')} K"
+            cols.append((f"{name} ({fnum(temps[k], 'g')} K)", sc))
+        for name, sc in recooled:
+            t = sc.attrs.get("temperature_K")
+            cols.append((f"{name} (re-cooled, {fnum(t, 'g')} K)", sc))
+    n = len(cols) if cols else len(temps)
+    fig = new_figure(3.3 * n + 1.2, 6.6 if cols else 3.5)
+    axes = fig.subplots(2 if cols else 1, n, squeeze=False)
+    if cols:
+        currents, topos, pxs = [], [], []
+        for _, sc in cols:
+            c, s = display(np.asarray(get_channel(sc, "current", "forward").values, dtype=float))
+            currents.append(c * 1e6)
+            topos.append(_topo_nm(display(np.asarray(get_channel(sc, "topography", "forward").values))[0])
+                         if "topography" in sc.data_vars else None)
+            dy, dx = pixel_size(sc)
+            pxs.append((dy * s, dx * s))
+        vmax = _current_max(currents)
+        for k, (title, _) in enumerate(cols):
+            if topos[k] is not None:
+                lo, hi = robust_limits(topos[k])
+                im_t = map_panel(axes[0, k], topos[k], pxs[k], f"Topography {title}", cmap=TOPO_CMAP, vmin=lo,
+                                 vmax=hi)
+                colorbar(fig, axes[0, k], im_t, "height (nm)")
+            else:
+                axes[0, k].set_axis_off()
+            im = map_panel(axes[1, k], currents[k], pxs[k], f"Current {title}", cmap=CURRENT_CMAP, vmin=0,
+                           vmax=vmax)
+        fig.colorbar(im, ax=axes[1, :], label="current (µA), one scale for all", fraction=0.02, pad=0.01)
+    else:
+        currents = [np.asarray(c, dtype=float) * 1e6 for c in series.currents]
+        vmax = _current_max(currents)
+        for k, t in enumerate(temps):
+            im = map_panel(axes[0, k], currents[k], series.pixel_size_m, f"Current at {fnum(t, 'g')} K",
+                           cmap=CURRENT_CMAP, vmin=0, vmax=vmax)
+        fig.colorbar(im, ax=axes[0, :], label="current (µA), one scale for all", fraction=0.02, pad=0.01)
+    for k, ax in enumerate(axes.flat):
+        panel_letter(ax, "abcdefghijklmnopqrstuvwxyz"[k % 26])
+    return save_figure(fig, path)

@@ -1,115 +1,131 @@
-"""Figures of a single-map analysis, after the published Fig. 2 and Fig. S4.
+"""Figures of a single-map analysis: Fig. 2 (maps and conductance states), Fig. S4 (edges), Fig. S5 (traces).
 
-``map_figures(scan, result, outdir)`` writes: topography (grey), tip current on a
-log colour scale with the conducting-mask outline, the current histogram with the
-threshold and the fitted conductance states, edge profiles with their erf fits,
-and the conducting mask as a PNG, a ``.npy`` and a Gwyddion ``.gwy`` mask.
-Maps larger than :data:`DISPLAY_PX` are shown subsampled (the files keep full resolution).
+``map_figures(scan, result, outdir)`` writes, with the names :data:`FIGURE_NAMES` gives them:
+
+- ``fig2_maps.png``: topography and tip current side by side at the same scale, the conducting
+  regions outlined over the current, and the conductance states as a categorical overlay on a
+  linear current scale (a log scale hides them);
+- ``current_histogram.png``: the current histogram with noise floor, threshold and the states;
+- ``figS4_edges.png``: a box-averaged cross-section of a boundary (distance from the plateau to
+  the noise floor) next to its 10-90 % erf width and the widths of all fitted profiles;
+- ``figS5_traces.png``: forward and backward topography, deflection and current (scans with both traces).
+
+The conducting mask itself is written with the processed data by the study (``data/<scan>.gwy``),
+not here: masks are drawn only as outlines.
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch, Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from scprobe.report._style import length_label, nice_length, save_figure  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
-from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: E402
+from scprobe.analysis.edges import WIDTH_PER_SIGMA, erf_step
+from scprobe.report._style import (CURRENT_CMAP, GREY, OUTLINE, STATE_COLOURS, TOPO_CMAP, colorbar, display, fnum,
+                                   levelled, map_panel, new_figure, outline, panel_letter, robust_limits,
+                                   save_figure, styled)
+from scprobe.scan import channel as get_channel
+from scprobe.scan import pixel_size
 
-from scprobe.io import atomic_path, atomic_write  # noqa: E402
-from scprobe.scan import channel as get_channel  # noqa: E402
-from scprobe.scan import pixel_size  # noqa: E402
-
-DISPLAY_PX = 1024
-CURRENT_CMAP = "inferno"
-MASK_COLOUR = "#00e5ff"
-
-
-def _show_map(ax, img, pixel_m, title, **kw):
-    """Image in micrometre coordinates (row 0 on top) with a scale bar; returns the AxesImage."""
-    dy, dx = pixel_m
-    ny, nx = img.shape
-    im = ax.imshow(img, extent=[0, nx * dx * 1e6, ny * dy * 1e6, 0], interpolation="nearest", **kw)
-    ax.set_xlabel("x (µm)")
-    ax.set_ylabel("y (µm)")
-    ax.set_title(title)
-    bar = nice_length(0.2 * nx * dx)
-    ax.add_artist(AnchoredSizeBar(ax.transData, bar * 1e6, length_label(bar), "lower right", pad=0.4, label_top=True,
-                                  color="white", frameon=False, size_vertical=0.012 * ny * dy * 1e6))
-    return im
+#: File name of each figure of a map (the same from ``scprobe run`` and ``scprobe map --out``).
+FIGURE_NAMES = {"maps": "fig2_maps.png", "histogram": "current_histogram.png", "edges": "figS4_edges.png",
+                "traces": "figS5_traces.png"}
+#: Half-height (pixels) of the box averaged across a boundary in Fig. S4, and its half-length.
+BOX_HALF_ROWS, BOX_HALF_LENGTH = 3, 20
 
 
-def _colorbar(fig, ax, im, label: str) -> None:
-    """Colour bar exactly as tall as the map, whatever its aspect ratio."""
-    cax = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.08)
-    fig.colorbar(im, cax=cax, label=label)
+def scan_title(scan, label: str | None = None) -> str:
+    """``"1.5K: 1.5 K, 100 mV, 15 nm pixels, horizontal slow scan"`` from the scan's attributes."""
+    t = scan.attrs.get("temperature_K")
+    v = scan.attrs.get("bias_V")
+    p = scan.attrs.get("pixel_size_m")
+    parts = [f"{fnum(t, 'g')} K" if _finite(t) else None,
+             f"{fnum(v * 1e3, 'g')} mV bias" if _finite(v) else None,
+             f"{fnum(p * 1e9, '.3g')} nm pixels" if _finite(p) else None,
+             f"{scan.attrs['slow_scan']} slow scan" if scan.attrs.get("slow_scan") else None]
+    text = ", ".join(x for x in parts if x)
+    return f"{label}: {text}" if label else text
 
 
-def _display(a: np.ndarray) -> tuple[np.ndarray, int]:
-    s = max(1, math.ceil(max(a.shape) / DISPLAY_PX))
-    return a[::s, ::s], s
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def _stem(result) -> str:
-    return Path(result.file).stem if result.file else "map"
+def _current(scan, result) -> np.ndarray:
+    return np.asarray(get_channel(scan, result.channel, result.direction).values, dtype=float)
 
 
-def topography_figure(scan, result, path) -> Path | None:
-    """Topography in grey (plane removed for display only); None when the scan has none."""
-    if "topography" not in scan.data_vars:
-        return None
-    topo = np.asarray(get_channel(scan, "topography", result.direction).values, dtype=float)
-    img, s = _display(topo)
-    ok = np.isfinite(img)
-    if ok.sum() >= 3:
-        iy, ix = np.nonzero(ok)
-        coef = np.linalg.lstsq(np.column_stack([np.ones(iy.size), ix, iy]), img[ok], rcond=None)[0]
-        yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]]
-        img = img - (coef[0] + coef[1] * xx + coef[2] * yy)
+def state_labels(current: np.ndarray, result) -> np.ndarray:
+    """Index of the conductance state of each plateau pixel (nearest in log current), -1 elsewhere."""
+    states = [s["current_A"] for s in result.states if s.get("current_A")]
+    out = np.full(current.shape, -1, dtype=int)
+    plateau = np.asarray(result.plateau, dtype=bool) & np.isfinite(current) & (current > 0)
+    if not states or not plateau.any():
+        return out
+    logs = np.log10(np.asarray(states, dtype=float))
+    dist = np.abs(np.log10(current[plateau])[:, None] - logs[None, :])
+    out[plateau] = np.argmin(dist, axis=1)
+    return out
+
+
+@styled
+def maps_figure(scan, result, path, label: str | None = None) -> Path:
+    """Fig. 2: (a) topography, (b) current with the regions outlined, (c) conductance states on the current."""
+    cur_full = _current(scan, result)
+    cur, s = display(cur_full)
     dy, dx = pixel_size(scan)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    lo, hi = np.nanpercentile(img, [1, 99]) if ok.any() else (0, 1)
-    im = _show_map(ax, img * 1e9, (dy * s, dx * s), "Topography", cmap="gray", vmin=lo * 1e9, vmax=hi * 1e9)
-    _colorbar(fig, ax, im, "height (nm)")
+    px = (dy * s, dx * s)
+    has_topo = "topography" in scan.data_vars
+    n = 3 if has_topo else 2
+    fig = new_figure(5.0 * n, 4.6)
+    axes = fig.subplots(1, n)
+    k = 0
+    if has_topo:
+        topo = display(levelled(get_channel(scan, "topography", result.direction).values))[0] * 1e9
+        lo, hi = robust_limits(topo)
+        im = map_panel(axes[0], topo, px, "Topography", cmap=TOPO_CMAP, vmin=lo, vmax=hi)
+        colorbar(fig, axes[0], im, "height (nm)")
+        k = 1
+    top = float(np.nanmax(cur)) if np.isfinite(cur).any() else 1e-9
+    vmax = max(top, 10 * result.noise_floor_A) * 1e6
+    im = map_panel(axes[k], cur * 1e6, px, "Tip current, conducting regions outlined", cmap=CURRENT_CMAP,
+                   vmin=0, vmax=vmax)
+    outline(axes[k], result.mask[::s, ::s], px, OUTLINE)
+    colorbar(fig, axes[k], im, "current (µA)")
+    ax = axes[k + 1]
+    map_panel(ax, cur * 1e6, px, "Conductance states", cmap="gray", vmin=0, vmax=vmax)
+    labels = state_labels(cur_full, result)[::s, ::s]
+    n_states = len(result.states)
+    handles = []
+    if n_states:
+        colours = [STATE_COLOURS[i % len(STATE_COLOURS)] for i in range(n_states)]
+        ax.imshow(np.ma.masked_less(labels, 0), cmap=ListedColormap(colours), vmin=-0.5, vmax=n_states - 0.5,
+                  extent=axes[k].images[0].get_extent(), interpolation="nearest", alpha=0.85)
+        handles = [Patch(color=c, label=f"≈ {fnum(st['current_A'] * 1e6, '.3g')} µA "
+                                        f"({fnum(100 * st['fraction'], '.0f')} % of plateau pixels)")
+                   for c, st in zip(colours, result.states)]
+    handles.append(Patch(facecolor="none", edgecolor=GREY, label="grey: current, same linear scale"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for ax, letter in zip(axes, "abc"):
+        panel_letter(ax, letter)
+    fig.suptitle(scan_title(scan, label))
     return save_figure(fig, path)
 
 
-def current_figure(scan, result, path) -> Path:
-    """Tip current on a log colour scale from the noise floor up, conducting mask outlined."""
-    cur = np.asarray(get_channel(scan, result.channel, result.direction).values, dtype=float)
-    img, s = _display(cur)
-    mask = result.mask[::s, ::s]
-    floor = max(result.noise_floor_A, 1e-15)
-    top = float(np.nanmax(img)) if np.isfinite(img).any() else floor * 10
-    norm = LogNorm(vmin=floor, vmax=max(top, floor * 10))
-    dy, dx = pixel_size(scan)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    im = _show_map(ax, np.clip(img, floor, None), (dy * s, dx * s), "Tip current", cmap=CURRENT_CMAP, norm=norm)
-    if mask.any() and not mask.all():
-        ny, nx = mask.shape
-        ax.contour((np.arange(nx) + 0.5) * dx * s * 1e6, (np.arange(ny) + 0.5) * dy * s * 1e6, mask.astype(float),
-                   levels=[0.5], colors=MASK_COLOUR, linewidths=0.6)
-    _colorbar(fig, ax, im, "current (A)")
-    return save_figure(fig, path)
-
-
+@styled
 def histogram_figure(scan, result, path) -> Path:
     """Histogram of log current with noise floor, threshold and the conductance-state mixture."""
-    cur = np.asarray(get_channel(scan, result.channel, result.direction).values, dtype=float)
+    cur = _current(scan, result)
     # below a hundredth of the noise floor the log axis shows only the sign noise of the offset
     low_cut = max(result.noise_floor_A, 1e-15) / 100
     vals = cur[np.isfinite(cur) & (cur > low_cut)]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig = new_figure(7.0, 3.8)
+    ax = fig.subplots()
     edges = np.logspace(-15, -14, 2)
     if vals.size:
-        lo = math.log10(vals.min())
-        hi = math.log10(vals.max()) + 1e-9
-        edges = np.logspace(lo, hi, 200)
+        edges = np.logspace(math.log10(vals.min()), math.log10(vals.max()) + 1e-9, 200)
         # stairs draw one artist per histogram; hist draws one patch per bin (slow to render)
         ax.stairs(np.histogram(vals, bins=edges)[0], edges, fill=True, color="0.45", label="all pixels")
         if result.plateau.any():
@@ -117,78 +133,177 @@ def histogram_figure(scan, result, path) -> Path:
                       alpha=0.8, label="plateau pixels")
     if result.mixture is not None and result.plateau.any():
         n_plateau = int(result.plateau.sum())
-        grid = np.linspace(result.mixture.means.min() - 5 * result.mixture.sds.max(),
-                           result.mixture.means.max() + 5 * result.mixture.sds.max(), 400)
+        mix = result.mixture
+        grid = np.linspace(mix.means.min() - 5 * mix.sds.max(), mix.means.max() + 5 * mix.sds.max(), 400)
         width = np.log10(edges[1] / edges[0])
-        for mu, sd, w, st in zip(result.mixture.means, result.mixture.sds, result.mixture.weights, result.states):
+        for i, (mu, sd, w, st) in enumerate(zip(mix.means, mix.sds, mix.weights, result.states)):
             dens = n_plateau * w * width * np.exp(-0.5 * ((grid - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
             dens = np.where(dens >= 0.3, dens, np.nan)
-            ax.plot(10 ** grid, dens, lw=1.2,
-                    label=f"state {st['current_A'] * 1e6:.3g} µA ({100 * st['fraction']:.0f} %)")
-    ax.axvline(result.noise_floor_A, color="tab:blue", ls=":", label=f"noise floor {result.noise_floor_A:.2g} A")
-    ax.axvline(result.threshold_A, color="tab:red", ls="--", label=f"threshold {result.threshold_A:.2g} A")
+            ax.plot(10 ** grid, dens, lw=1.2, color=STATE_COLOURS[i % len(STATE_COLOURS)],
+                    label=f"state {fnum(st['current_A'] * 1e6, '.3g')} µA ({fnum(100 * st['fraction'], '.0f')} %)")
+    ax.axvline(result.noise_floor_A, color="tab:blue", ls=":",
+               label=f"noise floor {fnum(result.noise_floor_A * 1e12, '.3g')} pA")
+    ax.axvline(result.threshold_A, color="tab:red", ls="--",
+               label=f"threshold {fnum(result.threshold_A * 1e12, '.3g')} pA")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(bottom=0.5)
     ax.set_xlabel("tip current (A)")
-    ax.set_ylabel("pixels per bin")
+    ax.set_ylabel("pixels per bin (count)")
     ax.set_title("Current histogram and conductance states")
-    ax.legend(fontsize=7, loc="upper center")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return save_figure(fig, path)
 
 
-def edges_figure(result, path) -> Path | None:
-    """Example profiles across boundaries with their erf fits, and the 10-90 % widths per axis."""
-    from scprobe.analysis.edges import erf_step
+def edge_box(current: np.ndarray, mask: np.ndarray, labels: np.ndarray):
+    """A box across the right-hand boundary of the largest region: ``(row0, row1, col0, col1, edge col)``.
 
-    edges = result.edges
-    if edges is None or edges.width_m.size == 0:
+    None when no region has a boundary inside the map with room for the box.
+    """
+    lab = np.asarray(labels)
+    if not (lab > 0).any():
         return None
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for k, ex in enumerate(edges.examples):
-        a, b, x0, sd = ex["params"]
-        x = ex["x_m"]
-        fine = np.linspace(x[0], x[-1], 200)
-        colour = f"C{k}"
-        ax1.plot(x * 1e9, ex["current_A"] * 1e6, "o", ms=3, color=colour)
-        ax1.plot(fine * 1e9, erf_step(fine, a, b, x0, sd) * 1e6, "-", lw=1, color=colour,
-                 label=f"{ex['axis']}: {2.5631 * sd * 1e9:.0f} nm")
-    ax1.set_xlabel("distance across boundary (nm)")
-    ax1.set_ylabel("current (µA)")
-    ax1.set_title("Edge profiles and erf fits")
-    ax1.legend(fontsize=7)
-    bins = np.linspace(0, np.percentile(edges.width_m, 99) * 1.2e9, 40)
-    for axis, label in (("x", "profiles along x"), ("y", "profiles along y")):
-        sel = edges.axis == axis
-        if sel.any():
-            ax2.hist(edges.width_m[sel] * 1e9, bins=bins, alpha=0.6, label=f"{label} ({sel.sum()})")
-    med = float(np.median(edges.width_m)) * 1e9
-    ax2.axvline(med, color="k", ls="--", label=f"median {med:.0f} nm")
-    ax2.set_xlabel("10-90 % edge width (nm)")
-    ax2.set_ylabel("profiles")
-    ax2.set_title("Edge widths")
-    ax2.legend(fontsize=7)
+    ids, counts = np.unique(lab[lab > 0], return_counts=True)
+    ny, nx = lab.shape
+    for rid in ids[np.argsort(counts)[::-1]][:5]:
+        rows = np.nonzero((lab == rid).any(axis=1))[0]
+        for r in rows[np.argsort(np.abs(rows - np.median(rows)))]:
+            cols = np.nonzero(mask[r])[0]
+            cols = cols[(lab[r, cols] == rid)]
+            if cols.size < BOX_HALF_LENGTH // 2:
+                continue
+            e = int(cols.max())
+            r0, r1 = r - BOX_HALF_ROWS, r + BOX_HALF_ROWS + 1
+            c0, c1 = e - BOX_HALF_LENGTH, e + BOX_HALF_LENGTH + 1
+            if r0 < 0 or r1 > ny or c0 < 0 or c1 > nx:
+                continue
+            # the same boundary in every row of the box: the profile is an average, not a blend of two edges
+            # and a boundary across x (its normal along the profile), so the width is not stretched by a slant
+            if all(mask[rr, e - 3:e].all() and not mask[rr, e + 2:e + 6].any() for rr in range(r0, r1)):
+                return r0, r1, c0, c1, e
+    return None
+
+
+def box_profile(current: np.ndarray, box, pixel_m: float, noise_floor_A: float) -> dict:
+    """The box-averaged profile across a boundary and the distance from its plateau to the noise floor.
+
+    The plateau is the median of the profile inside the region; the distance runs from the last
+    point at or above 90 % of the plateau to the first point at or below the noise floor, m.
+    """
+    from scipy.optimize import curve_fit
+
+    r0, r1, c0, c1, e = box
+    prof = np.nanmean(current[r0:r1, c0:c1], axis=0)
+    x = (np.arange(c0, c1) - e) * pixel_m
+    plateau = float(np.median(prof[x < -3 * pixel_m]))
+    above = np.nonzero(prof >= 0.9 * plateau)[0]
+    start = int(above.max()) if above.size else 0
+    below = np.nonzero((prof <= noise_floor_A) & (np.arange(prof.size) > start))[0]
+    distance = float(x[below[0]] - x[start]) if below.size else math.nan
+    try:
+        p, _ = curve_fit(erf_step, x, prof, p0=[0.0, plateau, 0.0, pixel_m], maxfev=4000)
+        width = WIDTH_PER_SIGMA * abs(p[3])
+    except (RuntimeError, ValueError):
+        p, width = None, math.nan
+    return {"x_m": x, "current_A": prof, "plateau_A": plateau, "distance_m": distance,
+            "x_start_m": float(x[start]), "x_floor_m": float(x[below[0]]) if below.size else math.nan,
+            "erf_params": p, "erf_width_m": width}
+
+
+@styled
+def edges_figure(scan, result, path) -> Path | None:
+    """Fig. S4: (a) the box on the current map, (b) the box-averaged cross-section, (c) erf 10-90 % widths."""
+    cur = _current(scan, result)
+    box = edge_box(cur, result.mask, result.labels)
+    edges = result.edges
+    if box is None and (edges is None or edges.width_m.size == 0):
+        return None
+    dy, dx = pixel_size(scan)
+    fig = new_figure(15.0, 4.4)
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.1]})
+    if box is not None:
+        r0, r1, c0, c1, e = box
+        pad = 3 * BOX_HALF_LENGTH
+        y0, y1 = max(0, (r0 + r1) // 2 - pad), min(cur.shape[0], (r0 + r1) // 2 + pad)
+        x0, x1 = max(0, e - pad), min(cur.shape[1], e + pad)
+        crop = cur[y0:y1, x0:x1] * 1e6
+        im = map_panel(axes[0], crop, (dy, dx), "Current near a boundary (box averaged in b)", cmap=CURRENT_CMAP,
+                       vmin=0, vmax=float(np.nanmax(crop)))
+        outline(axes[0], result.mask[y0:y1, x0:x1], (dy, dx), OUTLINE)
+        axes[0].add_patch(Rectangle(((c0 - x0) * dx * 1e6, (r0 - y0) * dy * 1e6), (c1 - c0) * dx * 1e6,
+                                    (r1 - r0) * dy * 1e6, fill=False, ec="white", lw=1.2))
+        colorbar(fig, axes[0], im, "current (µA)")
+        bp = box_profile(cur, box, dx, result.noise_floor_A)
+        ax = axes[1]
+        ax.plot(bp["x_m"] * 1e9, np.maximum(bp["current_A"], 1e-15), "o", ms=3, color="k",
+                label=f"mean of {r1 - r0} rows")
+        if bp["erf_params"] is not None:
+            fine = np.linspace(bp["x_m"][0], bp["x_m"][-1], 300)
+            ax.plot(fine * 1e9, np.maximum(erf_step(fine, *bp["erf_params"]), 1e-15), "-", color="tab:red", lw=1,
+                    label=f"erf fit: 10-90 % width {fnum(bp['erf_width_m'] * 1e9, '.0f')} nm")
+        ax.axhline(result.noise_floor_A, color="tab:blue", ls=":",
+                   label=f"noise floor {fnum(result.noise_floor_A * 1e12, '.3g')} pA")
+        if math.isfinite(bp["distance_m"]):
+            ax.axvspan(bp["x_start_m"] * 1e9, bp["x_floor_m"] * 1e9, color="tab:orange", alpha=0.2,
+                       label=f"plateau to noise floor: {fnum(bp['distance_m'] * 1e9, '.0f')} nm")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(result.noise_floor_A / 30, 1e-15))
+        ax.set_xlabel("distance across the boundary (nm)")
+        ax.set_ylabel("current (A)")
+        ax.set_title(f"Box-averaged cross-section: {fnum(bp['distance_m'] * 1e9, '.0f')} nm from the "
+                     f"{fnum(bp['plateau_A'] * 1e6, '.3g')} µA plateau to the noise floor")
+        ax.legend(loc="lower left")
+    else:
+        for ax in axes[:2]:
+            ax.text(0.5, 0.5, "no boundary with room for a box", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+    ax = axes[2]
+    if edges is not None and edges.width_m.size:
+        bins = np.linspace(0, np.percentile(edges.width_m, 99) * 1.2e9, 40)
+        for axis, name in (("x", "profiles along x"), ("y", "profiles along y")):
+            sel = edges.axis == axis
+            if sel.any():
+                ax.hist(edges.width_m[sel] * 1e9, bins=bins, alpha=0.6, label=f"{name} ({int(sel.sum())})")
+        med = float(np.median(edges.width_m)) * 1e9
+        ax.axvline(med, color="k", ls="--", label=f"median {fnum(med, '.0f')} nm")
+        ax.legend()
+    ax.set_xlabel("10-90 % erf edge width (nm)")
+    ax.set_ylabel("profiles (count)")
+    ax.set_title("Erf widths of all fitted boundary profiles")
+    for ax, letter in zip(axes, "abc"):
+        panel_letter(ax, letter)
     return save_figure(fig, path)
 
 
-def mask_files(scan, result, outdir: Path, stem: str) -> list[Path]:
-    """The conducting mask as PNG (white = conducting), .npy and a .gwy with a Gwyddion mask."""
-    from scprobe.io import gwy
+@styled
+def traces_figure(scan, result, path, label: str | None = None) -> Path | None:
+    """Fig. S5: forward and backward topography, deflection and current (raw, no levelling); None without both."""
+    if "direction" not in scan.dims or scan.sizes["direction"] < 2:
+        return None
+    chans = [c for c in ("topography", "deflection", result.channel) if c in scan.data_vars]
+    units = {"topography": ("height (nm)", 1e9), "deflection": ("deflection (V)", 1.0),
+             result.channel: ("current (µA)", 1e6)}
+    dy, dx = pixel_size(scan)
+    fig = new_figure(10.5, 4.2 * len(chans))
+    axes = fig.subplots(len(chans), 2, squeeze=False)
+    for row, ch in enumerate(chans):
+        imgs = [display(np.asarray(get_channel(scan, ch, d).values, dtype=float)) for d in ("forward", "backward")]
+        s = imgs[0][1]
+        name, factor = units[ch]
+        both = np.concatenate([i[0].ravel() for i in imgs]) * factor
+        lo, hi = (0.0, float(np.nanmax(both))) if ch == result.channel else robust_limits(both)
+        for col, (img, _) in enumerate(imgs):
+            im = map_panel(axes[row, col], img * factor, (dy * s, dx * s),
+                           f"{ch.capitalize()}, {('forward', 'backward')[col]}",
+                           cmap=CURRENT_CMAP if ch == result.channel else ("viridis" if ch == "deflection"
+                                                                           else TOPO_CMAP), vmin=lo, vmax=hi)
+        colorbar(fig, axes[row, 1], im, name)
+    fig.suptitle(scan_title(scan, label) + " — raw traces, no processing")
+    return save_figure(fig, path)
 
-    png, npy, gwyf = outdir / f"{stem}_mask.png", outdir / f"{stem}_mask.npy", outdir / f"{stem}_mask.gwy"
-    with atomic_path(png) as tmp:
-        plt.imsave(tmp, result.mask.astype(np.uint8), cmap="gray", vmin=0, vmax=1)
-    with atomic_write(npy) as fh:
-        np.save(fh, result.mask)
-    single = scan[[result.channel]]
-    if "direction" in single.dims:
-        single = single.sel(direction=result.direction, drop=True)
-    gwy.write(gwyf, single, masks={result.channel: result.mask})
-    return [png, npy, gwyf]
 
-
-def map_figures(scan, result, outdir) -> list[Path]:
-    """Write every figure of a map analysis into ``outdir``; returns the paths written.
+def map_figures(scan, result, outdir, label: str | None = None) -> list[Path]:
+    """Write every figure of a map analysis into ``outdir`` (names: :data:`FIGURE_NAMES`); the paths written.
 
     Parameters
     ----------
@@ -196,17 +311,13 @@ def map_figures(scan, result, outdir) -> list[Path]:
         The Scan that was analysed (after any processing).
     result : scprobe.analysis.MapResult
     outdir : path-like
-        Created if needed; files are named ``<file stem>_<what>.png``.
+        Created if needed.
+    label : str, optional
+        The scan's name in the study, put in the titles.
     """
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    stem = _stem(result)
-    written = [
-        topography_figure(scan, result, outdir / f"{stem}_topography.png"),
-        current_figure(scan, result, outdir / f"{stem}_current.png"),
-        histogram_figure(scan, result, outdir / f"{stem}_histogram.png"),
-        edges_figure(result, outdir / f"{stem}_edges.png"),
-    ]
-    written = [p for p in written if p is not None]
-    written += mask_files(scan, result, outdir, stem)
-    return written
+    written = [maps_figure(scan, result, outdir / FIGURE_NAMES["maps"], label),
+               histogram_figure(scan, result, outdir / FIGURE_NAMES["histogram"]),
+               edges_figure(scan, result, outdir / FIGURE_NAMES["edges"]),
+               traces_figure(scan, result, outdir / FIGURE_NAMES["traces"], label)]
+    return [p for p in written if p is not None]

@@ -1,7 +1,6 @@
 """What every stage of a study run shares: outputs, figures, scans, file names."""
 from __future__ import annotations
 
-import contextvars
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -13,10 +12,6 @@ import xarray as xr
 from scprobe.study.loader import Study
 
 
-#: False while a unit runs without figures (``run_study(figures=False)``).
-FIGURES: contextvars.ContextVar[bool] = contextvars.ContextVar("scprobe_study_figures", default=True)
-
-
 @dataclass
 class StageOutput:
     """What one unit of a stage (one scan, one pair, one sample) produced.
@@ -25,18 +20,23 @@ class StageOutput:
     ----------
     result : dict
         JSON-ready numbers (the stage result's ``to_dict()`` plus context).
-    figures : list of Path
-        PNG files written.
     files : list of Path
-        Processed data written (``.nc``, ``.gwy``, masks).
+        Processed data written (``.nc``, ``.gwy`` with the conducting mask).
     note : str
         Plain statement when the stage found nothing or left something out.
+    units : dict
+        Declared unit of each field of ``result``, nested like it (the result's ``units()``
+        plus the context's); the report formats values from these only.
+    objects : dict
+        The result objects (with their arrays) and inputs a renderer draws the unit's figures
+        from; never written to the summary.
     """
 
     result: dict[str, Any]
-    figures: list[Path] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     note: str = ""
+    units: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def slug(text: str) -> str:
@@ -115,27 +115,21 @@ def relpaths(paths, out_dir: Path) -> list[str]:
     return [Path(p).resolve().relative_to(out_dir.resolve()).as_posix() for p in paths]
 
 
-def figures_of(figure_set_fn, *args, **kwargs) -> tuple[list[Path], list[Path]]:
-    """Call a figure-set function (one that writes several files): ``(png paths, other files)``.
+def write_mask_gwy(scan: xr.Dataset, result, path: Path) -> Path:
+    """``scan`` as a Gwyddion file with the conducting mask of a map ``result`` over the analysed trace.
 
-    Files that are not PNG (masks as .npy or .gwy) are returned apart, so the report
-    embeds only images.  Nothing is drawn while :data:`FIGURES` is off.
+    The one writer of the conducting mask (``scprobe run``'s ``data/<scan>.gwy`` and ``scprobe map --out``).
     """
-    if not FIGURES.get():
-        return [], []
-    out = [Path(p) for p in (figure_set_fn(*args, **kwargs) or [])]
-    return [p for p in out if p.suffix.lower() == ".png"], [p for p in out if p.suffix.lower() != ".png"]
+    import numpy as np
+
+    from scprobe.io.gwy import write as write_gwy
+
+    # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
+    title = f"{result.channel} ({result.direction})" if "direction" in scan.dims else result.channel
+    write_gwy(path, scan, masks={title: np.asarray(result.mask)})
+    return Path(path)
 
 
-def figure_set(calls: list[tuple]) -> list[Path]:
-    """Call ``fn(*args, path, **kwargs)`` for each ``(fn, args, path[, kwargs])``; the paths written.
-
-    Nothing is drawn while :data:`FIGURES` is off.
-    """
-    if not FIGURES.get():
-        return []
-    paths = []
-    for fn, args, path, *rest in calls:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        paths.append(Path(fn(*args, path, **(rest[0] if rest else {})) or path))
-    return paths
+def unit_slug(unit: str) -> str:
+    """Folder name of a unit's figures: ``figures/<stage>/<unit_slug(unit)>/`` (``"8K|8K re"`` -> ``8K_vs_8K_re``)."""
+    return slug(unit.replace("|", "_vs_"))

@@ -1,4 +1,4 @@
-"""Run every stage a study has data for: ``summary.json``, figures, processed data and ``report.html``.
+"""Run every stage a study has data for: ``summary.json``, processed data and, with a renderer, figures and report.
 
 A run is a list of independent units (one scan's map, one pair of scans, the
 bulk data ...).  With one worker and no scheduler they run in this process, one
@@ -6,6 +6,10 @@ after the other, so a debugger works; otherwise they run on dask.distributed.
 Each unit catches its own failure, so one failing stage never stops the others,
 and the summary is assembled in a fixed order, so it is the same whatever the
 number of workers.
+
+The study never draws: stages return results, and the :class:`Renderer` passed to
+:func:`run_study` (``scprobe.report.render.RENDERER`` from the command line) turns each unit's
+result objects into figures, on the worker that computed them, and the summary into ``report.html``.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scprobe import __version__
 from scprobe.distributed import run_tasks
@@ -27,7 +31,7 @@ from scprobe.results import jsonable
 from scprobe.scan import sha256_file
 from scprobe.study import sample_stages as ss
 from scprobe.study import scan_stages as sc
-from scprobe.study.common import FIGURES, SCANS, relpaths
+from scprobe.study.common import SCANS, relpaths, unit_slug
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
@@ -54,6 +58,14 @@ STAGES: dict[str, StageDef] = {
     "composition": StageDef(ss.composition_units, ss.composition_unit, "no [composition] data"),
 }
 
+class Renderer(Protocol):
+    """What :func:`run_study` needs to draw: a unit's figures, then the report (picklable for dask)."""
+
+    def figures(self, stage: str, unit: str, objects: dict[str, Any], outdir: Path) -> list[Path]: ...
+
+    def report(self, summary_file: Path, report_file: Path) -> Path: ...
+
+
 SUMMARY_NAME = "summary.json"
 REPORT_NAME = "report.html"
 
@@ -64,7 +76,9 @@ class RunResult:
 
     Attributes
     ----------
-    summary_file, report_file : Path
+    summary_file : Path
+    report_file : Path or None
+        None when no report was written (no renderer, or ``report=False``).
     seconds : float
         Wall time of the whole run, s.
     stages : dict
@@ -74,7 +88,7 @@ class RunResult:
     """
 
     summary_file: Path
-    report_file: Path
+    report_file: Path | None
     seconds: float
     stages: dict[str, str]
     headline: dict[str, Any] = field(default_factory=dict)
@@ -88,30 +102,31 @@ class RunResult:
                          "seconds": self.seconds, "stages": self.stages, "headline": self.headline})
 
 
-def run_unit(study_path: str, out_dir: str, stage: str, unit: str, figures: bool = True,
+def run_unit(study_path: str, out_dir: str, stage: str, unit: str, render: Renderer | None = None,
              run_id: str = "") -> dict[str, Any]:
-    """Run one unit and return its JSON-ready outcome; never raises for a stage's own errors.
+    """Run one unit (and draw its figures with ``render``); its JSON-ready outcome; never raises for a stage's errors.
 
-    A module-level function of plain arguments, so dask can ship it to any worker.
+    A module-level function of plain arguments, so dask can ship it to any worker.  The record
+    carries ``units``: the declared unit of every result field, nested like ``result``.
     ``run_id`` names the run: scans cached for another run are dropped first.
     """
     SCANS.begin(run_id or uuid.uuid4().hex)
-    token = FIGURES.set(figures)
     out = Path(out_dir)
     t0 = time.perf_counter()
-    rec: dict[str, Any] = {"status": "ok", "result": {}, "figures": [], "files": [], "note": "", "error": ""}
+    rec: dict[str, Any] = {"status": "ok", "result": {}, "units": {}, "figures": [], "files": [], "note": "",
+                           "error": ""}
     try:
         study = load_study(study_path)
         res = STAGES[stage].run(study, out, unit)
-        rec.update(result=jsonable(res.result), figures=relpaths(res.figures, out),
+        figures = render.figures(stage, unit, res.objects, out / "figures" / stage / unit_slug(unit)) \
+            if render is not None else []
+        rec.update(result=jsonable(res.result), units=jsonable(res.units), figures=relpaths(figures, out),
                    files=relpaths(res.files, out), note=res.note)
     except Exception as exc:  # a failing stage is recorded, and the run goes on
         rec.update(status="failed", error=str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}")
         log = out / "logs" / f"{stage}-{unit.replace('|', '~').replace(':', '-').replace('/', '_')}.txt"
         with atomic_write(log, "w") as fh:
             fh.write(traceback.format_exc())
-    finally:
-        FIGURES.reset(token)
     rec["seconds"] = time.perf_counter() - t0
     return rec
 
@@ -121,25 +136,28 @@ def _inputs(study: Study) -> list[dict[str, str]]:
             for key, p in study.inputs()]
 
 
-def _execute(tasks, study_path, out_dir, workers, scheduler, progress, figures):
-    """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}."""
+def _execute(tasks, study_path, out_dir, workers, scheduler, progress, render):
+    """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}.
+
+    ``progress(done, total, "<stage> <unit> (<seconds> s)")`` after each finished unit.
+    """
     done: dict[tuple[str, str], dict] = {}
     total = len(tasks)
     run_id = uuid.uuid4().hex
-    tasks = [(study_path, out_dir, stage, unit, figures, run_id) for stage, unit in tasks]
+    tasks = [(study_path, out_dir, stage, unit, render, run_id) for stage, unit in tasks]
     for (_, _, stage, unit, _, _), rec, exc in run_tasks(run_unit, tasks, workers=workers, scheduler=scheduler):
         if exc is not None:  # the unit's workers kept dying: a failed unit, not a failed run
-            rec = {"status": "failed", "result": {}, "figures": [], "files": [], "note": "",
+            rec = {"status": "failed", "result": {}, "units": {}, "figures": [], "files": [], "note": "",
                    "error": f"task lost after retries: {exc}", "seconds": 0.0}
         done[(stage, unit)] = rec
         if progress:
-            progress(len(done), total, f"{stage} {unit}")
+            progress(len(done), total, f"{stage} {unit} ({rec['seconds']:.1f} s)")
     return done
 
 
 def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, workers: int = 1,
               scheduler: str | None = None, progress: Callable[[int, int, str], None] | None = None,
-              figures: bool = True, report: bool = True) -> RunResult:
+              render: Renderer | None = None, figures: bool = True, report: bool = True) -> RunResult:
     """Run a whole study.
 
     Parameters
@@ -157,11 +175,15 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
         Address of a running dask scheduler (``tcp://host:port``) to use instead.
         Its workers need scprobe installed and the study's files at the same paths.
     progress : callable, optional
-        ``progress(done, total, description)`` after each unit.
+        ``progress(done, total, description)`` after each unit; the description names the
+        stage, the unit and its seconds.
+    render : Renderer, optional
+        Draws each unit's figures and writes ``report.html``
+        (``scprobe.report.render.RENDERER``); without one the run writes numbers and data only.
     figures : bool
-        Write figures (off: numbers, processed data and report only; faster).
+        Draw figures with ``render`` (off: numbers, processed data and report only; faster).
     report : bool
-        Also write ``report.html``.
+        Write ``report.html`` with ``render``.
 
     Returns
     -------
@@ -181,7 +203,8 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
         else:
             skipped[name] = st.nothing
     try:
-        done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress, figures)
+        done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress,
+                        render if figures else None)
     finally:
         SCANS.clear()  # the scans of this run are not kept for the next one
     stages: dict[str, dict] = {}
@@ -215,10 +238,8 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
     with atomic_write(summary_file, "w") as fh:
         json.dump(jsonable(summary), fh, indent=2, allow_nan=False)
         fh.write("\n")
-    report_file = out / REPORT_NAME
-    if report:
-        from scprobe.report.html import write_report
-
-        write_report(summary_file, report_file)
+    report_file = None
+    if report and render is not None:
+        report_file = render.report(summary_file, out / REPORT_NAME)
     return RunResult(summary_file, report_file, time.perf_counter() - t0,
                      {k: v["status"] for k, v in stages.items()}, summary["headline"])

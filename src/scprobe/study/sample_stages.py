@@ -6,7 +6,7 @@ from pathlib import Path
 from scprobe.bulk import SampleGeometry, analyze_bulk
 from scprobe.composition import analyze_composition
 from scprobe.scan import channel
-from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan
+from scprobe.study.common import StageOutput, processed_scan
 from scprobe.study.loader import Study
 from scprobe.transport import four_probe, percolate
 
@@ -37,11 +37,9 @@ def transport_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     result = four_probe(scan, contacts=t.contacts, model=t.model,
                         threshold_A=study.spec.options.transport.threshold_A)
     topo = channel(scan, "topography").values if "topography" in scan.data_vars else None
-    from scprobe.report.transport_figures import transport_figure
-
-    figs = figure_set([(transport_figure, (result,), out_dir / "figures" / "transport" / "transport.png",
-                        {"topography": topo})])
-    return StageOutput({"scan": label, "contacts": t.contacts, "model": t.model, **result.to_dict()}, figs)
+    return StageOutput({"scan": label, "contacts": t.contacts, "model": t.model, **result.to_dict()},
+                       units={"scan": "", "contacts": "", "model": "", **result.units()},
+                       objects={"result": result, "topography": topo})
 
 
 # ---------------------------------------------------------------- percolation
@@ -56,10 +54,8 @@ def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     scan = processed_scan(study, label)
     result = percolate(scan, sample_size_m=p.sample_size_m, realizations=p.realizations, dim=p.dim, seed=p.seed,
                        threshold_A=study.spec.options.transport.threshold_A)
-    from scprobe.report.transport_figures import percolation_figure
-
-    figs = figure_set([(percolation_figure, (result,), out_dir / "figures" / "percolation" / "percolation.png")])
-    return StageOutput({"scan": label, **result.to_dict()}, figs)
+    return StageOutput({"scan": label, **result.to_dict()}, units={"scan": "", **result.units()},
+                       objects={"result": result})
 
 
 # ---------------------------------------------------------------- bulk
@@ -77,15 +73,9 @@ def bulk_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     files = {k: (study.resolve(getattr(b, k)) if getattr(b, k) else None) for k in _BULK_KEYS}
     geometry = SampleGeometry.from_study(study.spec.sample.model_dump())
     result = analyze_bulk(**files, geometry=geometry, field_Oe=b.field_Oe)
-    from scprobe.report.bulk_figures import figure_bulk, figure_debye
-
-    calls = [(figure_bulk, (result,), out_dir / "figures" / "bulk" / "bulk.png")]
-    if result.heat_capacity is not None:
-        calls.append((figure_debye, (result.heat_capacity,), out_dir / "figures" / "bulk" / "debye.png"))
-    figs = figure_set(calls)
     missing = [k for k in _BULK_KEYS if files[k] is None]
     note = f"no data for {', '.join(missing)}" if missing else ""
-    return StageOutput(result.to_dict(), figs, [], note)
+    return StageOutput(result.to_dict(), [], note, units=result.units(), objects={"result": result})
 
 
 # ---------------------------------------------------------------- composition
@@ -107,7 +97,6 @@ def composition_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
         sites=[{"name": s.name, "sem_xy_px": list(s.sem_xy_px) if s.sem_xy_px else None} for s in c.sites],
         edx=[study.resolve(f) for f in c.edx],
     )
-    from scprobe.report.composition_figures import composition_figures
-
-    figs, files = figures_of(composition_figures, result, out_dir / "figures" / "composition")
-    return StageOutput({"overlay_scan": c.overlay_scan, **result.to_dict()}, figs, files)
+    return StageOutput({"overlay_scan": c.overlay_scan, **result.to_dict()},
+                       units={"overlay_scan": "", **result.units()},
+                       objects={"result": result, "edx_files": [study.resolve(f) for f in c.edx]})

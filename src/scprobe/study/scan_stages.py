@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from scprobe.analysis import analyze_map
 from scprobe.compare import compare_scans, temperature_series
 from scprobe.compare.series import tc_map_dataarray
 from scprobe.io import atomic_path
-from scprobe.io.gwy import write as write_gwy
 from scprobe.io.naming import split_filename
 from scprobe.io.nc import write_scan
-from scprobe.study.common import StageOutput, figure_set, figures_of, processed_scan, slug
+from scprobe.study.common import StageOutput, processed_scan, slug, write_mask_gwy
 from scprobe.study.loader import Study
 
 #: Separator of the two labels in a pair unit (``"8K|8K recooled"``).
 PAIR_SEP = "|"
+#: Units of the context fields the map stage adds to each result.
+MAP_CONTEXT_UNITS = {"label": "", "area": "", "temperature_K": "K", "bias_V": "V", "recooled": "", "sequence": "1",
+                     "shape_px": "px", "pixel_size_m": "m", "history": ""}
 
 
 # ---------------------------------------------------------------- map
@@ -31,21 +32,16 @@ def map_units(study: Study) -> list[str]:
 
 
 def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
-    """Map analysis of one scan; writes its figures, ``data/<label>.nc`` and ``.gwy`` with the mask."""
+    """Map analysis of one scan; writes ``data/<label>.nc`` and ``.gwy`` with the mask (its only copy)."""
     opts = study.spec.options.map
     entry = study.scan(label)
     scan = processed_scan(study, label)
     result = analyze_map(scan, channel=opts.channel, direction=opts.direction, threshold_A=opts.threshold_A)
     name = slug(label)
-    from scprobe.report.map_figures import map_figures  # figures below the study in the data flow: load on use
-
-    figs, files = figures_of(map_figures, scan, result, out_dir / "figures" / "map" / name)
     nc_path, path = out_dir / "data" / f"{name}.nc", out_dir / "data" / f"{name}.gwy"
     write_scan(scan, nc_path)
-    # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
-    title = f"{opts.channel} ({opts.direction})" if "direction" in scan.dims else opts.channel
-    write_gwy(path, scan, masks={title: np.asarray(result.mask)})
-    files += [nc_path, path]
+    write_mask_gwy(scan, result, path)
+    files = [nc_path, path]
     d = result.to_dict()
     note = "" if d.get("conducting_fraction") else "no conducting pixels above the threshold: empty map"
     context = {"label": label, "area": entry.area, "temperature_K": entry.temperature_K,
@@ -53,7 +49,8 @@ def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
                "shape_px": [int(scan.sizes["y"]), int(scan.sizes["x"])],
                "pixel_size_m": float(scan.attrs["pixel_size_m"]),
                "history": scan.attrs.get("history", [])}
-    return StageOutput({**context, **d}, figs, files, note)
+    return StageOutput({**context, **d}, files, note, units={**MAP_CONTEXT_UNITS, **result.units()},
+                       objects={"scan": scan, "result": result})
 
 
 # ---------------------------------------------------------------- compare
@@ -133,17 +130,13 @@ def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
         # an adjacent area is not expected to overlap: compare anyway, so that same_area says so
         result = compare_scans(a, b, threshold_A=thr, force=(kind == "area"))
         labels = [la, lb]
-    fig_dir = out_dir / "figures" / "compare" / slug(unit.replace(PAIR_SEP, "_vs_"))
-    from scprobe.report.compare_figures import aligned_maps_figure, overlap_map_figure, spot_overlay_figure
-
-    second = (spot_overlay_figure, (result,), fig_dir / "spots.png") if kind == "fwd_bwd" else \
-        (overlap_map_figure, (result,), fig_dir / "overlap.png")
-    figs = figure_set([(aligned_maps_figure, (result,), fig_dir / "aligned_maps.png"), second])
     d = result.to_dict()
     spots = d.get("spots") or {}
     empty = kind == "fwd_bwd" and not (spots.get("count_a") or spots.get("count_b"))
     note = "no conducting spots in either trace" if empty else ""
-    return StageOutput({"kind": kind, "labels": labels, "reference_scan": ref_label, **d}, figs, [], note)
+    return StageOutput({"kind": kind, "labels": labels, "reference_scan": ref_label, **d}, [], note,
+                       units={"kind": "", "labels": "", "reference_scan": "", **result.units()},
+                       objects={"result": result, "kind": kind})
 
 
 # ---------------------------------------------------------------- series
@@ -173,10 +166,9 @@ def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
     with atomic_path(path) as tmp:
         tc_map_dataarray(result, scans[0]).to_dataset().to_netcdf(tmp, engine="h5netcdf")
     result = result.with_tc_map_file(path.relative_to(out_dir).as_posix())
-    from scprobe.report.compare_figures import fraction_vs_temperature_figure, series_maps_figure, tc_map_figure
-
-    fig_dir = out_dir / "figures" / "series" / slug(area)
-    figs = figure_set([(series_maps_figure, (result,), fig_dir / "maps.png"),
-                       (fraction_vs_temperature_figure, (result,), fig_dir / "fraction_vs_T.png"),
-                       (tc_map_figure, (result,), fig_dir / "tc_map.png")])
-    return StageOutput({"area": area, "labels": [s.label for s in chosen], **result.to_dict()}, figs, [path])
+    labels = [s.label for s in chosen]
+    recooled = [(s.label, processed_scan(study, s.label)) for s in study.spec.scans
+                if s.area == area and s.recooled]
+    return StageOutput({"area": area, "labels": labels, **result.to_dict()}, [path],
+                       units={"area": "", "labels": "", **result.units()},
+                       objects={"result": result, "scans": scans, "labels": labels, "recooled": recooled})

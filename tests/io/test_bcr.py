@@ -267,3 +267,17 @@ def test_unicode_headersize_beyond_file_is_refused(tmp_path, make_bcr):
                    _f32(R), unicode=True)
     with pytest.raises(FormatError, match="headersize"):
         bcr.read(path)
+
+
+def test_provenance_hash_is_of_the_bytes_read(tmp_path):
+    """open_scan hashes the bytes the BCR reader decodes (one read); the record equals a fresh sha256."""
+    from scprobe.io import open_scan
+    from scprobe.scan import sha256_file
+
+    rng = np.random.default_rng(3)
+    for n in (8, 700):  # below and above one decode block
+        path = bcr.write(tmp_path / f"h{n}-current-fwd.bcrf", rng.normal(0, 1e-9, (n, n)), (1e-6, 1e-6), "A")
+        (rec,) = open_scan(path).attrs["source_files"]
+        assert rec == {"path": str(path), "sha256": sha256_file(path)}
+        ch = bcr.read(path)[0]
+        assert ch.data.dtype == np.float64 and ch.sha256 == rec["sha256"]

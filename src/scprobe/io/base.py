@@ -7,6 +7,7 @@ into a Scan happens in :mod:`scprobe.io.group`, so readers stay format-only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import re
@@ -63,8 +64,7 @@ class Channel:
         Channel name as the file gives it (title, wave name, Daisy channel).
     data : ndarray, shape (ny, nx)
         Floating-point values in SI units of ``unit``; void pixels are NaN.
-        float64, except float32 where the file holds 16/32-bit data (BCR), so a
-        reader does not double the memory traffic; ``make_scan`` promotes to float64.
+        float64 (decoded straight from the file's bytes, so ``make_scan`` needs no copy).
     unit : str
         SI base unit of the values (``m``, ``A``, ``V`` ...; ``""`` if none).
     size_m : (float, float)
@@ -83,6 +83,9 @@ class Channel:
         Scan position ``(y, x)`` stored in the header, in metres.
     mask : ndarray of bool or None
         A mask stored with the channel (Gwyddion ``/N/mask``), True = masked.
+    sha256 : str or None
+        Hex sha256 of the file's bytes when the reader hashed what it read
+        (:class:`HashingReader`), so provenance needs no second read.
     """
 
     name: str
@@ -95,6 +98,7 @@ class Channel:
     direction: str | None = None
     scan_position_m: tuple[float, float] | None = None
     mask: np.ndarray | None = None
+    sha256: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -162,6 +166,57 @@ def to_int(path, key: str, value: str | None, *, minimum: int = 1) -> int:
     if v < minimum:
         raise FormatError(path, f"header field {key!r} must be at least {minimum}, got {v}")
     return v
+
+
+class HashingReader:
+    """Read a file front to back into the caller's buffers, hashing every byte (sha256) meanwhile.
+
+    Each buffer handed to :meth:`readinto` is hashed in a background thread while the
+    caller decodes it (hashlib releases the GIL), so provenance costs no second read
+    and, with a free core, little time.  At most one buffer is being hashed at a time:
+    a caller that alternates two buffers never overwrites bytes not yet hashed.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path = Path(path)
+        self._fh = open(self.path, "rb", buffering=0)
+        self._hash = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list = []
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._fh.close()
+
+    def readinto(self, buf) -> None:
+        """Fill ``buf`` (any writable buffer) with the next bytes of the file; FormatError if the file ends."""
+        while self._pending:  # the buffer hashed two calls ago may be this one
+            self._pending.pop(0).result()
+        view = memoryview(buf).cast("B")
+        got = 0
+        while got < len(view):
+            n = self._fh.readinto(view[got:])
+            if not n:
+                raise FormatError(self.path, f"truncated data: file ended {len(view) - got} bytes early")
+            got += n
+        self._pending.append(self._pool.submit(self._hash.update, view))
+
+    def hexdigest(self) -> str:
+        """sha256 of the whole file: hashes whatever was not read yet, then waits for the thread."""
+        while block := self._fh.read(1 << 20):
+            self._hash.update(block)
+        for f in self._pending:
+            f.result()
+        self._pending.clear()
+        return self._hash.hexdigest()
 
 
 def _read_umask() -> int:

@@ -11,9 +11,9 @@ displays in Gwyddion:
 * ``intelmode`` (default 1) selects little-endian data.
 * Voids: int16 == 32767 and float > 1.7e38, whatever ``voidpixels`` says.  They
   become NaN here (Gwyddion Laplace-fills them and keeps a mask; we never fill).
-* Data come back as float32 (the file's precision; float64 only when the scale
-  exceeds 1), decoded in cache-sized blocks: reading costs about 1.1-1.5 x
-  ``numpy.fromfile`` (bench/bench_io.py).  The size in the header is checked
+* The file is read once; its sha256 (provenance) is computed from those bytes in a
+  thread while they are decoded to float64 in one pass (bench/bench_io.py compares
+  ``open_scan`` with ``numpy.fromfile``).  The size in the header is checked
   against the file length before anything is allocated.
 * z scaling: ``q = 10**prefix(zunit)`` with ``zunit`` defaulting to ``nm``;
   float: ``raw * q``; int16: ``raw * bit2nm * q`` when ``bit2nm > 0``, else raw
@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from scprobe.errors import FormatError, ParameterError
-from scprobe.io.base import FILE_Z_UNITS, Channel, atomic_write, check_path, parse_unit, to_float, to_int
+from scprobe.io.base import (FILE_Z_UNITS, Channel, HashingReader, atomic_write, check_path, parse_unit, to_float,
+                             to_int)
 from scprobe.io.naming import quantity_from_name
 
 FORMATS = ("bcrstm", "bcrf", "bcrstm_unicode", "bcrf_unicode")
@@ -110,50 +111,33 @@ def _quantity(meta: Mapping[str, str], unit: str) -> str | None:
     return q
 
 
-_CHUNK = 1 << 16  # values per block: raw and scaled block stay in cache
+_CHUNK = 1 << 18  # values per block: a raw block and its float64 result stay in cache
 
 
-def _decode(path: Path, offset: int, count: int, dtype: np.dtype, scale: float) -> tuple[np.ndarray, bool]:
-    """Read ``count`` raw values at ``offset`` and scale them to SI, voids as NaN, block by block.
+def _decode(path: Path, header_bytes: int, count: int, dtype: np.dtype, scale: float) -> tuple[np.ndarray, str]:
+    """Read the file once, block by block: float64 SI values (voids NaN) and the file's sha256.
 
-    Output is float32, the precision of the file, unless the scale exceeds 1 and
-    could overflow it (then float64).  Working in cache-sized blocks makes the
-    whole decode cost 1.1-1.9 x ``numpy.fromfile`` (see bench/bench_io.py).
+    Voids follow Gwyddion whatever 'voidpixels' says: float > 1.7e38 (and NaN),
+    int16 == 32767; found on the raw values, before scaling.  Each raw block is
+    hashed in a thread while it is decoded (:class:`~scprobe.io.base.HashingReader`).
     """
-    out_type = np.float32 if scale <= 1.0 else np.float64
-    out = np.empty(count, dtype=out_type)
-    # native float32 is read straight into the output and scaled in place; other types go through a buffer
-    direct = dtype == np.dtype(out_type)
-    buf = out if direct else np.empty(min(count, _CHUNK), dtype=dtype)
-    view = memoryview(buf).cast("B")
-    is_float = dtype.kind == "f"
-    factor = out_type(scale)
-    any_void = False
-    with open(path, "rb", buffering=0) as fh:
-        fh.seek(offset)
-        for start in range(0, count, _CHUNK):
-            n = min(_CHUNK, count - start)
-            want = n * dtype.itemsize
-            at = start * dtype.itemsize if direct else 0
-            got = fh.readinto(view[at:at + want])
-            if got != want:
-                raise FormatError(path, f"truncated data: file ended {count - start - got // dtype.itemsize} "
-                                        "values early")
-            blk = out[start:start + n]
-            raw = blk if direct else buf[:n]
-            # Gwyddion's rule whatever 'voidpixels' says: float > 1.7e38 (and NaN), int16 == 32767;
-            # found before scaling, which may happen in place
-            if is_float:
-                void = ~(raw <= _FLOAT_VOID) if not raw.max() <= _FLOAT_VOID else None
+    out = np.empty(count, dtype=np.float64)
+    blocks = [np.empty(min(count, _CHUNK), dtype=dtype) for _ in range(2)]
+    with HashingReader(path) as reader:
+        reader.readinto(bytearray(header_bytes))
+        for i, start in enumerate(range(0, count, _CHUNK)):
+            raw = blocks[i % 2][:min(_CHUNK, count - start)]
+            reader.readinto(raw)
+            if raw.dtype.kind == "f":
+                void = None if raw.max() <= _FLOAT_VOID else ~(raw <= _FLOAT_VOID)
             else:
                 void = raw == _INT_VOID
                 void = void if void.any() else None
-            if not (direct and factor == 1):
-                np.multiply(raw, factor, out=blk, casting="unsafe")
+            blk = out[start:start + raw.size]
+            np.multiply(raw, scale, out=blk, dtype=np.float64)  # in double, as Gwyddion
             if void is not None:
                 blk[void] = np.nan
-                any_void = True
-    return out, any_void
+        return out, reader.hexdigest()
 
 
 def read(path: str | os.PathLike) -> list[Channel]:
@@ -181,12 +165,13 @@ def read(path: str | os.PathLike) -> list[Channel]:
     else:
         bit2nm = to_float(p, "bit2nm", meta["bit2nm"]) if "bit2nm" in meta else 0.0
         scale = bit2nm * q if bit2nm > 0 else 1.0
-    data, any_void = _decode(p, header_bytes, nx * ny, dtype, scale)
+    # read once: provenance hashes the same bytes that are decoded
+    data, sha256 = _decode(p, header_bytes, nx * ny, dtype, scale)
     data = data.reshape(ny, nx)
     if "zmin" in meta:
         zmin = to_float(p, "zmin", meta["zmin"])
-        if zmin > 0 and not (any_void and np.isnan(data).all()):
-            data += data.dtype.type(zmin * q - float(np.nanmin(data)))
+        if zmin > 0 and not np.isnan(data).all():
+            data += zmin * q - float(np.nanmin(data))
 
     xunit, xpow = parse_unit(meta.get("xunit"), "nm")
     yunit, ypow = parse_unit(meta.get("yunit"), "nm")
@@ -223,6 +208,7 @@ def read(path: str | os.PathLike) -> list[Channel]:
             quantity=quantity,
             direction=direction,
             scan_position_m=position,
+            sha256=sha256,
         )
     ]
 

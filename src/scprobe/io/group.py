@@ -168,7 +168,10 @@ def open_scan(
     temp = temperature_K if temperature_K is not None else _first(entries, "temperature_K")
     bias = bias_V if bias_V is not None else _first(entries, "bias_V")
     slow = str(md.get("slow_scan", "horizontal")).lower()
-    source = [file_record(f) for f in dict.fromkeys(f for (_, f) in entries.values())]
+    # a reader that hashed the bytes it decoded (Channel.sha256) saves reading the file again
+    hashed = {f: ch.sha256 for ch, f in entries.values() if ch.sha256}
+    source = [{"path": os.fspath(f), "sha256": hashed[f]} if f in hashed else file_record(f)
+              for f in dict.fromkeys(f for (_, f) in entries.values())]
     scan = make_scan(
         channels,
         pixel_size_m=dx,

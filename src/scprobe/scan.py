@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from scprobe import __version__
+from scprobe._version import __version__
 from scprobe.errors import ParameterError
 
 #: SI unit of every channel of the model.

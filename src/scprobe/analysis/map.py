@@ -8,6 +8,7 @@ on plateau pixels -> contact physics -> artefact checks.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from scprobe.errors import ParameterError, UnitError
 from scprobe.results import Result, internal
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
+
+logger = logging.getLogger(__name__)
 
 _DEFAULT_SIGMA_PX = 1.0
 
@@ -139,7 +142,25 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
         ``conducting_fraction`` is the fraction of valid pixels inside the conducting
         mask (see ``boundary``); ``above_threshold_fraction`` is the plain fraction
         above the threshold.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from scprobe.simulate import simulate_study
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
+    >>> truth = json.loads((study.parent / "truth.json").read_text())
+    >>> from scprobe.io import open_scan
+    >>> scan = open_scan(study.parent / "scans/A01_1p5K-current-fwd.bcrf")
+    >>> result = analyze_map(scan)
+    >>> true = truth["scans"]["1.5K"]
+    >>> abs(result.conducting_fraction - true["conducting_fraction"]) < 0.01
+    True
+    >>> abs(result.noise_floor_A - true["noise_floor_A"]) / true["noise_floor_A"] < 0.1
+    True
     """
+    logger.info("analyze_map %s (%s)", file or "scan", direction)
     cur, n_valid = _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m,
                              saturation_A, force)
     dy, dx = pixel_size(scan)

@@ -9,6 +9,7 @@ superconducting volume fraction or where it is: that needs a spatially resolved 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from scprobe.bulk.susceptibility import (SusceptibilityResult, analyze_susceptib
 from scprobe.errors import FormatError, ParameterError, ScprobeError
 from scprobe.io.qd import QDFile, read_table
 from scprobe.results import Result, jsonable
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["BulkResult", "analyze_bulk", "bulk_statement"]
 
@@ -139,7 +142,20 @@ def analyze_bulk(*, resistivity=None, susceptibility=None, heat_capacity=None, m
     Returns
     -------
     BulkResult
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from scprobe.simulate import simulate_study
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
+    >>> truth = json.loads((study.parent / "truth.json").read_text())
+    >>> rho = analyze_bulk(resistivity=study.parent / "bulk/rho_T.dat").resistivity
+    >>> abs(rho.tc_50_K - truth["bulk"]["tc_K"]) < 0.1, abs(rho.width_K - truth["bulk"]["width_K"]) < 0.1
+    (True, True)
     """
+    logger.info("analyze_bulk")
     geometry = geometry or SampleGeometry()
     files: dict[str, str] = {}
     rho_r = chi_r = hc_r = mh_r = None

@@ -6,6 +6,7 @@ Every user error becomes one line ``error: ...`` on stderr and exit code 2
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import sys
 
@@ -32,10 +33,20 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each stage does on stderr."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit.",
                                  callback=_print_version, is_eager=True),
 ) -> None:
     STATE["debug"] = debug
+    if verbose:
+        handler = _VerboseHandler(sys.stderr)  # the stderr of this call
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+        logging.getLogger("scprobe").addHandler(handler)
+        logging.getLogger("scprobe").setLevel(logging.INFO)
+
+
+class _VerboseHandler(logging.StreamHandler):
+    """``--verbose``: the library's INFO messages on stderr, attached for one call of :func:`main`."""
 
 
 #: Help metavars by parameter type (typer would print ``<list[Path]>`` and ``<bool>``).
@@ -77,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 some work failed or a bug, 2 bad input, 130 interrupted)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    logger = logging.getLogger("scprobe")
     try:
         rc = _command().main(args=args, prog_name="scprobe", standalone_mode=False)
         return rc if isinstance(rc, int) else 0  # typer.Exit(n) comes back as n in non-standalone mode
@@ -100,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it",
                           markup=False, soft_wrap=True)
         return 1
+    finally:
+        verbose = [h for h in logger.handlers if isinstance(h, _VerboseHandler)]
+        for handler in verbose:
+            logger.removeHandler(handler)
+        if verbose:
+            logger.setLevel(logging.NOTSET)
 
 
 def _is_usage_error(exc: Exception) -> bool:

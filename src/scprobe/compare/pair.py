@@ -6,6 +6,7 @@ one scan above Tc (metastable spots: what fluctuates?).
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, spot_stat
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 from scprobe.scan import channel, directions as scan_directions, pixel_size
+
+logger = logging.getLogger(__name__)
 
 #: Channels tried for registration, best first (topography does not change with temperature).
 REGISTRATION_CHANNELS = ("topography", "deflection", "current")
@@ -182,7 +185,25 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     ParameterError
         Missing channels or traces, pixel sizes that differ, scans that do not
         overlap (unless ``force``), or a reference mask of the wrong shape.
+
+    Examples
+    --------
+    The same area at 8 K before and after a 30 K excursion (re-cooled):
+
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from scprobe.simulate import simulate_study
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
+    >>> truth = json.loads((study.parent / "truth.json").read_text())
+    >>> from scprobe.io import open_scan
+    >>> before = open_scan(study.parent / "scans/A02_8K-current-fwd.bcrf")
+    >>> after = open_scan(study.parent / "scans/A05_8K-recooled-current-fwd.bcrf")
+    >>> res = compare_scans(before, after)
+    >>> abs(res.overlap.jaccard - truth["recooling"]["jaccard"]) < 0.05
+    True
     """
+    logger.info("compare_scans")
     dirs = tuple(directions) if directions is not None else default_directions(a, b)
     if len(dirs) != 2:
         raise ParameterError(f"directions must name two traces, got {dirs!r}")

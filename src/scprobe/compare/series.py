@@ -8,6 +8,7 @@ highest temperature at which it conducts) and the transition lies below
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from scprobe.compare.registration import align, common_slices, register
 from scprobe.errors import ParameterError
 from scprobe.results import Result, jsonable
 from scprobe.scan import channel, pixel_size
+
+logger = logging.getLogger(__name__)
 
 #: Regions (connected conducting areas at the lowest temperature) smaller than this are not listed.
 MIN_REGION_PX = 9
@@ -210,6 +213,7 @@ def temperature_series(scans, temperatures_K=None, *, threshold_A: float | None 
         not overlap the first one.
     """
     scans = list(scans)
+    logger.info("temperature_series of %d scans", len(scans))
     if len(scans) < 2:
         raise ParameterError(f"a temperature series needs at least two scans, got {len(scans)}")
     temps = _temperatures(scans, temperatures_K)

@@ -1,6 +1,7 @@
 """The composition stage in one call: needles, comparison, SEM overlay and EDX."""
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from scprobe.io.apt import IonData, RangeTable, read_ions, read_ranges
 from scprobe.io.images import Image, element_from_filename, read_edx_map, read_tiff
 from scprobe.results import Result
 from scprobe.scan import channel, pixel_size
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def analyze_composition(*, apt=(), ranges=None, sem=None, sem_pixel_size_m=None,
     the dispersion test then uses bins of the median conducting-region diameter that
     lie wholly inside the cAFM field; otherwise single pixels of the whole map.
     """
+    logger.info("analyze_composition: %d needles", len(apt))
     entries = _site_entries(sites)
     apt = list(apt) or [e[2] for e in entries if e[2] is not None]
     site_results: list[SiteComposition] = []

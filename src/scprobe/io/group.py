@@ -6,6 +6,7 @@ of them (or all, or a folder) and gets one Scan with ``topography``,
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -20,6 +21,8 @@ from scprobe.io.base import Channel
 from scprobe.io.naming import base_name, quantity_from_name, split_filename
 from scprobe.io.registry import detect, image_extensions, read_channels
 from scprobe.scan import file_record, make_scan
+
+logger = logging.getLogger(__name__)
 
 #: Relative tolerance on pixel sizes of files grouped into one scan.
 PIXEL_TOLERANCE = 1e-6
@@ -122,7 +125,22 @@ def open_scan(
     ------
     FormatError
         Unreadable files, or files whose shapes or pixel sizes disagree.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from scprobe.simulate import simulate_study
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
+    >>> truth = json.loads((study.parent / "truth.json").read_text())
+    >>> scan = open_scan(study.parent / "scans/A01_1p5K-current-fwd.bcrf")   # siblings come along
+    >>> sorted(scan.data_vars), dict(scan.sizes)
+    (['current', 'deflection', 'topography'], {'direction': 2, 'y': 128, 'x': 128})
+    >>> scan["current"].attrs["units"], scan.attrs["temperature_K"]
+    ('A', 1.5)
     """
+    logger.info("open_scan %s", paths)
     files = scan_files(paths, siblings)
     if len(files) == 1 and detect(files[0]).name == "netcdf":
         from scprobe.io.nc import read_scan

@@ -19,6 +19,7 @@ default: levelling a current map would destroy its zero-current reference.
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 
@@ -29,6 +30,8 @@ from scprobe.process.crop import crop
 from scprobe.process.levelling import level_plane, level_poly
 from scprobe.process.rows import align_rows
 from scprobe.process.scars import remove_scars
+
+logger = logging.getLogger(__name__)
 
 LEVELLING_CHANNELS = ("topography",)
 
@@ -96,7 +99,22 @@ def apply_steps(scan: xr.Dataset, steps: str | Sequence[str], *,
     -------
     xarray.Dataset
         The processed Scan.
+
+    Examples
+    --------
+    A tilted topography (m) is flat after plane levelling; the input is unchanged:
+
+    >>> import numpy as np
+    >>> from scprobe.scan import make_scan
+    >>> y, x = np.mgrid[0:32, 0:48]
+    >>> tilted = make_scan({"topography": 1e-9 * x + 2e-9 * y}, pixel_size_m=15e-9)
+    >>> flat = apply_steps(tilted, "plane")
+    >>> bool(abs(flat["topography"]).max() < 1e-18), [h["step"] for h in flat.attrs["history"]]
+    (True, ['plane'])
+    >>> tilted.attrs["history"]
+    []
     """
+    logger.info("apply_steps %s", steps)
     out = scan
     for name, args in parse_steps(steps):
         if name == "crop":

@@ -7,6 +7,7 @@ at 1.5 K.  Every scan is written as Daisy writes it (one BCRF per channel and tr
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from scprobe import __version__
+from scprobe._version import __version__
 from scprobe.analysis.noise import FLOOR_SIGMAS
 from scprobe.errors import ParameterError
 from scprobe.io import atomic_write, bcr
@@ -26,6 +27,8 @@ from scprobe.simulate.params import StudyParams, study_params
 from scprobe.simulate.sample import (Landscape, dot_density_per_um2, metastable_spots, recool, rng_for,
                                      sample_landscape)
 from scprobe.simulate.toml import dumps as toml_dumps
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ def simulate_study(outdir, seed: int = 0, size: int = 512, *, progress: Callable
     pathlib.Path
         Path of the written ``study.toml`` (``truth.json`` is beside it).
     """
+    logger.info("simulate_study %s seed=%d size=%d", outdir, seed, size)
     sp = study_params(size, **overrides)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ParameterError(f"seed must be a non-negative int, got {seed!r}")

@@ -14,6 +14,7 @@ result objects into figures, on the worker that computed them, and the summary i
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import traceback
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from scprobe import __version__
+from scprobe._version import __version__
 from scprobe.distributed import run_tasks
 from scprobe.errors import ScprobeError
 from scprobe.io import atomic_write
@@ -35,6 +36,8 @@ from scprobe.study.common import SCANS, relpaths, unit_slug
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def _execute(tasks, study_path, out_dir, workers, scheduler, progress, render):
             rec = {"status": "failed", "result": {}, "units": {}, "figures": [], "files": [], "note": "",
                    "error": f"task lost after retries: {exc}", "seconds": 0.0}
         done[(stage, unit)] = rec
+        logger.info("%s %s: %s in %.2f s", stage, unit, rec["status"], rec["seconds"])
         if progress:
             progress(len(done), total, f"{stage} {unit} ({rec['seconds']:.1f} s)")
     return done
@@ -188,6 +192,34 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
     Returns
     -------
     RunResult
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from scprobe.simulate import simulate_study
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
+    >>> truth = json.loads((study.parent / "truth.json").read_text())
+    >>> _ = (study.parent / "small.toml").write_text('''
+    ... schema_version = 1
+    ... [sample]
+    ... name = "sim"
+    ... [[scans]]
+    ... label = "1.5K"
+    ... files = ["scans/A01_1p5K-current-fwd.bcrf"]
+    ... temperature_K = 1.5
+    ... bias_V = 0.1
+    ... [bulk]
+    ... resistivity = "bulk/rho_T.dat"
+    ... ''')
+    >>> run = run_study(study.parent / "small.toml", Path(tmp.name) / "out", figures=False, report=False)
+    >>> run.stages["map"], run.stages["bulk"], run.stages["compare"]
+    ('ok', 'ok', 'skipped')
+    >>> summary = json.loads(run.summary_file.read_text())
+    >>> fraction = summary["stages"]["map"]["units"]["1.5K"]["result"]["conducting_fraction"]
+    >>> abs(fraction - truth["scans"]["1.5K"]["conducting_fraction"]) < 0.01
+    True
     """
     if workers < 1:
         raise ScprobeError(f"workers must be at least 1, got {workers}")
@@ -202,6 +234,7 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
             tasks += [(name, u) for u in units]
         else:
             skipped[name] = st.nothing
+    logger.info("run_study %s: %d units on %s", study.path, len(tasks), scheduler or f"{workers} worker(s)")
     try:
         done = _execute(tasks, str(study.path), str(out), workers, scheduler, progress,
                         render if figures else None)

@@ -7,6 +7,7 @@ exact contraction makes unambiguous: a zero voltage is exactly ``0.0``, never a 
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
 from scprobe.transport.solver import (Forked, GroundedSolver, SolveInfo, combine, small_pages, uniform_grid_potential,
                                      work_timeout, worth_forking)
+
+logger = logging.getLogger(__name__)
 
 MODELS = ("classified", "proportional")
 VERDICTS = ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
@@ -336,7 +339,20 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     Returns
     -------
     TransportResult
+
+    Examples
+    --------
+    A uniform sheet (noise only, nothing superconducts) with van der Pauw corner contacts gives
+    ``R_A = R_B = ln 2 / pi = 0.2206`` in units of the sheet resistance:
+
+    >>> import numpy as np
+    >>> from scprobe.scan import make_scan
+    >>> noise = 1e-11 * np.random.default_rng(0).standard_normal((64, 64))
+    >>> res = four_probe(make_scan({"current": noise}, pixel_size_m=15e-9), contacts="vdp")
+    >>> round(res.r_a_ohm, 3), round(res.r_b_ohm, 3), res.verdict
+    (0.221, 0.221, 'resistive')
     """
+    logger.info("four_probe contacts=%s model=%s", contacts, model)
     data, pitch = _input_map(scan_or_current)
     if data.ndim != 2:
         raise ParameterError(f"a transport map must be 2-D, got shape {data.shape}")

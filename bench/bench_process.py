@@ -17,8 +17,8 @@ import numpy as np
 
 from scprobe.process import align_rows_array, poly_background, remove_scars_array, subtract_plane
 
-ORACLE_CANDIDATES = (Path(__file__).resolve().parents[2] / "shared/tools/gwy-oracle/gwy-oracle",
-                     Path.home() / ".cache/gwy-oracle/gwy-oracle")
+SHARED = Path(os.environ.get("SCPROBE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+ORACLE_CANDIDATES = (SHARED / "tools/gwy-oracle/gwy-oracle", Path.home() / ".cache/gwy-oracle/gwy-oracle")
 
 OPS = {
     "plane": (["plane"], lambda z: subtract_plane(z, subtract_offset=False)),

@@ -152,7 +152,7 @@ def analyze_bulk(*, resistivity=None, susceptibility=None, heat_capacity=None, m
     >>> study = simulate_study(tmp.name, seed=0, size=128)   # a small synthetic study with its truth
     >>> truth = json.loads((study.parent / "truth.json").read_text())
     >>> rho = analyze_bulk(resistivity=study.parent / "bulk/rho_T.dat").resistivity
-    >>> abs(rho.tc_50_K - truth["bulk"]["tc_K"]) < 0.1, abs(rho.width_K - truth["bulk"]["width_K"]) < 0.1
+    >>> abs(rho.tc_onset_K - truth["bulk"]["tc_onset_K"]) < 0.05, abs(rho.width_K - truth["bulk"]["width_K"]) < 0.05
     (True, True)
     """
     logger.info("analyze_bulk")

@@ -1,36 +1,65 @@
-"""Benchmark of the transport solver: scaling with pixel count, 2048^2 time and memory, AMG vs spsolve.
+"""Benchmark of transport: ``four_probe`` against its own solve, the solver against CHOLMOD and
+PARDISO, the huge-page switch, and the whole ``scprobe transport`` command (time and memory).
 
-Run ``python bench/bench_transport.py [--max-size 2048]``.  The peer is
-``scipy.sparse.linalg.spsolve`` (SuperLU) on the same grounded system at 1024 x 1024; both answers are
-compared.  Maps are correlated random superconducting landscapes (40 % superconducting, clusters
-contracted) with van der Pauw contacts; the peer comparison also runs on a normal-state map
-(proportional model, correlated lognormal sheet conductance).
+Run ``python bench/bench_transport.py [--sizes 1024,2048] [--repeat 3]``.  Every comparison runs
+its sides alternately in one process, so drifts of a shared machine hit both; medians are printed
+with every run.
 
-``four_probe`` uses a second core through forked children (``scprobe.transport.solver.parallel``), so its
-wall time is what counts; cpu adds the children's.  Memory is the proportional set size (PSS) of
-the process and its children, sampled every 0.25 s in a separate run: pages a child shares copy-on-write with its
-parent count once, which the sum of the RSS peaks would not.
+1. ``four_probe`` on a current map (the default conducting mask of ``scprobe map``, van der Pauw
+   contacts) against its own solve: the set-up and both configuration solves of the same grounded
+   network, in this process.  Target: whole / solve <= 1.3 at 1024^2.
+2. The solver against the peers on the same grounded matrices and right-hand side: CHOLMOD
+   (scikit-sparse, needs libsuitesparse-dev) and MKL PARDISO (pypardiso) when installed, each
+   factorisation + one solve; scprobe's is set-up + one solve.  Matrices: a contracted map (the
+   classified model), a normal-state lognormal sheet (the proportional model), and a thresholded
+   landscape that is not contracted (every pixel an unknown; high- to low-conductance contrast
+   10^3).  Printed: wall seconds, relative residual, largest difference to the best peer's
+   answer, and the ratio scprobe / best peer (target < 1).  The peers may use both cores (their
+   BLAS / OpenMP threads); scprobe's solver runs on one.
+3. The huge-page switch (``scprobe.transport.solver.pages``): ``four_probe`` with and without it.
+4. ``scprobe transport`` on a 2048^2 netCDF scan in a child process: wall seconds (target < 10 s)
+   and peak RSS of the process tree (target < 3 GB): the largest ``ru_maxrss`` of the command and
+   its forked helpers, and the peak proportional set size of the tree sampled every 0.1 s.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
-import scipy.sparse.linalg as spla
+import scipy.sparse as sp
 from scipy import ndimage
 
+from scprobe.scan import make_scan
 from scprobe.transport import build_network, four_probe, make_contacts
-from scprobe.transport.solver import GroundedSolver
+from scprobe.transport.solver import GroundedSolver, enable_small_pages
+
+PIXEL_M = 20e-9
+PLATEAU_A, NOISE_A = 2e-9, 2e-12
+CONTRAST = 1e3
 
 
 def landscape(n: int, seed: int = 1, fraction: float = 0.4) -> np.ndarray:
+    """Correlated random superconducting landscape, ``fraction`` of the pixels."""
     rng = np.random.default_rng(seed)
     f = ndimage.gaussian_filter(rng.standard_normal((n, n)), n / 128, mode="wrap")
     return f > np.quantile(f, 1 - fraction)
+
+
+def current_scan(n: int):
+    """A current map of :func:`landscape`: plateau current on it, Gaussian noise everywhere."""
+    mask = landscape(n)
+    rng = np.random.default_rng(2)
+    return make_scan({"current": np.where(mask, PLATEAU_A, 0.0) + NOISE_A * rng.standard_normal(mask.shape)},
+                     PIXEL_M)
 
 
 def lognormal_sheet(n: int, seed: int = 1, decades: float = 1.0) -> np.ndarray:
@@ -40,37 +69,133 @@ def lognormal_sheet(n: int, seed: int = 1, decades: float = 1.0) -> np.ndarray:
     return 10.0 ** (decades * f / f.std())
 
 
-def compare_with_spsolve(label: str, sheet: np.ndarray, superconducting, repeat: int) -> None:
-    """CPU seconds of AMG-CG set-up + solve and of spsolve on one grounded vdp system; medians of ``repeat``."""
+def _median(xs) -> float:
+    return float(np.median(xs))
+
+
+def _runs(xs) -> str:
+    return " ".join(f"{x:.2f}" for x in xs)
+
+
+def grounded(sheet: np.ndarray, superconducting) -> tuple:
+    """Network, free nodes, grounded node and vdp injection (I12), grounded as ``measure`` does."""
     cts = make_contacts("vdp", sheet.shape)
     net = build_network(sheet, superconducting, cts.pixels)
-    ground = int(np.argmax(net.laplacian.diagonal()))  # as scprobe.transport.measure grounds
+    ground = int(np.argmax(net.laplacian.diagonal()))
     free = np.delete(np.arange(net.n_nodes), ground)
-    inj = np.zeros(net.n_nodes)
-    inj[net.node.ravel()[cts.pixels[0][0]]], inj[net.node.ravel()[cts.pixels[1][0]]] = 1.0, -1.0
-    # both sides timed in this warm process, alternately, so drifts of the machine hit both
-    t_amg, t_lu = [], []
+    node = net.node.ravel()
+    injections = []
+    for ip, im, _, _ in cts.configurations[:2]:
+        inj = np.zeros(net.n_nodes)
+        inj[node[cts.pixels[ip][0]]] += 1.0
+        inj[node[cts.pixels[im][0]]] -= 1.0
+        injections.append(inj)
+    return net, free, ground, injections
+
+
+# -- 1. four_probe against its own solve ------------------------------------------------------------
+
+def whole_against_solve(n: int, repeat: int) -> None:
+    scan = current_scan(n)
+    first = four_probe(scan)  # also warms the imports
+    # the same network four_probe solves: its mask, contracted
+    net, free, ground, injections = grounded(np.ones((n, n)), first.superconducting)
+    whole, solve = [], []
     for _ in range(repeat):
-        t = time.process_time()
-        solver = GroundedSolver(net.laplacian, free, [ground], method="amg", tol=1e-10)
+        t = time.perf_counter()
+        four_probe(scan)
+        whole.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        solver = GroundedSolver(net.laplacian, free, [ground], tol=1e-10)
+        for inj in injections:
+            solver.solve(inj)
+        solve.append(time.perf_counter() - t)
+    w, s = _median(whole), _median(solve)
+    print(f"{n}^2 four_probe (current map, default mask, vdp): whole {w:.2f} s ({_runs(whole)}); "
+          f"its solve (set-up + 2 configurations, one process) {s:.2f} s ({_runs(solve)}); "
+          f"whole / solve = {w / s:.2f} (target <= 1.3); {first.n_unknowns} unknowns, {first.iterations} iterations",
+          flush=True)
+
+
+# -- 2. the solver against the peers --------------------------------------------------------------
+
+def _peers() -> dict:
+    peers = {}
+    try:
+        from sksparse.cholmod import cholesky
+
+        peers["CHOLMOD"] = lambda a, b: cholesky(a.tocsc())(b)
+    except ImportError:
+        print("CHOLMOD not installed (apt-get install libsuitesparse-dev; pip install scikit-sparse)")
+    try:
+        import pypardiso
+
+        def pardiso(a, b):
+            solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
+            upper = sp.triu(a, format="csr")  # the symmetric types take the upper triangle
+            x = solver.solve(upper, b)
+            solver.free_memory(everything=True)
+            return x
+
+        peers["PARDISO"] = pardiso
+    except ImportError:
+        print("PARDISO not installed (pip install pypardiso)")
+    return peers
+
+
+def against_peers(label: str, sheet: np.ndarray, superconducting, repeat: int, peers: dict) -> None:
+    net, free, ground, injections = grounded(sheet, superconducting)
+    inj = injections[0]
+    b = inj[free]
+    times: dict[str, list[float]] = {"scprobe": []}
+    times.update({name: [] for name in peers})
+    answers, info = {}, None
+    matrix = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        solver = GroundedSolver(net.laplacian, free, [ground], tol=1e-10)
         v, info = solver.solve(inj)
-        t_amg.append(time.process_time() - t)
-        matrix = solver.matrix.tocsc()
-        t = time.process_time()
-        exact = spla.spsolve(matrix, inj[free])
-        t_lu.append(time.process_time() - t)
-    err = np.max(np.abs(v[free] - exact)) / np.max(np.abs(exact))
-    amg, lu = float(np.median(t_amg)), float(np.median(t_lu))
-    print(f"{label}: {free.size} unknowns; cpu seconds, median of {repeat} (all runs): AMG-CG set-up + solve "
-          f"{amg:.2f} s ({' '.join(f'{x:.2f}' for x in t_amg)}; {info.iterations} iterations, residual "
-          f"{info.residual:.1e}); spsolve {lu:.2f} s ({' '.join(f'{x:.2f}' for x in t_lu)}); "
-          f"ratio spsolve/AMG = {lu / amg:.1f}x, worst pairing {min(t_lu) / max(t_amg):.1f}x (target >= 10x); "
-          f"max relative difference {err:.1e}", flush=True)
+        times["scprobe"].append(time.perf_counter() - t)
+        answers["scprobe"] = v[free]
+        matrix = solver.matrix
+        for name, peer in peers.items():
+            t = time.perf_counter()
+            answers[name] = peer(matrix, b)
+            times[name].append(time.perf_counter() - t)
+    norm = np.linalg.norm(b)
+    residual = {name: float(np.linalg.norm(b - matrix @ x) / norm) for name, x in answers.items()}
+    print(f"{label}: {free.size} unknowns (scprobe: {info.method}, {info.iterations} iterations)")
+    for name, ts in times.items():
+        print(f"  {name:8s} {_median(ts):6.2f} s ({_runs(ts)}), residual {residual[name]:.1e}")
+    if peers:
+        best = min(peers, key=lambda name: _median(times[name]))
+        diff = np.max(np.abs(answers["scprobe"] - answers[best])) / np.max(np.abs(answers[best]))
+        print(f"  scprobe / best peer ({best}) = {_median(times['scprobe']) / _median(times[best]):.2f} "
+              f"(target < 1); largest difference to {best}'s answer {diff:.1e}", flush=True)
 
 
-def peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+# -- 3. huge pages --------------------------------------------------------------------------------
 
+def pages_ab(n: int, repeat: int) -> None:
+    mask = landscape(n)
+    runs = {True: [], False: []}
+    previous = enable_small_pages(True)
+    try:
+        for _ in range(repeat):
+            for on in (True, False):
+                enable_small_pages(on)
+                t = time.perf_counter()
+                four_probe(mask)
+                runs[on].append(time.perf_counter() - t)
+    finally:
+        enable_small_pages(previous)
+    on, off = _median(runs[True]), _median(runs[False])
+    wins = sum(a < b for a, b in zip(runs[True], runs[False]))
+    print(f"{n}^2 four_probe with numpy's huge pages off {on:.2f} s ({_runs(runs[True])}), on {off:.2f} s "
+          f"({_runs(runs[False])}): off / on = {on / off:.2f}, faster in {wins} of {repeat} pairs", flush=True)
+
+
+# -- 4. the command line ------------------------------------------------------------------------
 
 def _pss_kb(pid: int) -> int:
     try:
@@ -80,87 +205,71 @@ def _pss_kb(pid: int) -> int:
         return 0
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
     return out
 
 
-class PeakPss:
-    """Peak PSS (GB) of this process and its children while the ``with`` block runs."""
+def command_line(n: int, repeat: int) -> None:
+    from scprobe.io.nc import write_scan
 
-    def __enter__(self):
-        self.peak, self._stop = 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        me = os.getpid()
-        while not self._stop.wait(0.25):
-            self.peak = max(self.peak, _pss_kb(me) + sum(_pss_kb(c) for c in _children(me)))
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def gb(self) -> float:
-        return self.peak / 1e6
-
-
-def cpu_seconds() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_scan(current_scan(n), Path(tmp) / f"map{n}.nc")
+        cmd = [sys.executable, "-m", "scprobe", "transport", str(path), "--json"]
+        walls, pss = [], []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, sum(_pss_kb(p) for p in _tree(proc.pid)))
+                time.sleep(0.1)
+            walls.append(time.perf_counter() - t)
+            pss.append(peak / 1e6)
+            if proc.returncode != 0:
+                raise SystemExit(f"scprobe transport failed: {proc.stderr.read().decode()}")
+        maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+    print(f"scprobe transport {n}^2 (.nc, vdp, --json): {_median(walls):.2f} s ({_runs(walls)}; target < 10 s); "
+          f"peak RSS (largest of the process and its helpers) {maxrss:.2f} GB, peak PSS of the tree "
+          f"{max(pss):.2f} GB (target < 3 GB)", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--max-size", type=int, default=2048, help="0 skips the scaling runs")
-    ap.add_argument("--peer-size", type=int, default=1024, help="0 skips the spsolve comparison")
-    ap.add_argument("--min-size", type=int, default=256)
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each side of the peer comparison")
+    ap.add_argument("--sizes", default="1024,2048", help="map sizes (pixels per side), comma separated")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each side of every comparison")
+    ap.add_argument("--skip", default="", help="sections to skip, comma separated: whole,peers,pages,cli")
     args = ap.parse_args()
-
-    print("four_probe (vdp, classified; network + 2 AMG solves + cluster interiors + homogeneous reference)")
-    print("wall = elapsed seconds; cpu = CPU seconds of the process and its forked children")
-    print(f"{'pixels':>10} {'wall s':>8} {'cpu s':>8} {'wall s/Mpx':>10} {'unknowns':>9} {'iters':>6} {'residual':>9}")
-    n = args.min_size
-    times = []
-    while n <= args.max_size:
-        mask = landscape(n)
-        t, c = time.perf_counter(), cpu_seconds()
-        r = four_probe(mask, contacts="vdp")
-        dt, dc = time.perf_counter() - t, cpu_seconds() - c
-        times.append((n * n, dt))
-        print(f"{n * n:>10} {dt:>8.2f} {dc:>8.2f} {dt / (n * n / 1e6):>10.2f} {r.n_unknowns:>9} {r.iterations:>6} "
-              f"{r.residual:>9.1e}", flush=True)
-        n *= 2
-    if len(times) > 1:
-        px, sec = np.array(times).T
-        print(f"wall time ~ pixels^{np.polyfit(np.log(px), np.log(sec), 1)[0]:.2f}")
-    if times:
-        # memory in a separate run: reading smaps_rollup walks the page tables and slows the timed run
-        with PeakPss() as mem:
-            four_probe(mask, contacts="vdp")
-        print(f"peak PSS of process + children at {mask.shape[0]}^2: {mem.gb:.2f} GB")
-        print("target: 2048^2 < 20 s on 2 cores, < 4 GB")
-
-    n = args.peer_size
-    if n <= 0:
-        return
-    mask = landscape(n)
-    compare_with_spsolve(f"{n}x{n} classified (40 % superconducting, clusters contracted)",
-                         np.ones(mask.shape), mask, args.repeat)
-    compare_with_spsolve(f"{n}x{n} proportional (correlated lognormal sheet, +-3 decades)",
-                         lognormal_sheet(n), None, args.repeat)
-    print(f"peak RSS {peak_rss_gb():.2f} GB")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    skip = set(args.skip.split(","))
+    if "whole" not in skip:
+        print("== 1. four_probe against its own solve")
+        for n in sizes:
+            whole_against_solve(n, args.repeat)
+    if "peers" not in skip:
+        print("== 2. the solver against the peers (wall seconds: factorisation or set-up + one solve)")
+        peers = _peers()
+        for n in sizes:
+            mask = landscape(n)
+            against_peers(f"{n}^2 contracted map (classified, 40 % superconducting)", np.ones(mask.shape), mask,
+                          args.repeat, peers)
+            against_peers(f"{n}^2 lognormal sheet (proportional, 1 decade rms)", lognormal_sheet(n), None,
+                          args.repeat, peers)
+            against_peers(f"{n}^2 thresholded landscape, not contracted (contrast {CONTRAST:.0e})",
+                          np.where(mask, CONTRAST, 1.0), None, args.repeat, peers)
+    if "pages" not in skip:
+        print("== 3. numpy's huge pages during four_probe")
+        pages_ab(max(sizes), args.repeat)
+    if "cli" not in skip:
+        print("== 4. scprobe transport, whole command")
+        command_line(max(sizes), args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Smoothed-aggregation algebraic multigrid for network Laplacians, used as a CG preconditioner.
 
-The hierarchy is pyamg's classical smoothed aggregation (Vanek, Mandel & Brezina 1996) with its
-defaults for a symmetric M-matrix: every connection strong, pyamg's standard aggregation, the
+The hierarchy is pyamg's classical smoothed aggregation (Vanek, Mandel & Brezina 1996) for a
+symmetric M-matrix: pyamg's standard aggregation along the strong connections
+(:func:`strong_connections`: a link is weak when it is small against the largest link of either
+end, as between a high- and a low-conductance region of an uncontracted map), the
 constant vector as near-null space carried down the levels, one Jacobi step with
 ``omega = 4/3 / rho(D^-1 A)`` smoothing the tentative prolongator, and Galerkin coarse operators.
 Coarsening stops at ``max_coarse`` unknowns (chosen by :func:`scprobe.transport.solver.solve.plan`),
@@ -49,6 +51,10 @@ LANCZOS_STEPS = 15
 #: Rows longer than this many times the median row are hubs (superconducting clusters), whose
 #: prolongator rows are left unsmoothed (see :func:`smoothed_aggregation`).
 HUB_ROW_FACTOR = 8.0
+#: A link is strong when ``|a_ij| >= STRENGTH_THETA * max(max_k |a_ik|, max_k |a_jk|)`` (see
+#: :func:`strong_connections`).  Below 0.25, so that the 9-point stencil of a Kron-reduced uniform
+#: grid (links of 1/2 and 1/4 of the row's largest) stays strong everywhere.
+STRENGTH_THETA = 0.1
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,44 @@ def lanczos_spectral_radius(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: 
     return float(scipy.linalg.eigvalsh_tridiagonal(np.array(alphas), np.array(betas[:k - 1]))[-1])
 
 
+def strong_connections(matrix: sp.csr_matrix, theta: float) -> sp.csr_matrix:
+    """Pattern of the strong links of a symmetric matrix (diagonal included), for aggregation.
+
+    A link ``ij`` is strong when ``|a_ij| >= theta * max(m_i, m_j)``, ``m_i`` the largest
+    off-diagonal magnitude of row ``i``: a symmetric form of the classical (Ruge-Stueben) measure.
+    On a map that is not contracted, a pixel next to a region a thousand times more conductive is
+    coupled to it by a link as small as its own: aggregates that straddle the boundary cannot
+    represent the near-constant potential of the conductive region, and CG took 71 iterations
+    instead of 13 at a contrast of 10^4.  Aggregating along strong links only keeps them apart.
+    Where every link is strong (uniform grids, moderate contrast) the aggregates are those of
+    the whole matrix.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Canonical CSR, every row storing its diagonal.
+    theta : float
+        Strength threshold, 0 .. 1.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Same shape, ones on the strong links and the diagonal.
+    """
+    n = matrix.shape[0]
+    row_length = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(n), row_length)
+    magnitude = np.abs(matrix.data)
+    diagonal = rows == matrix.indices
+    magnitude[diagonal] = 0.0
+    largest = np.zeros(n)
+    filled = row_length > 0
+    largest[filled] = np.maximum.reduceat(magnitude, matrix.indptr[:-1][filled])
+    keep = diagonal | (magnitude >= theta * np.maximum(largest[rows], largest[matrix.indices]))
+    indptr = np.concatenate([[0], np.cumsum(keep)])[matrix.indptr].astype(matrix.indptr.dtype)
+    return sp.csr_matrix((np.ones(int(np.count_nonzero(keep))), matrix.indices[keep], indptr), shape=matrix.shape)
+
+
 def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int) -> list[Level]:
     """Smoothed-aggregation hierarchy of a symmetric positive (semi-)definite M-matrix.
 
@@ -133,7 +177,7 @@ def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int) -> list[Level]
     candidate = np.ones(a.shape[0])
     levels: list[Level] = []
     while (a.shape[0] > max_coarse or not levels) and len(levels) < MAX_LEVELS:
-        aggregates = sp.csr_matrix(standard_aggregation(a)[0])
+        aggregates = sp.csr_matrix(standard_aggregation(strong_connections(a, STRENGTH_THETA))[0])
         n_agg = aggregates.shape[1]
         if n_agg == 0 or n_agg >= a.shape[0]:
             break

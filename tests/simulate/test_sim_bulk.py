@@ -103,7 +103,7 @@ def test_heat_capacity_fit_recovers_gamma_beta(study):
     t1, t2 = 2.5, 3.5
     slope = -np.log(np.interp(t2, T, ces) / np.interp(t1, T, ces)) / (1 / t2 - 1 / t1)  # K
     assert 0.7 < slope * 8.617333262e-2 / b["gap_meV"] < 1.1
-    # C_es/T rises above gamma_n only near Tc (BCS: above t ~ 0.6) and falls to gamma_n above it
+    # C_es/T rises above gamma_n only near Tc (BCS: above t ~ 0.5) and falls to gamma_n above it
     above = T[(cel > gn) & (T < b["tc_K"])]
     assert above.min() > 0.55 * b["tc_50_K"]
     assert np.interp(b["tc_K"] + 1.5, T, cel) == pytest.approx(gn, rel=0.01)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, special
+from scipy import ndimage, optimize, special
 
 from scprobe.bulk._util import clean_xy, robust_std
 from scprobe.errors import ParameterError
@@ -158,7 +158,12 @@ def _broadened(T, tc, sigma, alpha):
 
 @dataclass(frozen=True)
 class AlphaFit(Result):
-    """One-gap alpha-model fit of C/T below and across Tc (energies in eV, C/T in J/(mol K^2))."""
+    """Alpha-model fit of C/T below and across Tc (energies in eV, C/T in J/(mol K^2)).
+
+    One gap: ``delta0_eV`` and ``alpha``.  Two gaps (two-band alpha model): ``delta0_eV`` and
+    ``alpha`` are the larger gap, ``small_delta0_eV`` the smaller one and ``small_weight`` its share
+    of the condensing electrons' gamma_n - gamma_0 (NaN for one gap).
+    """
 
     delta0_eV: float = quantity("eV")
     delta0_err_eV: float = quantity("eV")
@@ -174,22 +179,39 @@ class AlphaFit(Result):
     criterion: str = quantity("")
     window_K: tuple[float, float] = quantity("K")
     n_points: int = quantity("count")
+    small_delta0_eV: float = quantity("eV", default=math.nan)
+    small_delta0_err_eV: float = quantity("eV", default=math.nan)
+    small_weight: float = quantity("1", default=math.nan)
     curve_T_K: np.ndarray = internal(None)
     curve_ct_J_molK2: np.ndarray = internal(None)
 
 
-def _linear(T, y, tc, sigma, alpha):
-    """Variable projection: best gamma0, beta, gamma_s for (tc, sigma, alpha); design and coefficients."""
-    shape = _broadened(T, tc, sigma, alpha)
-    A = np.column_stack([np.ones_like(T), T ** 2, shape])
+def _linear(T, y, tc, sigma, alphas):
+    """Variable projection: best gamma0, beta and one gamma_s per gap for (tc, sigma, alphas)."""
+    shapes = [_broadened(T, tc, sigma, a) for a in alphas]
+    A = np.column_stack([np.ones_like(T), T ** 2, *shapes])
     scale = np.abs(A).max(axis=0)
     coef, *_ = np.linalg.lstsq(A / scale, y, rcond=None)
     return A, coef / scale
 
 
+def _scatter(y: np.ndarray) -> np.ndarray:
+    """Local variance of the point-to-point scatter of ``y`` (from second differences, moving median).
+
+    White noise of variance s^2 gives second differences of variance 6 s^2, and the median of a
+    chi^2(1) variable is 0.455 of its mean; the moving median over 21 points follows scatter that
+    grows with C/T while ignoring the few points where the curve itself bends.
+    """
+    if y.size < 7:
+        return np.zeros_like(y)
+    d2 = np.diff(y, 2) ** 2 / 6
+    local = ndimage.median_filter(d2, size=min(21, d2.size), mode="nearest") / 0.4549
+    return np.r_[local[0], local, local[-1]]
+
+
 def fit_alpha_model(T_K, C_J_molK, *, tc0_K: float, sigma0_K: float, top_K: float | None = None,
-                    bottom_K: float | None = None) -> AlphaFit:
-    """Fit the one-gap alpha model to C/T from the lowest temperature to just above Tc.
+                    bottom_K: float | None = None, gaps: int = 1) -> AlphaFit:
+    """Fit the alpha model (one gap, or two bands) to C/T from the lowest temperature to just above Tc.
 
     Parameters
     ----------
@@ -200,26 +222,30 @@ def fit_alpha_model(T_K, C_J_molK, *, tc0_K: float, sigma0_K: float, top_K: floa
         construction), K.
     top_K : float, optional
         Upper end of the fit, K; default tc0 + 4 sigma0 + 0.5 K (enough normal state to fix
-        gamma_n while the lattice still follows beta T^3).
+        gamma_n while the lattice still follows beta T^3 to < 0.2 %).
     bottom_K : float, optional
         Lower end, K; default the lowest temperature.
+    gaps : {1, 2}
+        Number of gaps (bands with their own alpha and share of gamma_n - gamma_0).
 
     Returns
     -------
     AlphaFit
         Delta_0 = alpha k_B Tc with the standard error from the fit covariance (residual
-        variance, Tc and alpha correlated), gamma_0, gamma_n, beta of the same fit, and the
-        goodness of fit: ``rms_residual`` is the systematic misfit, sqrt(rms^2 - s^2) of the C/T
-        residuals with s the point-to-point scatter of the data (from second differences), over
-        gamma_n - gamma_0; ``poor_fit`` when it exceeds :data:`POOR_FIT_RMS` (a second gap, or a
-        gap anisotropy, misses the shape by a few per cent of the condensing electrons' C/T;
-        one gap on its own model stays below 0.1 % whatever the scatter).
+        variance; Tc and alpha correlated), gamma_0, gamma_n, beta of the same fit, and the
+        goodness of fit: ``rms_residual`` is the systematic misfit, sqrt(mean(r^2 - s^2)) of the
+        C/T residuals r with s^2 the local variance of the data's point-to-point scatter (from
+        second differences), over gamma_n - gamma_0; ``poor_fit`` when it exceeds
+        :data:`POOR_FIT_RMS` (a second gap misses the shape by 3-6 % of the condensing electrons'
+        C/T; a correct model stays below 0.5 % at 0.3 % scatter on C).
 
     Raises
     ------
     ParameterError
-        Fewer than 20 points in the window or a start outside the data.
+        Fewer than 20 points in the window, a start outside the data, or ``gaps`` not 1 or 2.
     """
+    if gaps not in (1, 2):
+        raise ParameterError(f"the alpha model fits 1 or 2 gaps, got {gaps!r}")
     T, C = clean_xy(T_K, C_J_molK, xname="temperature", yname="heat capacity")
     top = tc0_K + 4 * sigma0_K + 0.5 if top_K is None else float(top_K)
     bottom = float(T[0]) if bottom_K is None else float(bottom_K)
@@ -231,42 +257,53 @@ def fit_alpha_model(T_K, C_J_molK, *, tc0_K: float, sigma0_K: float, top_K: floa
     sigma0 = max(float(sigma0_K), 0.02)
 
     def resid(p):
-        tc, sigma, alpha = p
-        A, c = _linear(T, y, tc, sigma, alpha)
+        A, c = _linear(T, y, p[0], p[1], p[2:])
         return A @ c - y
 
-    # start from the best alpha on a coarse grid (the misfit is not convex far from the minimum)
-    starts = [(tc0_K, sigma0, a) for a in (1.2, 1.5, 1.764, 2.0, 2.4, 2.8, 3.3)]
+    # start from the best alphas on a coarse grid (the misfit is not convex far from the minimum)
+    if gaps == 1:
+        starts = [(tc0_K, sigma0, a) for a in (1.2, 1.5, 1.764, 2.0, 2.4, 2.8, 3.3)]
+    else:
+        starts = [(tc0_K, sigma0, a, b) for a in (0.7, 1.0, 1.4) for b in (1.8, 2.3, 2.9)]
     p0 = min(starts, key=lambda p: float(np.sum(resid(p) ** 2)))
     span = float(T[-1] - T[0])
-    sol = optimize.least_squares(resid, p0, x_scale=[sigma0, sigma0, 0.1],
-                                 bounds=([T[0], 1e-3, 0.3], [T[-1], span / 4, 5.0]))
-    tc, sigma, alpha = (float(v) for v in sol.x)
-    A, (g0, beta, gs) = _linear(T, y, tc, sigma, alpha)
+    sol = optimize.least_squares(resid, p0, x_scale=[sigma0, sigma0] + [0.1] * gaps,
+                                 bounds=([T[0], 1e-3] + [0.3] * gaps, [T[-1], span / 4] + [5.0] * gaps))
+    p = np.asarray(sol.x, dtype=float)
+    order = 2 + np.argsort(p[2:])
+    tc, sigma = float(p[0]), float(p[1])
+    alphas = p[order]
+    A, coef = _linear(T, y, tc, sigma, alphas)
+    g0, beta, shares = float(coef[0]), float(coef[1]), coef[2:]
+    gs = float(np.sum(shares))
     r = sol.fun
-    dof = max(1, T.size - 6)
+    dof = max(1, T.size - 2 - 2 * gaps - 1)
     s2 = float(r @ r) / dof
     try:
         cov = np.linalg.inv(sol.jac.T @ sol.jac) * s2
     except np.linalg.LinAlgError:
-        cov = np.full((3, 3), np.nan)
-    delta0 = alpha * K_B_MEV_PER_K * tc * 1e-3
-    # d Delta0 = k_B (Tc d alpha + alpha d Tc)
-    g = np.array([alpha, 0.0, tc]) * K_B_MEV_PER_K * 1e-3
-    err = float(math.sqrt(max(g @ cov @ g, 0.0)))
-    # scatter of the data themselves from second differences (a smooth curve on a dense grid has
-    # almost none; white noise of rms s gives rms sqrt(6) s), so that the criterion judges the
-    # systematic misfit, not the noise
-    noise = robust_std(np.diff(y, 2)) / math.sqrt(6) if y.size > 5 else 0.0
-    rms = float(math.sqrt(float(r @ r) / T.size))
-    excess = math.sqrt(max(rms ** 2 - noise ** 2, 0.0)) / abs(gs) if gs else math.nan
-    crit = (f"poor fit when the systematic rms misfit of C/T (rms residual beyond the point-to-point "
+        cov = np.full((p.size, p.size), np.nan)
+
+    def delta(i):
+        """Delta_0 = alpha k_B Tc (eV) of parameter ``i`` and its error, Tc and alpha correlated."""
+        g = np.zeros(p.size)
+        g[0], g[i] = p[i], p[0]
+        g *= K_B_MEV_PER_K * 1e-3
+        return float(p[i] * p[0] * K_B_MEV_PER_K * 1e-3), float(math.sqrt(max(g @ cov @ g, 0.0)))
+
+    d_big, e_big = delta(int(order[-1]))
+    d_small, e_small = delta(int(order[0])) if gaps == 2 else (math.nan, math.nan)
+    excess = math.sqrt(max(float(np.mean(r ** 2 - _scatter(y))), 0.0)) / abs(gs) if gs else math.nan
+    crit = (f"poor fit when the systematic rms misfit of C/T (residual beyond the local point-to-point "
             f"scatter) exceeds {POOR_FIT_RMS:g} x (gamma_n - gamma_0) over {T[0]:.3g}-{T[-1]:.3g} K")
     grid = np.linspace(T[0], T[-1], 400)
-    curve = alpha_model_ct(grid, tc_K=tc, sigma_K=sigma, alpha=alpha, gamma0=g0, gamma_n=g0 + gs)
-    return AlphaFit(delta0_eV=delta0, delta0_err_eV=err, alpha=alpha,
-                    alpha_err=float(math.sqrt(max(cov[2, 2], 0.0))), tc_K=tc, tc_width_K=sigma,
-                    gamma0_J_molK2=float(g0), gamma_n_J_molK2=float(g0 + gs), beta_J_molK4=float(beta),
+    curve = alpha_model_ct(grid, tc_K=tc, sigma_K=sigma, alpha=float(alphas[-1]), gamma0=g0, gamma_n=g0 + gs,
+                           alphas=alphas, weights=shares / gs if gs else None)
+    return AlphaFit(delta0_eV=d_big, delta0_err_eV=e_big, alpha=float(alphas[-1]),
+                    alpha_err=float(math.sqrt(max(cov[order[-1], order[-1]], 0.0))), tc_K=tc, tc_width_K=sigma,
+                    gamma0_J_molK2=g0, gamma_n_J_molK2=g0 + gs, beta_J_molK4=beta,
                     rms_residual=excess, poor_fit=bool(not excess <= POOR_FIT_RMS), criterion=crit,
-                    window_K=(float(T[0]), float(T[-1])), n_points=int(T.size), curve_T_K=grid,
-                    curve_ct_J_molK2=curve + beta * grid ** 2)
+                    window_K=(float(T[0]), float(T[-1])), n_points=int(T.size),
+                    small_delta0_eV=d_small, small_delta0_err_eV=e_small,
+                    small_weight=float(shares[0] / gs) if gaps == 2 and gs else math.nan,
+                    curve_T_K=grid, curve_ct_J_molK2=curve + beta * grid ** 2)

@@ -312,8 +312,15 @@ class HeatCapacityResult(Result):
     gap_fit_poor: bool | None = quantity("", default=None)
     gap_fit_criterion: str = quantity("", default="")
     debye_window_ces_mJ_mol_K2: float = quantity("mJ/(mol K^2)", default=math.nan)
+    two_gap_small_meV: float = quantity("meV", default=math.nan)
+    two_gap_small_err_meV: float = quantity("meV", default=math.nan)
+    two_gap_large_meV: float = quantity("meV", default=math.nan)
+    two_gap_large_err_meV: float = quantity("meV", default=math.nan)
+    two_gap_small_weight: float = quantity("1", default=math.nan)
+    two_gap_fit_misfit: float = quantity("1", default=math.nan)
     fit: DebyeFit | None = internal(None)
     gap_fit: AlphaFit | None = internal(None)
+    two_gap_fit: AlphaFit | None = internal(None)
     T_K: np.ndarray = internal(None)
     C_J_molK: np.ndarray = internal(None)
     branches: tuple | None = internal(None)
@@ -407,14 +414,24 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
         # the window's beta may be far off (condensed electrons in the window): start the gap fit
         # from the steepest drop of C/T itself, on which the lattice only adds a gentle rise
         start = _steepest_drop(T, C / T, fit.window_K[1])
+    two = None
     if start is not None:
         try:
             gap = fit_alpha_model(T, C, tc0_K=start[0], sigma0_K=start[1])
+            if gap.poor_fit:
+                # one gap does not describe the data: try two bands (a multi-gap superconductor)
+                two = fit_alpha_model(T, C, tc0_K=gap.tc_K, sigma0_K=gap.tc_width_K, gaps=2)
         except ParameterError:
-            gap = None
-    if gap is not None and not gap.poor_fit:
-        # the gap fit separates C_es from the lattice: its beta and gamma_0 replace the window's
-        beta, gamma_0, source0 = gap.beta_J_molK4, gap.gamma0_J_molK2, "alpha-model fit"
+            pass
+    chosen = gap if gap is not None and not gap.poor_fit else (two if two is not None and not two.poor_fit
+                                                                 else None)
+    if chosen is not None or (branches is None and gap is not None):
+        # a good gap fit separates C_es from the lattice: its beta and gamma_0 replace the window's;
+        # when the window's beta gives no jump, a poor one still pins beta by the normal state above Tc
+        beta = (chosen or gap).beta_J_molK4
+        if chosen is not None:
+            gamma_0 = chosen.gamma0_J_molK2
+            source0 = "alpha-model fit" if chosen is gap else "two-gap alpha-model fit"
         try:
             tc, jump, gn, branches = _jump(T, C / T - beta * T ** 2, fit.window_K[1], gamma_0)
         except ParameterError:
@@ -435,6 +452,10 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
                      gap_fit_gamma0_mJ_mol_K2=gap.gamma0_J_molK2 * 1e3, gap_fit_beta_mJ_mol_K4=gap.beta_J_molK4 * 1e3,
                      gap_fit_misfit=gap.rms_residual, gap_fit_poor=gap.poor_fit, gap_fit_criterion=gap.criterion,
                      debye_window_ces_mJ_mol_K2=float(ces) * 1e3)
+    if two is not None:
+        extra.update(two_gap_small_meV=two.small_delta0_eV * 1e3, two_gap_small_err_meV=two.small_delta0_err_eV * 1e3,
+                     two_gap_large_meV=two.delta0_eV * 1e3, two_gap_large_err_meV=two.delta0_err_eV * 1e3,
+                     two_gap_small_weight=two.small_weight, two_gap_fit_misfit=two.rms_residual)
     return HeatCapacityResult(
         gamma_mJ_mol_K2=fit.gamma_J_molK2 * 1e3, gamma_err_mJ_mol_K2=fit.gamma_err_J_molK2 * 1e3,
         beta_mJ_mol_K4=fit.beta_J_molK4 * 1e3, beta_err_mJ_mol_K4=fit.beta_err_J_molK4 * 1e3,
@@ -442,7 +463,7 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
         gamma_n_mJ_mol_K2=gn * 1e3, gamma0_mJ_mol_K2=gamma_0 * 1e3 if math.isfinite(tc) else math.nan,
         gamma0_source=source0 if math.isfinite(tc) else "",
         sc_electronic_fraction=1 - gamma_0 / gn if usable else math.nan, **extra,
-        fit=fit, gap_fit=gap, T_K=T, C_J_molK=C, branches=branches)
+        fit=fit, gap_fit=gap, two_gap_fit=two, T_K=T, C_J_molK=C, branches=branches)
 
 
 def _hc_unit(path, name: str) -> tuple[float, bool]:

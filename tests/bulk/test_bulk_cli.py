@@ -41,7 +41,12 @@ def test_cli_real_resistivity_file(cli, data_dir):
 
 @pytest.mark.parametrize("args, msg", [
     ((), "no data"),
-    (("--mh", "x.dat", "--mass-g", "0"), "mass_g must be positive"),
+    (("--mh", "x.dat", "--mass-g", "0"), "--mass-g must be a positive number"),
+    (("--mh", "x.dat", "--molar-mass-g-mol", "-3"), "--molar-mass-g-mol must be a positive number"),
+    (("--mh", "x.dat", "--density-g-cm3", "nan"), "--density-g-cm3 must be a positive number"),
+    (("--mh", "x.dat", "--dimensions-mm", "1,2,-3"), "--dimensions-mm must be three positive lengths"),
+    (("--mh", "x.dat", "--atoms-per-formula-unit", "0"), "--atoms-per-formula-unit must be a positive integer"),
+    (("--mh", "x.dat", "--field-axis", "z"), "--field-axis must be a, b or c"),
     (("--mh", "x.dat", "--dimensions-mm", "1,2"), "3 comma-separated numbers"),
     (("--resistivity", "missing.dat"), "missing.dat: no such file"),
     (("--resistivity", "missing.dat", "--bridge", "3", "--debye-window-K", "5"), "2 comma-separated"),
@@ -53,7 +58,51 @@ def test_cli_errors(cli, args, msg):
     assert stderr.startswith("error: ") and msg in stderr and "Traceback" not in stderr
 
 
-def test_cli_sample_and_geometry_conflict(cli, sim_study):
-    toml_path, _, _ = sim_study
-    code, _, stderr = cli("bulk", "--sample", toml_path, "--mass-g", "0.01")
-    assert code == 2 and "not both" in stderr
+def test_cli_options_override_sample(cli, sim_study):
+    """--field-axis (and every geometry option) overrides the study's [sample] table, never ignored."""
+    from scprobe.bulk import demag_factor_prism
+
+    toml_path, truth, study = sim_study
+    args = ("bulk", "--sample", toml_path, "--json")
+    code, stdout, stderr = cli(*args, "--field-axis", "a")
+    assert code == 0, stderr
+    dims = tuple(study["sample"]["dimensions_mm"])
+    d = json.loads(stdout)
+    assert d["susceptibility"]["demag_factor"] == pytest.approx(demag_factor_prism(dims, "a"), rel=1e-9)
+    assert d["susceptibility"]["demag_factor"] != pytest.approx(truth["demag_factor"], rel=1e-3)
+    code, _, stderr = cli(*args, "--field-axis", "z")
+    assert code == 2 and "--field-axis must be a, b or c" in stderr
+
+
+def test_cli_options_as_readme_shows(cli, sim_study):
+    """Every [sample] quantity has an option: the four files and the options give the --sample result."""
+    toml_path, _, study = sim_study
+    s, b = study["sample"], study["bulk"]
+    files = [a for k in ("resistivity", "susceptibility", "heat_capacity", "mh")
+             for a in (f"--{k.replace('_', '-')}", toml_path.parent / b[k])]
+    code, stdout, stderr = cli("bulk", *files, "--dimensions-mm", ",".join(map(str, s["dimensions_mm"])),
+                               "--mass-g", s["mass_g"], "--molar-mass-g-mol", s["molar_mass_g_mol"],
+                               "--density-g-cm3", s["density_g_cm3"],
+                               "--atoms-per-formula-unit", s["atoms_per_formula_unit"], "--field-axis", "c",
+                               "--field-oe", b["field_Oe"], "--json")
+    assert code == 0, stderr
+    explicit = json.loads(stdout)
+    code, stdout, stderr = cli("bulk", "--sample", toml_path, "--json")
+    assert code == 0, stderr
+    from_study = json.loads(stdout)
+    for key in ("resistivity", "susceptibility", "heat_capacity", "magnetisation"):
+        assert explicit[key] == from_study[key]
+
+
+def test_cli_errors_name_options(cli, sim_study, tmp_path):
+    toml_path, _, study = sim_study
+    chi = toml_path.parent / study["bulk"]["susceptibility"]
+    hc = toml_path.parent / study["bulk"]["heat_capacity"]
+    code, _, stderr = cli("bulk", "--susceptibility", chi)
+    assert code == 2 and "--dimensions-mm" in stderr and "dimensions_mm" not in stderr
+    code, _, stderr = cli("bulk", "--heat-capacity", hc)
+    assert code == 2 and "--mass-g and --molar-mass-g-mol" in stderr and "mass_g" not in stderr
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    code, _, stderr = cli("bulk", "--heat-capacity", hc, "--out", taken)
+    assert code == 2 and "--out" in stderr and taken.read_text() == "x"

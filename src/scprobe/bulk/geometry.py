@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 
 __all__ = ["SampleGeometry", "demag_factor_prism"]
 
@@ -95,12 +95,12 @@ class SampleGeometry(Result):
         Axis along which the field is applied (default c).
     """
 
-    dimensions_mm: tuple[float, float, float] | None = None
-    mass_g: float | None = None
-    density_g_cm3: float | None = None
-    molar_mass_g_mol: float | None = None
-    atoms_per_formula_unit: int | None = None
-    field_axis: str = "c"
+    dimensions_mm: tuple[float, float, float] | None = quantity("mm", default=None)
+    mass_g: float | None = quantity("g", default=None)
+    density_g_cm3: float | None = quantity("g/cm^3", default=None)
+    molar_mass_g_mol: float | None = quantity("g/mol", default=None)
+    atoms_per_formula_unit: int | None = quantity("count", default=None)
+    field_axis: str = quantity("", default="c")
 
     def __post_init__(self) -> None:
         if self.dimensions_mm is not None:

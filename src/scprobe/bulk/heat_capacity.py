@@ -318,6 +318,7 @@ class HeatCapacityResult(Result):
     two_gap_large_err_meV: float = quantity("meV", default=math.nan)
     two_gap_small_weight: float = quantity("1", default=math.nan)
     two_gap_fit_misfit: float = quantity("1", default=math.nan)
+    lattice_beta_J_molK4: float = internal(math.nan)
     fit: DebyeFit | None = internal(None)
     gap_fit: AlphaFit | None = internal(None)
     two_gap_fit: AlphaFit | None = internal(None)
@@ -463,7 +464,7 @@ def analyze_heat_capacity(T_K, C_J_molK, *, window_K=(3.0, 5.0), atoms_per_formu
         gamma_n_mJ_mol_K2=gn * 1e3, gamma0_mJ_mol_K2=gamma_0 * 1e3 if math.isfinite(tc) else math.nan,
         gamma0_source=source0 if math.isfinite(tc) else "",
         sc_electronic_fraction=1 - gamma_0 / gn if usable else math.nan, **extra,
-        fit=fit, gap_fit=gap, two_gap_fit=two, T_K=T, C_J_molK=C, branches=branches)
+        lattice_beta_J_molK4=beta, fit=fit, gap_fit=gap, two_gap_fit=two, T_K=T, C_J_molK=C, branches=branches)
 
 
 def _hc_unit(path, name: str) -> tuple[float, bool]:
@@ -494,7 +495,8 @@ def load_heat_capacity(qd: QDFile, moles: float | None) -> tuple[np.ndarray, np.
     C = column(qd, [name]) * factor
     if not is_molar:
         if moles is None:
-            raise ParameterError(f"{qd.path}: column {name!r} is per sample; give the sample mass and molar mass")
+            raise ParameterError(f"{qd.path}: column {name!r} is per sample; give the sample "
+                                 "mass_g and molar_mass_g_mol")
         if not moles > 0:
             raise ParameterError(f"{qd.path}: sample amount must be positive, got {moles} mol")
         C = C / moles

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import OptimizeWarning, brentq, curve_fit
 
-from scprobe.results import Result, internal
+from scprobe.results import Result, internal, quantity
 from scprobe.bulk._util import clean_xy, crossing, local_slope, steepest_tangent
 from scprobe.errors import FormatError, ParameterError
 from scprobe.io.qd import QDFile, channels, column, column_base, column_unit
@@ -35,15 +35,15 @@ _R_UNITS = {"ohms": 1.0, "ohm": 1.0, "mohm": 1e-3, "mohms": 1e-3, "kohm": 1e3, "
 class ResistivityResult(Result):
     """Resistive transition (temperatures in K, resistivity in Ohm m; NaN when not reached)."""
 
-    tc_onset_K: float
-    tc_90_K: float
-    tc_50_K: float
-    tc_10_K: float
-    t_zero_K: float
-    width_K: float
-    rho0_ohm_m: float
-    rrr: float
-    normal_state_exponent: float
+    tc_onset_K: float = quantity("K")
+    tc_90_K: float = quantity("K")
+    tc_50_K: float = quantity("K")
+    tc_10_K: float = quantity("K")
+    t_zero_K: float = quantity("K")
+    width_K: float = quantity("K")
+    rho0_ohm_m: float = quantity("Ohm m")
+    rrr: float = quantity("1")
+    normal_state_exponent: float = quantity("1")
     T_K: np.ndarray = internal(None)
     rho_ohm_m: np.ndarray = internal(None)
     normal_fit: tuple[float, float, float] = internal(None)

@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from scprobe.bulk.susceptibility import (SusceptibilityResult, analyze_susceptib
                                          volume_susceptibility)
 from scprobe.errors import FormatError, ParameterError, ScprobeError
 from scprobe.io.qd import QDFile, read_table
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, jsonable, quantity
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ class BulkResult(Result):
     susceptibility: SusceptibilityResult | None = None
     heat_capacity: HeatCapacityResult | None = None
     magnetisation: MagnetisationResult | None = None
-    statement: str = ""
-    files: dict[str, str] = field(default_factory=dict)
+    statement: str = quantity("", default="")
+    files: dict[str, str] = quantity("", default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: (None if getattr(self, k) is None else getattr(self, k).to_dict())
@@ -68,14 +68,31 @@ def bulk_statement(res: ResistivityResult | None = None, chi: SusceptibilityResu
                      f"{_fmt(chi.meissner_fraction)} after demagnetisation correction (N = "
                      f"{_fmt(chi.demag_factor, '.3f')}), diamagnetic onset {_fmt(chi.tc_onset_K)} K")
     if hc is not None:
-        jump = (f"the jump at {_fmt(hc.tc_K)} K has dC/(gamma_n Tc) = {_fmt(hc.jump_ratio)} (BCS 1.43) and a "
-                f"superconducting electronic fraction 1 - gamma0/gamma_n = {_fmt(hc.sc_electronic_fraction)}"
+        jump = (f"the jump at {_fmt(hc.tc_K)} K (onset {_fmt(hc.tc_onset_K)} K) has dC/(gamma_n Tc) = "
+                f"{_fmt(hc.jump_ratio)} (BCS 1.43) with gamma_n = {_fmt(hc.gamma_n_mJ_mol_K2)} mJ/mol K^2, and a "
+                f"superconducting electronic fraction 1 - gamma0/gamma_n = {_fmt(hc.sc_electronic_fraction)} "
+                f"(gamma0 = {_fmt(hc.gamma0_mJ_mol_K2, '.3f')} mJ/mol K^2 from the {hc.gamma0_source})"
                 if math.isfinite(hc.tc_K) else "no specific-heat jump is found in the data")
-        shows.append(f"C/T = gamma + beta T^2 gives gamma = {_fmt(hc.gamma_mJ_mol_K2, '.3f')} mJ/mol K^2 and "
-                     f"theta_D = {_fmt(hc.debye_temperature_K, '.0f')} K; {jump}")
+        shows.append(f"C/T = gamma + beta T^2 over the Debye window gives gamma = {_fmt(hc.gamma_mJ_mol_K2, '.3f')} "
+                     f"mJ/mol K^2 and theta_D = {_fmt(hc.debye_temperature_K, '.0f')} K; {jump}")
+        if math.isfinite(hc.delta0_meV):
+            gap = (f"the one-gap alpha model gives Delta_0 = {_fmt(hc.delta0_meV, '.3f')} +- {_fmt(hc.delta0_err_meV, '.2g')} meV "
+                   f"(Delta_0/k_B Tc = {_fmt(hc.gap_ratio)}, BCS 1.76)")
+            if hc.gap_fit_poor:
+                gap += f" but fits poorly (misfit {_fmt(100 * hc.gap_fit_misfit, '.1f')} % of the condensing C/T)"
+                if math.isfinite(hc.two_gap_large_meV):
+                    gap += (f"; two gaps fit {'well' if hc.two_gap_fit_misfit <= 0.01 else 'poorly too'}: "
+                            f"{_fmt(hc.two_gap_small_meV)} meV ({_fmt(100 * hc.two_gap_small_weight, '.0f')} %) and "
+                            f"{_fmt(hc.two_gap_large_meV)} meV")
+            if hc.debye_window_ces_mJ_mol_K2 > 0.05 * abs(hc.gamma0_mJ_mol_K2):
+                gap += (f"; the condensed electrons still add {_fmt(hc.debye_window_ces_mJ_mol_K2)} mJ/mol K^2 to C/T "
+                        "at the top of the Debye window, so that line is not gamma_0 + beta T^2")
+            shows.append(gap)
     if mh is not None:
+        kim = (f", falling with field as J_c0 / (1 + |B|/B0) with B0 = {_fmt(mh.jc_field_scale_T, '.3g')} T"
+               if math.isfinite(mh.jc_field_scale_T) and mh.jc_fit_rms < 0.1 else "")
         shows.append(f"the M(H) loop is {'symmetric' if mh.symmetric else 'asymmetric'} with a Bean J_c(0) of "
-                     f"{_fmt(mh.jc_A_m2, '.3g')} A/m^2 ({_fmt(mh.jc_A_m2 * 1e-4, '.3g')} A/cm^2)")
+                     f"{_fmt(mh.jc_A_m2, '.3g')} A/m^2 ({_fmt(mh.jc_A_m2 * 1e-4, '.3g')} A/cm^2){kim}")
     if not shows:
         return "No bulk data were given."
     cannot = ["These are volume averages. Zero resistance needs only one continuous superconducting path "

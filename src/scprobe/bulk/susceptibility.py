@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scprobe.results import Result, internal
+from scprobe.results import Result, internal, quantity
 from scprobe.bulk._util import clean_xy, steepest_tangent
 from scprobe.bulk.resistivity import TEMPERATURE_COLUMNS
 from scprobe.errors import FormatError, ParameterError
@@ -32,10 +32,10 @@ FIELD_COLUMNS = ("Magnetic Field (Oe)", "Field (Oe)")
 class SusceptibilityResult(Result):
     """Demagnetisation-corrected susceptibility (fractions 0..1, temperature in K)."""
 
-    demag_factor: float
-    shielding_fraction: float
-    meissner_fraction: float
-    tc_onset_K: float
+    demag_factor: float = quantity("1")
+    shielding_fraction: float = quantity("1")
+    meissner_fraction: float = quantity("1")
+    tc_onset_K: float = quantity("K")
     T_zfc_K: np.ndarray = internal(None)
     chi_zfc: np.ndarray = internal(None)
     T_fc_K: np.ndarray = internal(None)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -39,10 +41,17 @@ _ROWS = {
                     ("rho0_ohm_m", "rho0", "Ohm m"), ("rrr", "RRR", ""), ("normal_state_exponent", "n (rho0 + A T^n)", "")],
     "susceptibility": [("demag_factor", "demag. factor N", ""), ("shielding_fraction", "ZFC shielding", ""),
                        ("meissner_fraction", "FC Meissner", ""), ("tc_onset_K", "Tc onset", "K")],
-    "heat_capacity": [("gamma_mJ_mol_K2", "gamma", "mJ/mol K^2"), ("beta_mJ_mol_K4", "beta", "mJ/mol K^4"),
+    "heat_capacity": [("gamma_mJ_mol_K2", "gamma (Debye window)", "mJ/mol K^2"),
+                      ("beta_mJ_mol_K4", "beta (Debye window)", "mJ/mol K^4"),
                       ("debye_temperature_K", "theta_D", "K"), ("tc_K", "Tc (equal entropy)", "K"),
-                      ("jump_ratio", "dC/(gamma_n Tc)", ""), ("sc_electronic_fraction", "1 - gamma0/gamma_n", "")],
-    "magnetisation": [("jc_A_m2", "Bean Jc(0)", "A/m^2"), ("symmetric", "loop symmetric", "")],
+                      ("tc_onset_K", "Tc onset", "K"), ("jump_ratio", "dC/(gamma_n Tc)", ""),
+                      ("gamma_n_mJ_mol_K2", "gamma_n", "mJ/mol K^2"), ("gamma0_mJ_mol_K2", "gamma0", "mJ/mol K^2"),
+                      ("sc_electronic_fraction", "1 - gamma0/gamma_n", ""), ("delta0_meV", "Delta_0 (alpha model)", "meV"),
+                      ("gap_ratio", "Delta_0/(k_B Tc)", ""), ("gap_fit_misfit", "alpha-model misfit", ""),
+                      ("gap_fit_poor", "one gap fits poorly", ""), ("two_gap_small_meV", "two gaps: small", "meV"),
+                      ("two_gap_large_meV", "two gaps: large", "meV")],
+    "magnetisation": [("jc_A_m2", "Bean Jc(0)", "A/m^2"), ("jc0_A_m2", "Kim Jc0", "A/m^2"),
+                      ("jc_field_scale_T", "Kim B0", "T"), ("symmetric", "loop symmetric", "")],
 }
 
 
@@ -58,11 +67,15 @@ def _print(d: dict, figures: list[str]) -> None:
             continue
         for key, label, unit in rows:
             v = sub.get(key)
-            err = sub.get(key.replace("_mJ", "_err_mJ")) if key in ("gamma_mJ_mol_K2", "beta_mJ_mol_K4") else None
+            err = {"gamma_mJ_mol_K2": sub.get("gamma_err_mJ_mol_K2"), "beta_mJ_mol_K4": sub.get("beta_err_mJ_mol_K4"),
+                   "delta0_meV": sub.get("delta0_err_meV"), "two_gap_small_meV": sub.get("two_gap_small_err_meV"),
+                   "two_gap_large_meV": sub.get("two_gap_large_err_meV")}.get(key)
+            if key.startswith("two_gap") and v is None:
+                continue
             text = "n/a" if v is None else (str(v) if isinstance(v, bool) else f"{v:.4g}")
             if err is not None:
                 text += f" ± {err:.2g}"
-            if key == "jc_A_m2" and v is not None:
+            if key in ("jc_A_m2", "jc0_A_m2") and v is not None:
                 text += f" ({v * 1e-4:.3g} A/cm^2)"
             table.add_row(section, label, text, unit)
     console.print(table)
@@ -71,61 +84,105 @@ def _print(d: dict, figures: list[str]) -> None:
         console.print(f"wrote {f}", markup=False)
 
 
+#: study.toml [sample] key -> the option that gives it on the command line
+_OPTIONS = {"dimensions_mm": "--dimensions-mm", "mass_g": "--mass-g", "molar_mass_g_mol": "--molar-mass-g-mol",
+            "density_g_cm3": "--density-g-cm3", "atoms_per_formula_unit": "--atoms-per-formula-unit",
+            "field_axis": "--field-axis", "field_Oe": "--field-oe"}
+_AXES = ("a", "b", "c")
+
+
+def _positive(value: float | None, option: str) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise ParameterError(f"{option} must be a positive number, got {value:g}")
+    return value
+
+
+def _name_options(message: str, study: Path | None) -> str:
+    """Replace the study keys in a library message by the options that set them."""
+    def name(match: re.Match) -> str:
+        key = match.group(0)
+        return _OPTIONS[key] if study is None else f"[sample] {key} of {study} (or {_OPTIONS[key]})"
+
+    return re.sub(r"(?<!\w)(?:" + "|".join(_OPTIONS) + r")(?!\w)", name, message)
+
+
 @app.command()
 def bulk(
     resistivity: Path | None = typer.Option(None, "--resistivity", help="PPMS rho(T) file (.dat or CSV)."),
     susceptibility: Path | None = typer.Option(None, "--susceptibility", help="MPMS chi(T) file, ZFC then FC."),
     heat_capacity: Path | None = typer.Option(None, "--heat-capacity", help="PPMS heat-capacity file."),
     mh: Path | None = typer.Option(None, "--mh", help="M(H) loop file (VSM / MPMS)."),
-    sample: Path | None = typer.Option(None, "--sample", help="study.toml: geometry from its sample table "
-                                       "and, when no file option is given, files and field from its bulk table."),
+    sample: Path | None = typer.Option(None, "--sample", help="study.toml: geometry from its [sample] table "
+                                       "(the options below override it) and, when no file option is given, "
+                                       "files and field from its [bulk] table."),
     mass_g: float | None = typer.Option(None, "--mass-g", help="Sample mass, g."),
     dimensions_mm: str | None = typer.Option(None, "--dimensions-mm", help="Edges a,b,c in mm."),
-    molar_mass: float | None = typer.Option(None, "--molar-mass", help="Molar mass, g/mol per formula unit."),
-    density: float | None = typer.Option(None, "--density", help="Density, g/cm^3."),
-    field_axis: str = typer.Option("c", "--field-axis", help="Axis of the applied field: a, b or c."),
+    molar_mass: float | None = typer.Option(None, "--molar-mass-g-mol", "--molar-mass",
+                                            help="Molar mass, g/mol per formula unit."),
+    density: float | None = typer.Option(None, "--density-g-cm3", "--density", help="Density, g/cm^3."),
+    field_axis: str | None = typer.Option(None, "--field-axis", help="Crystal axis of the applied field: a, b or c "
+                                          "(default c, or [sample] field_axis)."),
     atoms: int | None = typer.Option(None, "--atoms-per-formula-unit", help="Atoms per formula unit (theta_D)."),
     field_oe: float | None = typer.Option(None, "--field-oe", help="Field of the chi(T) run, Oe (default: file)."),
     bridge: int | None = typer.Option(None, "--bridge", help="Resistivity bridge/channel (default: first with data)."),
     debye_window: str = typer.Option("3,5", "--debye-window-K", help="C/T vs T^2 fit window lo,hi in K."),
     demag: float | None = typer.Option(None, "--demag-factor", help="Demagnetising factor N (default: Aharoni)."),
+    gamma_n: float | None = typer.Option(None, "--gamma-n-mJ-mol-K2", help="Known normal-state Sommerfeld "
+                                         "coefficient, mJ/(mol K^2) (default: the normal branch above Tc)."),
     out: Path | None = typer.Option(None, "--out", help="Write bulk.json, fig1_bulk.png, figS2_debye.png here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Bulk superconducting figures: Tc criteria, shielding fraction, Debye fit and jump, Bean Jc."""
+    """Bulk superconducting figures: Tc criteria, shielding fraction, Debye fit, gap and jump, Bean Jc(H)."""
     from scprobe.bulk import SampleGeometry, analyze_bulk
     from scprobe.io import atomic_write
     from scprobe.results import jsonable
 
+    if out is not None and out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out}: exists and is not a directory")
+    if field_axis is not None and field_axis not in _AXES:
+        raise ParameterError(f"--field-axis must be a, b or c (the crystal axis along the field), got {field_axis!r}")
+    if atoms is not None and atoms < 1:
+        raise ParameterError(f"--atoms-per-formula-unit must be a positive integer, got {atoms}")
+    dims = _floats(dimensions_mm, "--dimensions-mm", 3)
+    if dims is not None and not all(math.isfinite(d) and d > 0 for d in dims):
+        raise ParameterError(f"--dimensions-mm must be three positive lengths in mm, got {dimensions_mm!r}")
+    for value, option in ((mass_g, "--mass-g"), (molar_mass, "--molar-mass-g-mol"), (density, "--density-g-cm3"),
+                          (field_oe, "--field-oe"), (gamma_n, "--gamma-n-mJ-mol-K2")):
+        _positive(value, option)
+    if demag is not None and not 0 <= demag < 1:
+        raise ParameterError(f"--demag-factor must lie in [0, 1), got {demag:g}")
+    window = _floats(debye_window, "--debye-window-K", 2)
     files = {"resistivity": resistivity, "susceptibility": susceptibility, "heat_capacity": heat_capacity, "mh": mh}
-    loose = {"mass_g": mass_g, "dimensions_mm": _floats(dimensions_mm, "--dimensions-mm", 3),
-             "molar_mass_g_mol": molar_mass, "density_g_cm3": density, "atoms_per_formula_unit": atoms}
+    given = {"mass_g": mass_g, "dimensions_mm": dims, "molar_mass_g_mol": molar_mass, "density_g_cm3": density,
+             "atoms_per_formula_unit": atoms, "field_axis": field_axis}
+    given = {k: v for k, v in given.items() if v is not None}
+    table: dict = {}
     if sample is not None:
-        if any(v is not None for v in loose.values()):
-            raise ParameterError("give either --sample study.toml or the geometry options (--mass-g ...), not both")
         study = _study(sample)
         if not isinstance(study.get("sample"), dict):
             raise FormatError(sample, "has no [sample] table")
-        geometry = SampleGeometry.from_study(study["sample"])
-        table = study.get("bulk") or {}
+        table = study["sample"]
+        bulk_table = study.get("bulk") or {}
         if all(v is None for v in files.values()):
-            files = {k: (sample.parent / table[k]) if table.get(k) else None for k in files}
-        if field_oe is None and table.get("field_Oe") is not None:
-            field_oe = float(table["field_Oe"])
-    else:
-        geometry = SampleGeometry(field_axis=field_axis, **{k: v for k, v in loose.items() if v is not None})
+            files = {k: (sample.parent / bulk_table[k]) if bulk_table.get(k) else None for k in files}
+        if field_oe is None and bulk_table.get("field_Oe") is not None:
+            field_oe = float(bulk_table["field_Oe"])
     if all(v is None for v in files.values()):
         raise ParameterError("no data: give --resistivity, --susceptibility, --heat-capacity or --mh "
                              "(or --sample study.toml with a [bulk] table)")
-    window = _floats(debye_window, "--debye-window-K", 2)
-    result = analyze_bulk(**files, geometry=geometry, field_Oe=field_oe, debye_window_K=window, bridge=bridge,
-                          demag_factor=demag)
+    try:
+        # the options override the study's [sample] values
+        geometry = SampleGeometry.from_study({**table, **given})
+        result = analyze_bulk(**files, geometry=geometry, field_Oe=field_oe, debye_window_K=window, bridge=bridge,
+                              demag_factor=demag, gamma_n_mJ_mol_K2=gamma_n)
+    except ParameterError as exc:
+        raise ParameterError(_name_options(str(exc), sample)) from exc
     d = result.to_dict()
     figures: list[str] = []
     if out is not None:
         from scprobe.report.bulk_figures import bulk_figures
 
-        figures += [str(p) for p in bulk_figures(result, out)]
+        figures = [str(f) for f in bulk_figures(result, out)]
         with atomic_write(out / "bulk.json", "w") as fh:
             fh.write(json.dumps(jsonable({**d, "figures": figures}), indent=2, allow_nan=False) + "\n")
     if as_json:

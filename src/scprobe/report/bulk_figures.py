@@ -70,8 +70,17 @@ def _panel_hc(ax, h: HeatCapacityResult) -> None:
     if math.isfinite(h.tc_K):
         # far above Tc the lattice leaves the T^3 law and C/T - beta T^2 means nothing
         T, C = T[T <= 1.6 * h.tc_K], C[T <= 1.6 * h.tc_K]
-    cel = (C / T - h.beta_mJ_mol_K4 * 1e-3 * T ** 2) * 1e3
+    # the lattice beta the analysis used (the alpha-model fit's when it is good, else the Debye window's)
+    beta = h.lattice_beta_J_molK4 if math.isfinite(h.lattice_beta_J_molK4) else h.beta_mJ_mol_K4 * 1e-3
+    cel = (C / T - beta * T ** 2) * 1e3
     ax.plot(T, cel, ".", ms=2.5, color=_BLUE, label=r"$C/T - \beta T^2$")
+    gap = h.two_gap_fit if h.gamma0_source.startswith("two-gap") else h.gap_fit
+    if gap is not None:
+        label = (rf"two-gap $\alpha$ model, $\Delta_0$ = {gap.small_delta0_eV * 1e3:.2f}, {gap.delta0_eV * 1e3:.2f} meV"
+                 if gap is h.two_gap_fit else rf"$\alpha$ model, $\Delta_0$ = {gap.delta0_eV * 1e3:.2f} meV"
+                 + (" (poor fit)" if gap.poor_fit else ""))
+        ax.plot(gap.curve_T_K, (gap.curve_ct_J_molK2 - beta * gap.curve_T_K ** 2) * 1e3, "-", lw=0.9, color=_GREY,
+                label=label)
     if h.branches is not None and math.isfinite(h.tc_K):
         sc, nb, (ta, tb) = h.branches
         ts, tn = np.linspace(ta - 1, h.tc_K, 50), np.linspace(h.tc_K, tb + 1, 50)

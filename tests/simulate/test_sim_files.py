@@ -13,10 +13,12 @@ from scprobe.simulate import SEQUENCE
 
 from .conftest import SIZE
 
-PIXEL = 15e-9
 UNITS = {"topography": "m", "deflection": "V", "current": "A"}
 #: What Gwyddion 2.62 (gwy-oracle dump) reported for the 128 px study, seed 1, scan 1.5K, forward.
-ORACLE = {"topography": ("m", 128, 1.92e-06), "deflection": ("V", 128, 1.92e-06), "current": ("A", 128, 1.92e-06)}
+ORACLE = {"topography": ("m", 128, 1.984e-06), "deflection": ("V", 128, 1.984e-06),
+          "current": ("A", 128, 1.984e-06)}
+#: Pixel pitch and slow-scan direction of each area, as published (Fig. 2a and 2c).
+AREAS = {"A": (15.5e-9, "horizontal"), "B": (17e-9, "vertical")}
 
 
 def test_study_toml_follows_the_schema(study):
@@ -51,11 +53,13 @@ def test_scans_read_back_with_units_shape_and_header(study, spec):
         assert scan[name].attrs["units"] == unit
         assert scan[name].shape == (2, SIZE, SIZE)
         assert np.isfinite(scan[name].values).all()
-    assert scan.attrs["pixel_size_m"] == pytest.approx(PIXEL, rel=1e-6)
-    assert scan.attrs["pixel_size_y_m"] == pytest.approx(PIXEL, rel=1e-6)
+    pixel, slow = AREAS[spec.area]
+    assert t["pixel_size_m"] == pixel and t["slow_scan"] == slow
+    assert scan.attrs["pixel_size_m"] == pytest.approx(pixel, rel=1e-6)
+    assert scan.attrs["pixel_size_y_m"] == pytest.approx(pixel, rel=1e-6)
     assert scan.attrs["temperature_K"] == spec.temperature_K
     assert scan.attrs["bias_V"] == spec.bias_V
-    assert scan.attrs["slow_scan"] == "horizontal"
+    assert scan.attrs["slow_scan"] == slow
     meta, _, fmt = read_header(path.parent / t["files"][0])
     assert fmt == "bcrf"
     assert meta["time/pixel"] == "6 ms"
@@ -108,7 +112,10 @@ def test_sem_tiff_and_edx_maps(study):
     sem = tifffile.imread(path.parent / "sem/sem_overview.tif")
     assert sem.dtype == np.uint8 and list(sem.shape) == truth["composition"]["sem"]["shape_px"]
     assert sem.std() > 5
+    # EDX pixels of ~200 nm cover the SEM field.
+    n_edx = round(sem.shape[0] * truth["composition"]["sem"]["pixel_size_m"] / 200e-9)
+    assert truth["composition"]["edx"]["pixel_size_m"] == pytest.approx(200e-9, rel=0.05)
     for f in truth["composition"]["edx"]["files"]:
         counts = np.loadtxt(path.parent / f, delimiter=",")
-        assert counts.shape == (64, 64)
+        assert counts.shape == (n_edx, n_edx)
         assert np.all(counts == np.round(counts)) and counts.min() >= 0

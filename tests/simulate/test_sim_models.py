@@ -77,7 +77,7 @@ def test_saturation_clips(landscape):
 
 
 def test_vertical_slow_scan_puts_line_offsets_in_columns(landscape):
-    flat = SampleParams(roughness_m=0.0, pit_count_per_um2=0.0, step_height_m=1e-15)
+    flat = SampleParams(roughness_m=0.0, pit_count_per_um2=0.0, particle_count_per_um2=0.0, step_height_m=1e-15)
     ls = sample_landscape(flat, seed=5, shape=(96, 96))
     kw = dict(tilt=(0.0, 0.0), topography_noise_m=0.0, scar_rate=0.0, row_offset_m=1e-9)
     h = measure(ls, InstrumentParams(slow_scan="horizontal", **kw), 1.5, 0.1, seed=3)["topography"]

@@ -24,7 +24,10 @@ from scprobe.simulate import (BulkParams, CompositionParams, InstrumentParams, S
     (lambda: BulkParams(meissner_fraction=1.5), "meissner_fraction"),
     (lambda: BulkParams(gamma0_mJ_mol_K2=30.0), "gamma0_mJ_mol_K2"),
     (lambda: CompositionParams(cap_oxygen_at_pct=120.0), "cap_oxygen_at_pct"),
-    (lambda: CompositionParams(needle1_at_pct={"Fe": 50.0, "Se": 20.0, "Te": 20.0, "O": 0.0}), "needle1_at_pct"),
+    (lambda: CompositionParams(matrix_at_pct={"Fe": 50.0, "Se": 20.0, "Te": 20.0, "O": 0.0}), "matrix_at_pct"),
+    (lambda: CompositionParams(edx_interaction_m=0.0), "edx_interaction_m"),
+    (lambda: InstrumentParams(area_b_slow_scan="diagonal"), "area_b_slow_scan"),
+    (lambda: SampleParams(area_b_stripes=9), "area_b_stripes"),
 ])
 def test_impossible_values_raise(make, field):
     with pytest.raises(ParameterError, match=field):
@@ -124,7 +127,7 @@ def test_cli_set_overrides(cli, tmp_path):
 
 
 @pytest.mark.parametrize("kwargs", [{"state_currents_A": 5e-6}, {"tc_K": "warm"}, {"dimensions_mm": 2.0},
-                                    {"edx_shape": "big"}])
+                                    {"edx_pixel_size_m": "big"}])
 def test_wrong_types_are_parameter_errors(kwargs):
     with pytest.raises(ParameterError):
         study_params(64, **kwargs)

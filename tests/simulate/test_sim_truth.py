@@ -1,6 +1,8 @@
 """The maps agree with truth.json: masks, states, edges, drift, spots, 30 K, local Tc, re-cooling."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import ndimage, optimize, special
@@ -46,11 +48,14 @@ def test_region_count_matches_mask_any_connectivity(study):
         assert sum(t["region_areas_px"]) == mask.sum()
 
 
-def test_states_present_as_plateaus(study):
-    scan, t, root = _scan(study, "1.5K")
+@pytest.mark.parametrize("label", ["1.5K", "B-1.5K"])
+def test_states_present_as_plateaus(study, label):
+    scan, t, root = _scan(study, label)
     current = scan["current"].sel(direction="forward").values
     interior = ndimage.binary_erosion(_load(root, t, "mask_file"), iterations=3)
-    assert t["states_A"] == pytest.approx([5.5e-6, 3.5e-6])
+    assert set(t["states_A"]) <= {5.5e-6, 3.5e-6} and t["states_A"] == sorted(t["states_A"], reverse=True)
+    if label == "B-1.5K":  # the wide stripes of area B carry both conductance states (published Fig. 2c)
+        assert t["states_A"] == pytest.approx([5.5e-6, 3.5e-6])
     for level in t["states_A"]:
         near = np.abs(current[interior] - level) < 0.02 * level
         assert near.mean() > 0.02, level
@@ -82,7 +87,10 @@ def _fit_erf_width(x, y):
     def model(x, a, b, x0, s):
         return a + b * special.erf((x - x0) / (np.sqrt(2) * s))
 
-    popt, _ = optimize.curve_fit(model, x, y, p0=[y.mean(), np.ptp(y) / 2, x.mean(), 1.0])
+    with warnings.catch_warnings():
+        # the width is what is wanted; its covariance may be undetermined with few points on the flank
+        warnings.simplefilter("ignore", optimize.OptimizeWarning)
+        popt, _ = optimize.curve_fit(model, x, y, p0=[y.mean(), np.ptp(y) / 2, x.mean(), 1.0])
     return EDGE_WIDTH_PER_SIGMA * abs(popt[3])
 
 
@@ -92,12 +100,14 @@ def test_edge_of_instrument_is_erf_with_stated_width():
     clean = clean_current(ls, ip, 1.5, 0.1)
     profile = clean[32]
     width_px = _fit_erf_width(np.arange(profile.size, dtype=float), profile)
-    assert width_px * 15e-9 == pytest.approx(ip.edge_width_m, rel=1e-3)
-    assert ip.edge_width_m == pytest.approx(2.5631 * 11.7e-9, rel=1e-4)
-    assert 25e-9 <= ip.edge_width_m <= 35e-9
+    assert width_px * ls.pixel_size_m == pytest.approx(ip.edge_width_m, rel=1e-3)
+    assert ip.edge_width_m == pytest.approx(2.5631 * 8e-9, rel=1e-4)
+    assert 15e-9 <= ip.edge_width_m <= 25e-9
 
 
 def test_edges_in_simulated_map_have_stated_width(study):
+    """Fit the erf to the pixels around each edge point against their distance along the normal
+    (the edge is narrower than two pixels, so interpolating between pixels would widen it)."""
     _, t, root = _scan(study, "1.5K")
     clean = _load(root, t, "current_clean_file")
     level = ndimage.maximum_filter(clean, size=9)
@@ -106,18 +116,19 @@ def test_edges_in_simulated_map_have_stated_width(study):
     edge = (np.abs(clean / np.maximum(level, 1e-12) - 0.5) < 0.15) & (level > 1e-6) & (g > 0)
     ys, xs = np.nonzero(edge)
     keep = (ys > 10) & (ys < clean.shape[0] - 10) & (xs > 10) & (xs < clean.shape[1] - 10)
-    ys, xs = ys[keep][::7], xs[keep][::7]
-    s = np.linspace(-5, 5, 81)
+    ys, xs = ys[keep][::3], xs[keep][::3]
+    oy, ox = np.mgrid[-5:6, -5:6]
     widths = []
     for y, x in zip(ys, xs):
         ny, nx = gy[y, x] / g[y, x], gx[y, x] / g[y, x]
-        prof = ndimage.map_coordinates(clean, [y + s * ny, x + s * nx], order=3)
+        along, across = oy * ny + ox * nx, -oy * nx + ox * ny
+        sel = np.abs(across) <= 1.5  # a short stretch of edge: straight to well below a pixel
         try:
-            widths.append(_fit_erf_width(s, prof) * 15e-9)
+            widths.append(_fit_erf_width(along[sel], clean[y + oy[sel], x + ox[sel]]) * t["pixel_size_m"])
         except RuntimeError:
             continue
     assert len(widths) > 20
-    assert np.median(widths) == pytest.approx(t["edge_width_m"], rel=0.03)
+    assert np.median(widths) == pytest.approx(t["edge_width_m"], rel=0.05)
 
 
 def test_noise_floor_and_nothing_conducts_at_30K(study):
@@ -171,11 +182,11 @@ def test_local_tc_map_and_temperature_series(study):
     m15 = _load(root, truth["scans"]["1.5K"], "mask_file")
     assert np.array_equal(np.isfinite(tc), m15)
     assert np.nanmax(tc) < 30 and np.nanmin(tc) > 1.5
-    assert truth["scans"]["8K"]["conducting_fraction"] <= truth["scans"]["1.5K"]["conducting_fraction"]
     # Pixels whose local Tc is above 8 K are exactly those of the 8 K mask (drift removed).
     dy, dx = truth["scans"]["8K"]["shift_px"]
     m8 = np.roll(_load(root, truth["scans"]["8K"], "mask_file"), (-dy, -dx), axis=(0, 1))
     inner = (slice(8, -8), slice(8, -8))
+    assert m8[inner].mean() <= m15[inner].mean()
     assert np.array_equal((tc > 8)[inner], m8[inner])
 
 

@@ -1,10 +1,16 @@
 """Composition data: atom-probe needles (.pos + .rrng), an SEM overview (TIFF), EDX maps (CSV).
 
-Needle 1 is lifted out of the insulating matrix (nominal Fe(Se0.4Te0.6)); needle 2 out
-of a conducting region (Fe-depleted relative to Te).  Both carry an oxygen-rich cap of
-``cap_depth_m`` at the apex (z = 0, z grows into the needle).  The SEM image shows the
-landscape (compositional contrast of the superconducting phase, step edges, pits) at its
-own pixel size and rotation, so that the cAFM map can be registered onto it.
+One composition landscape underlies them all: the insulating matrix at the nominal
+Fe(Se0.4Te0.6) and the superconducting phase Fe-depleted, with another anion ratio
+(``CompositionParams.matrix_at_pct`` / ``phase_at_pct``).  Needle 1 is lifted out of the
+matrix, needle 2 out of a conducting region; both carry an oxygen-rich cap of
+``cap_depth_m`` at the apex (z = 0, z grows into the needle).
+
+The SEM image has secondary-electron contrast from the topography only (step edges, pits,
+particles, and the lift-out marks milled after the cAFM scans), none from the phase, as
+published (Fig. S3), at its own pixel size and rotation.  The EDX maps are the composition
+landscape blurred by the electron interaction volume and counted with the map's dose, so
+whether they show the phase is a result of these parameters.
 """
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 from scipy import ndimage
+
+from scipy import stats
 
 from scprobe.io import atomic_path, atomic_write
 from scprobe.simulate.params import CompositionParams, StudyParams
@@ -38,6 +46,12 @@ _COLOUR = {"Fe": "FF0000", "Se": "00C000", "Te": "0000FF", "O": "00FFFF"}
 #: locate lift-out sites (a fast one, ~40, leaves the single-unit-cell step edges in the shot noise).
 SEM_DOSE = 150.0
 _RESOLVING_POWER = 3000.0  # m / sigma of the Gaussian core is 2 x this; tail scale m / 3000
+#: Lift-out marks: a milled cross centred on each site (arm half-length and line width, m; depth in
+#: SEM grey levels), cut after the cAFM scans, so it is in the SEM image and not in the topography.
+MARK_ARM_M, MARK_WIDTH_M, MARK_DEPTH = 250e-9, 40e-9, 0.25
+#: Significance level at which :func:`edx_truth` calls an EDX map's dispersion detectable.
+EDX_ALPHA = 0.01
+_FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
 def _peaks() -> list[tuple[float, str, int]]:
@@ -147,15 +161,71 @@ def write_pos(path: Path, ions: np.ndarray) -> None:
         fh.write(np.asarray(ions, dtype=">f4").tobytes())
 
 
+def composition_maps(ls: Landscape, cp: CompositionParams) -> dict[str, np.ndarray]:
+    """The composition landscape on the domain grid: at.% of each element per pixel."""
+    return {el: np.where(ls.mask, cp.phase_at_pct[el], cp.matrix_at_pct[el]) for el in cp.matrix_at_pct}
+
+
 def _sem_domain_image(ls: Landscape, sigma_px: float) -> np.ndarray:
-    """SEM contrast on the domain grid: phase (composition), step edges and pits (topography)."""
+    """SEM grey level on the domain grid: topographic contrast only (step edges, pit and particle rims).
+
+    Secondary-electron yield rises with the local surface slope (edges and rims light up) and,
+    weakly, on raised ground; the superconducting phase has no contrast of its own.
+    """
     p = ls.params
-    phase = ndimage.gaussian_filter(ls.mask.astype(float), 1.0)
     gy, gx = np.gradient(ls.topography_m)
     edges = np.clip(np.hypot(gy, gx) / (0.5 * p.step_height_m), 0, 1)
     z = ls.topography_m - ndimage.uniform_filter(ls.topography_m, 101)
-    img = 0.42 + 0.25 * phase + 0.2 * edges + 0.08 * np.tanh(z / p.pit_depth_m)
+    img = 0.5 + 0.2 * edges + 0.08 * np.tanh(z / p.pit_depth_m)
     return ndimage.gaussian_filter(img, sigma_px)
+
+
+def _lift_out_marks(shape, centres_px, sem_pixel_size_m: float) -> np.ndarray:
+    """Grey-level change of the milled crosses (SEM pixels), centres ``(x, y)`` in SEM pixels."""
+    v, u = np.mgrid[0:shape[0], 0:shape[1]].astype(float)
+    arm, half_w = MARK_ARM_M / sem_pixel_size_m, 0.5 * MARK_WIDTH_M / sem_pixel_size_m
+    out = np.zeros(shape)
+    for cx, cy in centres_px:
+        dx, dy = np.abs(u - cx), np.abs(v - cy)
+        cross = ((dx <= half_w) & (dy <= arm)) | ((dy <= half_w) & (dx <= arm))
+        out -= MARK_DEPTH * cross
+    return ndimage.gaussian_filter(out, 0.7)
+
+
+def edx_maps(ls: Landscape, cp: CompositionParams, domain_yx: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """Expected X-ray counts per EDX pixel of each element (before counting noise).
+
+    The composition landscape is blurred by a Gaussian of FWHM ``edx_interaction_m``
+    (the lateral extent of X-ray generation) and sampled at the EDX pixel centres
+    ``domain_yx`` (domain pixels); the counts are ``edx_counts`` at the matrix composition
+    and scale with the local at.%.
+    """
+    sigma_px = cp.edx_interaction_m / _FWHM_PER_SIGMA / ls.pixel_size_m
+    maps = composition_maps(ls, cp)
+    out = {}
+    for el, mean in cp.edx_counts.items():
+        blurred = ndimage.gaussian_filter(maps[el], sigma_px, mode="nearest", truncate=3.0)
+        local = ndimage.map_coordinates(blurred, list(domain_yx), order=1, mode="nearest")
+        out[el] = mean * local / cp.matrix_at_pct[el]
+    return out
+
+
+def edx_truth(expected: dict[str, np.ndarray], field: np.ndarray) -> dict:
+    """Whether counting noise hides the composition contrast of the expected EDX maps in ``field``.
+
+    For Poisson counts of mean ``lam`` per pixel the dispersion index over the M pixels of
+    ``field`` (the cAFM field) is ``D = 1 + var(lam) / mean(lam)``; the contrast is
+    detectable when ``(M - 1) D`` exceeds the ``1 - EDX_ALPHA`` quantile of ``chi^2(M - 1)``.
+    """
+    per_el = {}
+    for el, lam_map in expected.items():
+        lam = lam_map[field]
+        m = lam.size
+        d = 1.0 + float(lam.var(ddof=1) / lam.mean())
+        per_el[el] = {"mean_counts": float(lam.mean()), "contrast_rms": float(lam.std() / lam.mean()),
+                      "dispersion_expected": d,
+                      "detectable": bool((m - 1) * d > stats.chi2.ppf(1 - EDX_ALPHA, m - 1))}
+    return per_el
 
 
 def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: int) -> tuple[dict, dict]:
@@ -168,10 +238,8 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     # Lift-out sites inside the cAFM field: deepest point of the phase, farthest point from it.
     m = max(4, ny // 10)
     d = ls.signed_distance_m[y0 + m:y0 + ny - m, x0 + m:x0 + nx - m]
-    conducting = np.unravel_index(np.argmax(d), d.shape)
-    insulating = np.unravel_index(np.argmin(d), d.shape)
-    sites_scan = {"needle1": (insulating, "insulating", cp.needle1_at_pct),
-                  "needle2": (conducting, "conducting", cp.needle2_at_pct)}
+    sites_scan = {"needle1": (np.unravel_index(np.argmin(d), d.shape), "insulating"),
+                  "needle2": (np.unravel_index(np.argmax(d), d.shape), "conducting")}
 
     # SEM frame: sem_xy = scale * R(theta) @ scan_xy + shift (pixel-index coordinates, x right, y down).
     scale = px / cp.sem_pixel_size_m
@@ -185,55 +253,87 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
     shift = (n_sem - 1) / 2 - scale * rot @ (centre_scan + np.array([offset_dom[1], offset_dom[0]]))
     # The same map in metres from the images' top-left corners (both images calibrated: physical scale 1).
     shift_m = cp.sem_pixel_size_m * (shift + 0.5 - scale * rot @ np.array([0.5, 0.5]))
+
+    def to_domain(u, v):
+        """SEM pixel coordinates -> domain pixel (row, column) arrays."""
+        xy = np.tensordot(rot.T, np.stack([u - shift[0], v - shift[1]]), axes=1) / scale
+        return xy[1] + y0, xy[0] + x0
+
+    site_xy = {name: np.array([sx + m, sy + m], dtype=float) for name, ((sy, sx), _) in sites_scan.items()}
+    sem_sites = {name: scale * rot @ xy + shift for name, xy in site_xy.items()}
     v, u = np.mgrid[0:n_sem, 0:n_sem].astype(float)
-    scan_xy = np.tensordot(rot.T, np.stack([u - shift[0], v - shift[1]]), axes=1) / scale
-    image = _sem_domain_image(ls, 0.5 / scale)
-    sem = ndimage.map_coordinates(image, [scan_xy[1] + y0, scan_xy[0] + x0], order=1, mode="nearest")
+    sem = ndimage.map_coordinates(_sem_domain_image(ls, 0.5 / scale), list(to_domain(u, v)), order=1,
+                                  mode="nearest")
+    sem += _lift_out_marks(sem.shape, sem_sites.values(), cp.sem_pixel_size_m)
     rng = rng_for(seed, "sem")
     sem = rng.poisson(np.clip(sem, 0, None) * SEM_DOSE) / SEM_DOSE
     sem_u8 = np.clip(sem * 200, 0, 255).astype(np.uint8)
     with atomic_path(out / "sem/sem_overview.tif") as tmp:
         tifffile.imwrite(tmp, sem_u8, description=f"pixel_size_m={cp.sem_pixel_size_m!r}", metadata=None)
 
+    maps = composition_maps(ls, cp)
     sites_toml, sites_truth, needles_truth = [], [], {}
     write_rrng(out / "apt/FeSeTe.rrng")
-    for k, (name, ((sy, sx), region, comp)) in enumerate(sites_scan.items()):
-        scan_xy_site = np.array([sx + m, sy + m], dtype=float)
-        sem_xy = scale * rot @ scan_xy_site + shift
+    for name, (_, region) in sites_scan.items():
+        # The needle samples the composition landscape at its site.
+        sx, sy = site_xy[name]
+        comp = {el: float(a[int(sy) + y0, int(sx) + x0]) for el, a in maps.items()}
         ions, atoms = needle_ions(comp, cp, rng_for(seed, "apt", name))
         write_pos(out / f"apt/{name}.pos", ions)
         total = sum(atoms.values())
         at = {el: 100.0 * atoms[el] / total for el in atoms}
         needles_truth[name] = {
-            "composition_at_pct": at, "nominal_at_pct": dict(comp), "atoms_below_cap": atoms,
+            "composition_at_pct": at, "nominal_at_pct": comp, "atoms_below_cap": atoms,
             "fe_te_ratio": atoms["Fe"] / atoms["Te"], "fe_se_ratio": atoms["Fe"] / atoms["Se"],
             "se_te_ratio": atoms["Se"] / atoms["Te"], "cap_depth_m": cp.cap_depth_m,
             "cap_oxygen_at_pct": cp.cap_oxygen_at_pct, "ions": int(ions.shape[0]), "region": region,
         }
+        sem_xy = sem_sites[name]
         sites_toml.append({"name": name, "apt": f"apt/{name}.pos",
                            "sem_xy_px": [round(float(sem_xy[0]), 3), round(float(sem_xy[1]), 3)]})
-        sites_truth.append({"name": name, "region": region, "scan_xy_px": scan_xy_site.tolist(),
+        sites_truth.append({"name": name, "region": region, "scan_xy_px": site_xy[name].tolist(),
                             "sem_xy_px": sem_xy.tolist()})
 
+    # EDX maps cover the SEM field (the reader infers their pixel size from that); pixel (i, j) is centred at SEM pixel ((j + 0.5) f - 0.5, (i + 0.5) f - 0.5).
+    ey = ex = max(4, int(round(n_sem * cp.sem_pixel_size_m / cp.edx_pixel_size_m)))
+    f_y, f_x = n_sem / ey, n_sem / ex
+    ev, eu = np.mgrid[0:ey, 0:ex].astype(float)
+    edx_yx = to_domain((eu + 0.5) * f_x - 0.5, (ev + 0.5) * f_y - 0.5)
+    expected = edx_maps(ls, cp, edx_yx)
+    in_field = (edx_yx[0] >= y0 - 0.5) & (edx_yx[0] <= y0 + ny - 0.5) & (edx_yx[1] >= x0 - 0.5) & \
+        (edx_yx[1] <= x0 + nx - 0.5)
     rng = rng_for(seed, "edx")
     edx_files = []
-    for el, mean in cp.edx_counts.items():
-        counts = rng.poisson(mean, size=tuple(int(v) for v in cp.edx_shape))
+    for el, lam in expected.items():
+        counts = rng.poisson(lam)
         rel = f"edx/EDX_{el}.csv"
         with atomic_write(out / rel, "w") as fh:
             fh.write("\n".join(",".join(str(int(c)) for c in row) for row in counts) + "\n")
         edx_files.append(rel)
+    edx_el = edx_truth(expected, in_field)
 
     toml = {"ranges": "apt/FeSeTe.rrng", "sem": "sem/sem_overview.tif", "sem_pixel_size_m": cp.sem_pixel_size_m,
             "overlay_scan": "1.5K", "edx": edx_files, "sites": sites_toml}
     truth = {
         "needles": needles_truth, "cap_depth_m": cp.cap_depth_m, "sites": sites_truth,
+        "matrix_at_pct": dict(cp.matrix_at_pct), "phase_at_pct": dict(cp.phase_at_pct),
         "sem": {"file": "sem/sem_overview.tif", "pixel_size_m": cp.sem_pixel_size_m, "shape_px": [n_sem, n_sem],
                 "scale": 1.0, "rotation_deg": cp.sem_rotation_deg, "shift_m": shift_m.tolist(),
-                "scale_px": scale, "shift_px": shift.tolist(), "overlay_scan": "1.5K",
+                "scale_px": scale, "shift_px": shift.tolist(), "overlay_scan": "1.5K", "phase_contrast": False,
                 "convention": "metres: sem_xy_m = scale * R(rotation) @ scan_xy_m + shift_m, positions (x right, "
                               "y down) from the top-left corner of each image; pixels: sem_xy_px = scale_px * R @ "
                               "scan_xy_px + shift_px with pixel-centre indices; R = [[cos, -sin], [sin, cos]]"},
-        "edx": {"homogeneous": True, "files": edx_files, "mean_counts": dict(cp.edx_counts)},
+        "edx": {"homogeneous": not any(e["detectable"] for e in edx_el.values()), "files": edx_files,
+                "mean_counts": {el: float(lam.mean()) for el, lam in expected.items()},
+                "mean_counts_in_field": {el: e["mean_counts"] for el, e in edx_el.items()},
+                "pixels_in_field": int(in_field.sum()),
+                "contrast_rms": {el: e["contrast_rms"] for el, e in edx_el.items()},
+                "dispersion_expected": {el: e["dispersion_expected"] for el, e in edx_el.items()},
+                "detectable": {el: e["detectable"] for el, e in edx_el.items()},
+                "interaction_m": cp.edx_interaction_m, "pixel_size_m": cp.sem_pixel_size_m * n_sem / ex,
+                "counts_at_matrix": dict(cp.edx_counts),
+                "note": "homogeneous: no element's composition contrast is detectable at the 1 % level by a "
+                        "Poisson dispersion test over the EDX pixels inside the cAFM field (contrast_rms, "
+                        "dispersion_expected and detectable refer to those pixels)"},
     }
     return toml, truth

@@ -24,21 +24,61 @@ from scprobe.simulate.sample import Landscape, metastable_spots, rng_for
 DIRECTIONS = ("forward", "backward")
 
 
-def _window(landscape: Landscape, origin_px, shape) -> tuple[int, int, int, int]:
+def scan_grid(landscape: Landscape, instrument: InstrumentParams, origin_px=None, shape=None):
+    """The pixel centres of a scan on the domain grid: ``(y0, x0, ny, nx, ratio)``.
+
+    Scan pixel ``(i, j)`` lies at domain pixel ``(y0 + i ratio, x0 + j ratio)``, with
+    ``ratio = instrument.pixel_size_m / landscape.pixel_size_m`` (1 when the scan is on the
+    sample grid, as for area A; area B is scanned with a coarser pitch).
+    """
+    ratio = instrument.pixel_size_m / landscape.pixel_size_m
+    ratio = 1.0 if np.isclose(ratio, 1.0, rtol=1e-9) else float(ratio)
     ny, nx = landscape.shape if shape is None else shape
     y0, x0 = (0, 0) if origin_px is None else (int(origin_px[0]), int(origin_px[1]))
-    if y0 < 0 or x0 < 0 or y0 + ny > landscape.shape[0] or x0 + nx > landscape.shape[1]:
-        raise ParameterError(f"scan window {ny}x{nx} at {(y0, x0)} is outside the {landscape.shape} sample domain")
-    return y0, x0, ny, nx
+    span_y, span_x = domain_span(ny, ratio), domain_span(nx, ratio)
+    if y0 < 0 or x0 < 0 or y0 + span_y > landscape.shape[0] or x0 + span_x > landscape.shape[1]:
+        raise ParameterError(f"scan window {ny}x{nx} (pitch ratio {ratio:.4g}) at {(y0, x0)} is outside the "
+                             f"{landscape.shape} sample domain")
+    return y0, x0, ny, nx, ratio
 
 
-def _render_dots(out: np.ndarray, centres: np.ndarray, origin: tuple[int, int], radius_px: float,
-                 sigma_px: float, level_A: float) -> None:
-    """Add blurred disks (``level * Phi((R - r) / sigma)``) into ``out`` (window coordinates)."""
+def domain_span(n: int, ratio: float) -> int:
+    """Domain pixels spanned by ``n`` scan pixels of ``ratio`` domain pixels each."""
+    return n if ratio == 1.0 else int(np.ceil((n - 1) * ratio)) + 1
+
+
+def on_scan_grid(array: np.ndarray, grid, order: int = 1, offset=(0, 0)) -> np.ndarray:
+    """``array`` (domain grid, or a sub-window of it starting at ``offset``) at the scan's pixel centres.
+
+    ``order`` 1 interpolates linearly (smooth quantities: signed distance, height), 0 takes
+    the nearest domain pixel (labels, plateau levels).
+    """
+    y0, x0, ny, nx, ratio = grid
+    y0, x0 = y0 - offset[0], x0 - offset[1]
+    if ratio == 1.0:
+        return array[y0:y0 + ny, x0:x0 + nx]
+    rows = y0 + ratio * np.arange(ny, dtype=float)
+    cols = x0 + ratio * np.arange(nx, dtype=float)
+    sub = array[int(rows[0]):int(np.ceil(rows[-1])) + 1, int(cols[0]):int(np.ceil(cols[-1])) + 1]
+    yy, xx = np.meshgrid(rows - int(rows[0]), cols - int(cols[0]), indexing="ij")
+    return ndimage.map_coordinates(sub, [yy, xx], order=order, mode="nearest")
+
+
+def geometric_mask(landscape: Landscape, temperature_K: float, grid) -> np.ndarray:
+    """Regions conducting at ``temperature_K`` (local Tc above it) on a scan grid (:func:`scan_grid`)."""
+    ls = landscape
+    if grid[4] == 1.0:
+        return on_scan_grid(ls.mask_at(temperature_K), grid)
+    active = ls.region_tc_K > temperature_K
+    active[0] = False
+    return (on_scan_grid(ls.signed_distance_m, grid) > 0) & active[on_scan_grid(ls.nearest_label, grid, order=0)]
+
+
+def _render_dots(out: np.ndarray, centres: np.ndarray, radius_px: float, sigma_px: float, level_A: float) -> None:
+    """Add blurred disks (``level * Phi((R - r) / sigma)``) into ``out``; centres in its pixels."""
     half = int(np.ceil(radius_px + 5 * sigma_px)) + 1
     ny, nx = out.shape
-    for cy, cx in centres:
-        y, x = cy - origin[0], cx - origin[1]
+    for y, x in centres:
         y0, y1 = max(0, int(y) - half), min(ny, int(y) + half + 1)
         x0, x1 = max(0, int(x) - half), min(nx, int(x) + half + 1)
         if y0 >= y1 or x0 >= x1:
@@ -56,6 +96,8 @@ def clean_current(landscape: Landscape, instrument: InstrumentParams, temperatur
     ----------
     landscape : Landscape
     instrument : InstrumentParams
+        Its ``pixel_size_m`` is the scan pitch; a pitch other than the sample grid's
+        resamples the landscape (:func:`scan_grid`).
     temperature_K : float
         Regions whose local Tc is above it conduct, K.
     bias_V : float
@@ -63,23 +105,28 @@ def clean_current(landscape: Landscape, instrument: InstrumentParams, temperatur
     spots : ndarray (n, 2), optional
         Metastable dot centres in domain pixels ``(y, x)``.
     origin_px, shape : optional
-        Window of the domain: top-left ``(y, x)`` and ``(ny, nx)``, pixels (default: whole domain).
+        Window of the domain: top-left ``(y, x)`` (domain pixels) and ``(ny, nx)`` (scan
+        pixels), default: the whole domain.
     """
     ls, p = landscape, landscape.params
-    y0, x0, ny, nx = _window(ls, origin_px, shape)
+    grid = scan_grid(ls, instrument, origin_px, shape)
+    y0, x0, ny, nx, ratio = grid
     sigma_px = instrument.psf_sigma_m / ls.pixel_size_m
     scale = bias_V / p.reference_bias_V
     m = int(np.ceil(4 * sigma_px)) + 1
-    ya, yb, xa, xb = max(0, y0 - m), min(ls.shape[0], y0 + ny + m), max(0, x0 - m), min(ls.shape[1], x0 + nx + m)
+    ya, xa = max(0, y0 - m), max(0, x0 - m)
+    yb, xb = min(ls.shape[0], y0 + domain_span(ny, ratio) + m), min(ls.shape[1], x0 + domain_span(nx, ratio) + m)
     active = ls.region_tc_K > temperature_K
     active[0] = False
     level = ls.state_current_A[ya:yb, xa:xb] * active[ls.nearest_label[ya:yb, xa:xb]] * scale
     # Boundaries between state plateaus inside a region are blurred by the same PSF.
-    level = ndimage.gaussian_filter(level, sigma_px, mode="nearest")[y0 - ya:y0 - ya + ny, x0 - xa:x0 - xa + nx]
-    current = level * ndtr(ls.signed_distance_m[y0:y0 + ny, x0:x0 + nx] / instrument.psf_sigma_m)
+    level = on_scan_grid(ndimage.gaussian_filter(level, sigma_px, mode="nearest"), grid, offset=(ya, xa))
+    # The edge is exact on any grid: the PSF acts on the (smooth) signed distance, not on sampled currents.
+    current = level * ndtr(on_scan_grid(ls.signed_distance_m, grid) / instrument.psf_sigma_m)
     if spots is not None and len(spots):
-        _render_dots(current, np.asarray(spots), (y0, x0), 0.5 * p.dot_diameter_m / ls.pixel_size_m, sigma_px,
-                     p.dot_current_A * scale)
+        centres = (np.asarray(spots, dtype=float) - np.array([y0, x0])) / ratio
+        _render_dots(current, centres, 0.5 * p.dot_diameter_m / instrument.pixel_size_m,
+                     instrument.psf_sigma_m / instrument.pixel_size_m, p.dot_current_A * scale)
     return current
 
 
@@ -120,7 +167,8 @@ def measure(landscape: Landscape, instrument: InstrumentParams, temperature_K: f
     seed : int
         Seed of the scan (both traces of a scan share it).
     origin_px, shape : optional
-        Scan window in the domain: top-left ``(y, x)`` and ``(ny, nx)``, pixels.
+        Scan window in the domain: top-left ``(y, x)`` (domain pixels) and ``(ny, nx)`` (scan
+        pixels of ``instrument.pixel_size_m``).
 
     Returns
     -------
@@ -135,15 +183,17 @@ def measure(landscape: Landscape, instrument: InstrumentParams, temperature_K: f
     if not np.isfinite(bias_V) or bias_V <= 0:
         raise ParameterError(f"bias must be positive, got {bias_V!r} V")
     ip, ls = instrument, landscape
-    y0, x0, ny, nx = _window(ls, origin_px, shape)
-    spots = metastable_spots(ls, temperature_K, seed, window=(y0, x0, ny, nx))[direction]
+    grid = scan_grid(ls, ip, origin_px, shape)
+    y0, x0, ny, nx, ratio = grid
+    window = (y0, x0, domain_span(ny, ratio), domain_span(nx, ratio))
+    spots = metastable_spots(ls, temperature_K, seed, window=window)[direction]
     clean = clean_current(ls, ip, temperature_K, bias_V, spots, origin_px=(y0, x0), shape=(ny, nx))
     rng = rng_for(seed, "instrument", direction)
     current = amplifier(clean, ip, rng)
 
-    px = ls.pixel_size_m
+    px = ip.pixel_size_m
     yy, xx = np.mgrid[0:ny, 0:nx] * px
-    surface = ls.topography_m[y0:y0 + ny, x0:x0 + nx] + ip.tilt[0] * xx + ip.tilt[1] * yy
+    surface = on_scan_grid(ls.topography_m, grid) + ip.tilt[0] * xx + ip.tilt[1] * yy
     vertical = ip.slow_scan == "vertical"
     lines = surface.T if vertical else surface
     art = _line_artefacts(lines.shape, ip, rng_for(seed, "lines"))

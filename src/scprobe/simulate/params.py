@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from scprobe.errors import ParameterError
 
@@ -91,11 +92,21 @@ class SampleParams:
         Density of cleavage pits, per um^2.
     pit_depth_m, pit_radius_m : float
         Depth and radius of a cleavage pit, m.
+    particle_count_per_um2 : float
+        Density of surface particles (Fe-rich detritus), per um^2.
+    particle_height_m, particle_radius_m : float
+        Height and radius of a particle, m.
     roughness_m : float
         RMS roughness of the surface, m.
+    area_b_stripes : int
+        Number of wide conducting stripes laid across area B (0: area B is like area A).
+    area_b_stripe_width_m : float
+        Width of each stripe of area B, m.
+    area_b_stripe_angle_deg : float
+        Direction of the stripes of area B, degrees from +x (90: along the columns).
     """
 
-    pixel_size_m: float = 15e-9
+    pixel_size_m: float = 15.5e-9
     area_fraction: float = 0.11
     correlation_long_m: float = 420e-9
     correlation_short_m: float = 140e-9
@@ -114,26 +125,34 @@ class SampleParams:
     dot_diameter_m: float = 75e-9
     dot_density_per_um2: float = 14.0
     dot_current_A: float = 2.0e-6
-    fluctuating_fraction: float = 0.6
+    fluctuating_fraction: float = 0.85
     dot_outside_fraction: float = 0.1
     dot_persistence: float = 0.35
     dot_min_separation_m: float = 150e-9
     recool_boundary_m: float = 12e-9
     step_height_m: float = 0.6e-9
     terrace_width_m: float = 1.5e-6
-    pit_count_per_um2: float = 0.05
+    pit_count_per_um2: float = 0.15
     pit_depth_m: float = 1.2e-9
     pit_radius_m: float = 120e-9
+    particle_count_per_um2: float = 1.5
+    particle_height_m: float = 4e-9
+    particle_radius_m: float = 35e-9
     roughness_m: float = 0.08e-9
+    area_b_stripes: int = 2
+    area_b_stripe_width_m: float = 700e-9
+    area_b_stripe_angle_deg: float = 93.0
 
     def __post_init__(self):
         _positive(self, "pixel_size_m", "correlation_long_m", "correlation_short_m", "min_region_m2",
                   "min_separation_m", "state_correlation_m", "reference_bias_V", "tc_K", "vanish_K",
                   "dot_diameter_m", "dot_current_A", "dot_min_separation_m", "step_height_m",
-                  "terrace_width_m", "pit_depth_m", "pit_radius_m")
+                  "terrace_width_m", "pit_depth_m", "pit_radius_m", "particle_height_m", "particle_radius_m",
+                  "area_b_stripe_width_m")
         _fraction(self, "area_fraction", open_low=True)
         _fraction(self, "low_tc_fraction", "fluctuating_fraction", "dot_outside_fraction", "dot_persistence")
-        for n in ("tc_spread_K", "dot_density_per_um2", "recool_boundary_m", "pit_count_per_um2", "roughness_m"):
+        for n in ("tc_spread_K", "dot_density_per_um2", "recool_boundary_m", "pit_count_per_um2",
+                  "particle_count_per_um2", "roughness_m"):
             v = getattr(self, n)
             _check(self, n, isinstance(v, (int, float)) and math.isfinite(v) and v >= 0, "a non-negative number")
         _check(self, "area_fraction", self.area_fraction < 0.5, "below 0.5 (an insulating matrix)")
@@ -150,6 +169,8 @@ class SampleParams:
         _check(self, "state_probabilities", len(prob) == len(cur) and all(p >= 0 for p in prob)
                and abs(sum(prob) - 1) < 1e-9, "non-negative, one per state, summing to 1")
         _check(self, "dot_diameter_m", self.dot_diameter_m >= 2 * self.pixel_size_m, "at least 2 pixels")
+        _check(self, "area_b_stripes", isinstance(self.area_b_stripes, int) and 0 <= self.area_b_stripes <= 4,
+               "an int in 0..4")
 
 
 @dataclass(frozen=True)
@@ -194,12 +215,16 @@ class InstrumentParams:
     time_per_pixel_s : float
         Dwell time per pixel, s.
     slow_scan : {"horizontal", "vertical"}
-        ``horizontal``: lines run along x, the slow axis is y.
+        ``horizontal``: lines run along x, the slow axis is y (area A).
+    area_b_pixel_size_m : float
+        Pixel pitch of the scan of area B, m (it is resampled from the sample grid).
+    area_b_slow_scan : {"horizontal", "vertical"}
+        Slow-scan direction of the scan of area B.
     """
 
-    pixel_size_m: float = 15e-9
+    pixel_size_m: float = 15.5e-9
     tip_radius_m: float = 10e-9
-    psf_sigma_m: float = 11.7e-9
+    psf_sigma_m: float = 8.0e-9
     noise_rms_A: float = 2.5e-11
     noise_offset_A: float = 2.0e-11
     gain_noise: float = 0.004
@@ -215,10 +240,12 @@ class InstrumentParams:
     drift_px: int = 4
     time_per_pixel_s: float = 6e-3
     slow_scan: str = "horizontal"
+    area_b_pixel_size_m: float = 17e-9
+    area_b_slow_scan: str = "vertical"
 
     def __post_init__(self):
         _positive(self, "pixel_size_m", "tip_radius_m", "psf_sigma_m", "noise_rms_A", "saturation_A",
-                  "time_per_pixel_s")
+                  "time_per_pixel_s", "area_b_pixel_size_m")
         for n in ("noise_offset_A", "gain_noise", "topography_noise_m", "row_offset_m", "scar_height_m",
                   "deflection_gain_V", "deflection_noise_V"):
             v = getattr(self, n)
@@ -226,7 +253,8 @@ class InstrumentParams:
         _fraction(self, "scar_rate")
         _check(self, "gain_noise", self.gain_noise < 0.5, "below 0.5")
         _check(self, "drift_px", isinstance(self.drift_px, int) and 0 <= self.drift_px <= 64, "an int in 0..64")
-        _check(self, "slow_scan", self.slow_scan in ("horizontal", "vertical"), "'horizontal' or 'vertical'")
+        for n in ("slow_scan", "area_b_slow_scan"):
+            _check(self, n, getattr(self, n) in ("horizontal", "vertical"), "'horizontal' or 'vertical'")
         _check(self, "saturation_A", self.saturation_A > 10 * self.noise_rms_A, "well above the noise")
 
     @property
@@ -234,9 +262,29 @@ class InstrumentParams:
         """10-90 % width of the edge response, m (2.5631 sigma of the Gaussian PSF)."""
         return EDGE_WIDTH_PER_SIGMA * self.psf_sigma_m
 
+    @property
+    def noise_floor_A(self) -> float:
+        """Smallest current the amplifier tells apart from zero, A: ``|offset| + 3 rms``."""
+        return abs(self.noise_offset_A) + NOISE_FLOOR_SIGMAS * self.noise_rms_A
+
+    def plateau_to_floor_m(self, plateau_A: float) -> float:
+        """Distance over which a straight edge falls from 90 % of ``plateau_A`` to the noise floor, m.
+
+        The edge response is ``plateau * Phi(d / sigma)`` (Gaussian PSF of ``psf_sigma_m``);
+        it is at 90 % at ``d = 1.2816 sigma`` and at the noise floor at
+        ``d = sigma Phi^-1(floor / plateau)``.  The published study reads this distance
+        off a cross-section averaged over a box along a straight edge (< 50 nm).
+        """
+        if not plateau_A > self.noise_floor_A / 0.9:
+            raise ParameterError(f"plateau {plateau_A!r} A is not above the noise floor {self.noise_floor_A:.3g} A")
+        phi_inv = NormalDist().inv_cdf
+        return float(self.psf_sigma_m * (phi_inv(0.9) - phi_inv(self.noise_floor_A / plateau_A)))
+
 
 #: 10-90 % width of an error-function step in units of the Gaussian sigma: 2 sqrt(2) erfinv(0.8).
 EDGE_WIDTH_PER_SIGMA = 2.5631031310892007
+#: The noise floor of the current amplifier is its offset plus this many RMS of its white noise.
+NOISE_FLOOR_SIGMAS = 3.0
 
 
 @dataclass(frozen=True)
@@ -353,7 +401,12 @@ class SpecimenParams:
 
 @dataclass(frozen=True)
 class CompositionParams:
-    """Atom-probe needles, SEM overview and EDX maps.
+    """Composition landscape, atom-probe needles, SEM overview and EDX maps.
+
+    The composition follows the superconducting landscape: the insulating matrix has
+    ``matrix_at_pct``, the superconducting phase ``phase_at_pct``.  Needle 1 is lifted out
+    of the matrix, needle 2 out of the phase; the EDX maps are the same landscape seen
+    through the electron interaction volume.
 
     Attributes
     ----------
@@ -363,45 +416,51 @@ class CompositionParams:
         Thickness of the oxygen-rich cap at the needle apex, m.
     cap_oxygen_at_pct : float
         Oxygen content of the cap, at.%.
-    needle1_at_pct, needle2_at_pct : dict
-        Composition below the cap, at.% of Fe, Se, Te, O (needle 1 nominal, needle 2 Fe-depleted).
+    matrix_at_pct, phase_at_pct : dict
+        Composition of the insulating matrix (nominal Fe(Se0.4Te0.6)) and of the superconducting
+        phase (Fe-depleted, between the nominal composition and FeSeTe2), at.% of Fe, Se, Te, O.
     background_fraction : float
         Fraction (0..1) of unranged background ions spread over the spectrum.
     sem_pixel_size_m : float
         SEM pixel size, m.
     sem_rotation_deg : float
         Rotation of the SEM frame relative to the cAFM frame, degrees.
-    edx_shape : (int, int)
-        EDX map size, pixels (rows, columns).
+    edx_pixel_size_m : float
+        EDX pixel size, m (rounded so that a whole number of pixels covers the SEM field).
     edx_counts : dict
-        Mean counts per EDX pixel and element.
+        Mean X-ray counts per EDX pixel of each element's line at the matrix composition
+        (the dose of the map); counts scale with the local at.% of the element.
+    edx_interaction_m : float
+        FWHM of the lateral X-ray generation volume (about 1 um at 15-20 kV), m.
     """
 
     ions_per_needle: int = 200_000
     cap_depth_m: float = 20e-9
     cap_oxygen_at_pct: float = 45.0
-    needle1_at_pct: dict = field(default_factory=lambda: {"Fe": 49.85, "Se": 19.94, "Te": 29.91, "O": 0.3})
-    needle2_at_pct: dict = field(default_factory=lambda: {"Fe": 45.2, "Se": 21.6, "Te": 32.9, "O": 0.3})
+    matrix_at_pct: dict = field(default_factory=lambda: {"Fe": 49.85, "Se": 19.94, "Te": 29.91, "O": 0.3})
+    phase_at_pct: dict = field(default_factory=lambda: {"Fe": 32.4, "Se": 23.4, "Te": 43.9, "O": 0.3})
     background_fraction: float = 0.01
     sem_pixel_size_m: float = 30e-9
     sem_rotation_deg: float = 12.0
-    edx_shape: tuple[int, int] = (64, 64)
-    edx_counts: dict = field(default_factory=lambda: {"Fe": 60.0, "Se": 22.0, "Te": 35.0})
+    edx_pixel_size_m: float = 200e-9
+    edx_counts: dict = field(default_factory=lambda: {"Fe": 8.0, "Se": 3.0, "Te": 5.0})
+    edx_interaction_m: float = 1.0e-6
 
     def __post_init__(self):
-        _positive(self, "cap_depth_m", "sem_pixel_size_m")
+        _positive(self, "cap_depth_m", "sem_pixel_size_m", "edx_interaction_m", "edx_pixel_size_m")
         _check(self, "ions_per_needle", isinstance(self.ions_per_needle, int) and self.ions_per_needle >= 1000,
                "an int >= 1000")
         _check(self, "cap_oxygen_at_pct", 0 < self.cap_oxygen_at_pct < 100, "in (0, 100) at.%")
-        for n in ("needle1_at_pct", "needle2_at_pct"):
+        for n in ("matrix_at_pct", "phase_at_pct"):
             comp = getattr(self, n)
             _check(self, n, set(comp) == {"Fe", "Se", "Te", "O"} and all(v >= 0 for v in comp.values())
                    and abs(sum(comp.values()) - 100) < 1e-6, "at.% of Fe, Se, Te, O summing to 100")
         _fraction(self, "background_fraction")
         _check(self, "background_fraction", self.background_fraction < 0.5, "below 0.5")
-        _check(self, "edx_shape", len(self.edx_shape) == 2 and all(int(v) >= 4 for v in self.edx_shape),
-               "two sizes >= 4")
-        _check(self, "edx_counts", all(v > 0 for v in self.edx_counts.values()), "positive mean counts")
+        _check(self, "edx_pixel_size_m", self.edx_pixel_size_m >= self.sem_pixel_size_m, "at least sem_pixel_size_m")
+        _check(self, "edx_counts", all(v > 0 for v in self.edx_counts.values())
+               and set(self.edx_counts) <= set(self.matrix_at_pct) and
+               all(self.matrix_at_pct[el] > 0 for el in self.edx_counts), "positive mean counts of Fe, Se, Te or O")
 
 
 @dataclass(frozen=True)
@@ -420,6 +479,10 @@ class StudyParams:
         _check(self, "size_px", isinstance(self.size_px, int) and 32 <= self.size_px <= 1024, "an int in 32..1024")
         _check(self, "instrument", math.isclose(self.instrument.pixel_size_m, self.sample.pixel_size_m),
                "on the sample grid (instrument.pixel_size_m == sample.pixel_size_m)")
+        # Area B is resampled from the sample grid and must fit in the domain beside area A.
+        ratio = self.instrument.area_b_pixel_size_m / self.sample.pixel_size_m
+        _check(self, "instrument", 0.5 <= ratio <= 1.3,
+               "such that area_b_pixel_size_m is 0.5 to 1.3 times the sample pixel_size_m")
 
 
 _PARTS = {"sample": SampleParams, "instrument": InstrumentParams, "bulk": BulkParams, "specimen": SpecimenParams,

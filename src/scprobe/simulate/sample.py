@@ -171,8 +171,20 @@ def _signed_distance_px(field: np.ndarray, threshold: float, mask: np.ndarray):
     return np.where(good, d_lin, d_edt), idx
 
 
+def _bumps(z: np.ndarray, count: int, radius_px: float, profile, rng: np.random.Generator) -> None:
+    """Add ``count`` round features at random places into ``z`` in place; ``profile(r_px)`` gives the height."""
+    ny, nx = z.shape
+    for _ in range(count):
+        cy, cx = rng.uniform(0, ny), rng.uniform(0, nx)
+        y0, y1 = int(max(0, cy - 3 * radius_px)), int(min(ny, cy + 3 * radius_px + 1))
+        x0, x1 = int(max(0, cx - 3 * radius_px)), int(min(nx, cx + 3 * radius_px + 1))
+        if y0 >= y1 or x0 >= x1:
+            continue
+        z[y0:y1, x0:x1] += profile(np.hypot(*np.mgrid[y0:y1, x0:x1] - np.array([cy, cx])[:, None, None]))
+
+
 def _topography(shape, p: SampleParams, rng: np.random.Generator) -> np.ndarray:
-    """Terraces with unit-cell steps, a few cleavage pits and roughness (independent of conduction)."""
+    """Terraces with unit-cell steps, cleavage pits, particles and roughness (independent of conduction)."""
     ny, nx = shape
     px = p.pixel_size_m
     y, x = np.mgrid[0:ny, 0:nx] * px
@@ -180,17 +192,15 @@ def _topography(shape, p: SampleParams, rng: np.random.Generator) -> np.ndarray:
     wiggle = gaussian_field(shape, 400e-9 / px, 400e-9 / px, 0.0, rng) * 0.35
     u = (x * np.cos(a) + y * np.sin(a)) / p.terrace_width_m + wiggle
     z = p.step_height_m * np.floor(u)
-    n_pits = rng.poisson(p.pit_count_per_um2 * ny * nx * px * px * 1e12)
-    r_px = p.pit_radius_m / px
-    for _ in range(n_pits):
-        cy, cx = rng.uniform(0, ny), rng.uniform(0, nx)
-        y0, y1 = int(max(0, cy - 3 * r_px)), int(min(ny, cy + 3 * r_px + 1))
-        x0, x1 = int(max(0, cx - 3 * r_px)), int(min(nx, cx + 3 * r_px + 1))
-        if y0 >= y1 or x0 >= x1:
-            continue
-        rr = np.hypot(*np.mgrid[y0:y1, x0:x1] - np.array([cy, cx])[:, None, None])
-        z[y0:y1, x0:x1] -= p.pit_depth_m * 0.5 * (1 + np.tanh((r_px - rr) / 1.5))
+    area_um2 = ny * nx * px * px * 1e12
+    r_pit = p.pit_radius_m / px
+    _bumps(z, rng.poisson(p.pit_count_per_um2 * area_um2), r_pit,
+           lambda r: -p.pit_depth_m * 0.5 * (1 + np.tanh((r_pit - r) / 1.5)), rng)
     z += p.roughness_m * gaussian_field(shape, 2.0, 2.0, 0.0, rng)
+    # Particles (detritus on the cleaved surface) come last so that adding them leaves the rest unchanged.
+    r_part = p.particle_radius_m / px
+    _bumps(z, rng.poisson(p.particle_count_per_um2 * area_um2), r_part,
+           lambda r: p.particle_height_m * np.exp(-((r / r_part) ** 2)), rng)
     return z
 
 
@@ -217,7 +227,38 @@ def _state_current(shape, p: SampleParams, rng: np.random.Generator) -> np.ndarr
     return np.asarray(p.state_currents_A, dtype=float)[np.searchsorted(edges, h)]
 
 
-def sample_landscape(params: SampleParams, seed: int, shape: tuple[int, int] = (1024, 1536)) -> Landscape:
+def _boundary_slope(field: np.ndarray, threshold: float) -> float:
+    """Median gradient of ``field`` (per pixel) where it crosses ``threshold``."""
+    gy, gx = np.gradient(field)
+    g = np.hypot(gy, gx)
+    near = np.abs(field - threshold) < 0.5 * g
+    return float(np.median(g[near])) if near.any() else 1.0
+
+
+def _add_stripes(field: np.ndarray, threshold: float, window, p: SampleParams, seed: int) -> np.ndarray:
+    """Lay ``area_b_stripes`` wide stripes of the phase across ``window`` (y0, x0, ny, nx), domain pixels.
+
+    Each stripe raises the field to ``threshold + slope (w / 2 - |u|)`` with ``u`` the
+    (gently wiggling) distance from its centre line and ``slope`` the field's own gradient at
+    its boundaries, so that the stripe edges have the same sub-pixel geometry as the others.
+    """
+    y0, x0, ny, nx = window
+    px = p.pixel_size_m
+    a = np.deg2rad(p.area_b_stripe_angle_deg)
+    cy, cx = y0 + (ny - 1) / 2, x0 + (nx - 1) / 2
+    y, x = np.mgrid[0:field.shape[0], 0:field.shape[1]]
+    wiggle = gaussian_field(field.shape, 1.2e-6 / px, 1.2e-6 / px, 0.0, rng_for(seed, "stripes"))
+    u = (x - cx) * np.sin(a) + (y - cy) * np.cos(a) + 0.12 * p.area_b_stripe_width_m / px * wiggle
+    n = p.area_b_stripes
+    centres = np.linspace(-0.24, 0.24, n) * min(ny, nx) if n > 1 else np.zeros(1)
+    half = 0.5 * p.area_b_stripe_width_m / px
+    slope = _boundary_slope(field, threshold)
+    stripes = threshold + slope * (half - np.min(np.abs(u[None] - centres[:, None, None]), axis=0))
+    return np.maximum(field, stripes)
+
+
+def sample_landscape(params: SampleParams, seed: int, shape: tuple[int, int] = (1024, 1536),
+                     stripe_window: tuple[int, int, int, int] | None = None) -> Landscape:
     """Draw a superconducting landscape and surface.
 
     Parameters
@@ -228,6 +269,9 @@ def sample_landscape(params: SampleParams, seed: int, shape: tuple[int, int] = (
         Random seed; the same seed gives the same landscape.
     shape : (int, int)
         Domain size, pixels (rows, columns).
+    stripe_window : (y0, x0, ny, nx), optional
+        Domain pixels of area B, across which ``params.area_b_stripes`` wide stripes of
+        the phase are laid (the published Fig. 2c); none when omitted.
 
     Returns
     -------
@@ -238,6 +282,8 @@ def sample_landscape(params: SampleParams, seed: int, shape: tuple[int, int] = (
     field = gaussian_field(shape, p.correlation_long_m / px, p.correlation_short_m / px, p.stripe_angle_deg,
                            rng_for(seed, "phase"))
     threshold = float(np.quantile(field, 1 - p.area_fraction))
+    if stripe_window is not None and p.area_b_stripes:
+        field = _add_stripes(field, threshold, stripe_window, p, seed)
     mask, labels, nearest, d_px, idx = _geometry(field, threshold, p)
     n = int(labels.max())
     rng = rng_for(seed, "regions")
@@ -258,9 +304,7 @@ def recool(landscape: Landscape, seed: int) -> Landscape:
     ls, p = landscape, landscape.params
     rng = rng_for(seed, "recool")
     pert = gaussian_field(ls.shape, 3.0, 3.0, 0.0, rng)
-    gy, gx = np.gradient(ls.field)
-    near = np.abs(ls.signed_distance_m) < 2 * p.pixel_size_m
-    slope = float(np.median(np.hypot(gy, gx)[near])) if near.any() else 1.0
+    slope = _boundary_slope(ls.field, ls.threshold)
     field = ls.field + pert * slope * p.recool_boundary_m / p.pixel_size_m
     mask, labels, nearest, d_px, idx = _geometry(field, ls.threshold, p)
     n = int(labels.max())

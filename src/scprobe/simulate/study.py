@@ -6,6 +6,7 @@ at 1.5 K.  Every scan is written as Daisy writes it (one BCRF per channel and tr
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -16,14 +17,13 @@ import numpy as np
 from scipy import ndimage
 
 from scprobe._version import __version__
-from scprobe.analysis.noise import FLOOR_SIGMAS
 from scprobe.errors import ParameterError
 from scprobe.io import atomic_write, bcr
 from scprobe.results import jsonable
 from scprobe.simulate.bulk import write_bulk
 from scprobe.simulate.composition import write_composition
-from scprobe.simulate.instrument import measure
-from scprobe.simulate.params import StudyParams, study_params
+from scprobe.simulate.instrument import domain_span, geometric_mask, measure, on_scan_grid, scan_grid
+from scprobe.simulate.params import InstrumentParams, StudyParams, study_params
 from scprobe.simulate.sample import (Landscape, dot_density_per_um2, metastable_spots, recool, rng_for,
                                      sample_landscape)
 from scprobe.simulate.toml import dumps as toml_dumps
@@ -57,12 +57,26 @@ _CHANNELS = (("topography", "m"), ("deflection", "V"), ("current", "A"))
 _DIR_TAG = {"forward": "fwd", "backward": "bwd"}
 
 
-def domain_layout(size_px: int) -> dict:
-    """Domain shape and the top-left pixel ``(y, x)`` of areas A and B (before drift)."""
+def domain_layout(size_px: int, ratio_b: float = 1.0) -> dict:
+    """Domain shape and the top-left pixel ``(y, x)`` of areas A and B (before drift).
+
+    ``ratio_b`` is area B's scan pitch over the sample grid's; ``"B_window"`` is the
+    domain window ``(y0, x0, ny, nx)`` that area B's scan covers.
+    """
     n = size_px
     gap = max(8, n // 16)
     x0 = (n - gap) // 2
-    return {"shape": (2 * n, 3 * n), "A": (n // 2, x0), "B": (n // 2, x0 + n + gap), "gap_px": gap}
+    b = (n // 2, x0 + n + gap)
+    span = domain_span(n, ratio_b)
+    return {"shape": (2 * n, 3 * n), "A": (n // 2, x0), "B": b, "gap_px": gap, "B_window": (*b, span, span)}
+
+
+def area_instrument(sp: StudyParams, area: str) -> InstrumentParams:
+    """The instrument settings of an area: area B has its own pixel pitch and slow-scan direction."""
+    ip = sp.instrument
+    if area != "B":
+        return ip
+    return dataclasses.replace(ip, pixel_size_m=ip.area_b_pixel_size_m, slow_scan=ip.area_b_slow_scan)
 
 
 def _npy(path: Path, array: np.ndarray) -> None:
@@ -71,7 +85,7 @@ def _npy(path: Path, array: np.ndarray) -> None:
 
 
 def _header(spec: ScanSpec, channel: str, direction: str, sp: StudyParams, sequence: int) -> dict:
-    ip = sp.instrument
+    ip = area_instrument(sp, spec.area)
     return {
         "channel": channel, "direction": _DIR_TAG[direction],
         "bias": f"{spec.bias_V:.4f}", "temperature": f"{spec.temperature_K:.3f}",
@@ -83,10 +97,9 @@ def _header(spec: ScanSpec, channel: str, direction: str, sp: StudyParams, seque
     }
 
 
-def _states_present(ls: Landscape, mask: np.ndarray, window, scale: float) -> list[float]:
+def _states_present(ls: Landscape, mask: np.ndarray, grid, scale: float) -> list[float]:
     """Plateau currents (A, descending) covering at least 2 % of the mask (and 20 pixels)."""
-    y0, x0, ny, nx = window
-    levels, counts = np.unique(ls.state_current_A[y0:y0 + ny, x0:x0 + nx][mask], return_counts=True)
+    levels, counts = np.unique(on_scan_grid(ls.state_current_A, grid, order=0)[mask], return_counts=True)
     keep = counts >= max(20, 0.02 * mask.sum())
     return sorted((float(v) * scale for v in levels[keep]), reverse=True)
 
@@ -104,24 +117,29 @@ def _dot_disks(shape, spots: np.ndarray, radius_px: float) -> np.ndarray:
 def _scan_truth(ls: Landscape, ls_first: Landscape, spec: ScanSpec, sp: StudyParams, window, shift,
                 scan_seed: int, out: Path) -> dict:
     """Ground truth of one scan; writes its geometric masks under ``out/truth``."""
-    y0, x0, ny, nx = window
-    ip, p = sp.instrument, sp.sample
+    ip, p = area_instrument(sp, spec.area), sp.sample
+    grid = scan_grid(ls, ip, window[:2], window[2:])
+    y0, x0, ny, nx, ratio = grid
     scale = spec.bias_V / p.reference_bias_V
-    regions = ls.mask_at(spec.temperature_K)[y0:y0 + ny, x0:x0 + nx]
+    regions = geometric_mask(ls, spec.temperature_K, grid)
+    states = _states_present(ls, regions, grid, scale)
     t = {
         "temperature_K": spec.temperature_K, "bias_V": spec.bias_V, "area": spec.area,
         "recooled": spec.recooled, "shift_px": [int(shift[0]), int(shift[1])],
+        "pixel_size_m": ip.pixel_size_m, "slow_scan": ip.slow_scan,
         "noise_rms_A": ip.noise_rms_A, "noise_offset_A": ip.noise_offset_A,
-        "noise_floor_A": abs(ip.noise_offset_A) + FLOOR_SIGMAS * ip.noise_rms_A, "saturation_A": ip.saturation_A,
-        "edge_width_m": ip.edge_width_m, "states_A": _states_present(ls, regions, window, scale),
+        "noise_floor_A": ip.noise_floor_A, "saturation_A": ip.saturation_A,
+        "edge_width_m": ip.edge_width_m, "states_A": states,
+        "edge_plateau_to_floor_m": ip.plateau_to_floor_m(states[0]) if states else None,
     }
     labels, n = ndimage.label(regions)
     t["region_count"] = int(n)
     t["region_areas_px"] = sorted((int(a) for a in np.bincount(labels.ravel())[1:]), reverse=True)
-    spots = metastable_spots(ls, spec.temperature_K, scan_seed, window=window)
-    r_px = 0.5 * p.dot_diameter_m / p.pixel_size_m
+    spots = metastable_spots(ls, spec.temperature_K, scan_seed,
+                             window=(y0, x0, domain_span(ny, ratio), domain_span(nx, ratio)))
+    r_px = 0.5 * p.dot_diameter_m / ip.pixel_size_m
     origin = np.array([y0, x0], dtype=float)
-    fwd, bwd = spots["forward"] - origin, spots["backward"] - origin
+    fwd, bwd = (spots["forward"] - origin) / ratio, (spots["backward"] - origin) / ratio
     mask = regions | _dot_disks(regions.shape, fwd, r_px)
     mask_bwd = regions | _dot_disks(regions.shape, bwd, r_px)
     if dot_density_per_um2(p, spec.temperature_K) > 0:
@@ -146,7 +164,7 @@ def _scan_truth(ls: Landscape, ls_first: Landscape, spec: ScanSpec, sp: StudyPar
 def _write_scan(ls: Landscape, ls_first: Landscape, spec: ScanSpec, sp: StudyParams, window, shift, seq: int,
                 seed: int, out: Path) -> tuple[list[str], dict]:
     """Measure both traces of one scan, write its six BCRF files and clean currents; return (files, truth)."""
-    ip = sp.instrument
+    ip = area_instrument(sp, spec.area)
     scan_seed = int(rng_for(seed, "scan", spec.label).integers(2 ** 31))
     truth = _scan_truth(ls, ls_first, spec, sp, window, shift, scan_seed, out)
     y0, x0, ny, nx = window
@@ -226,8 +244,8 @@ def simulate_study(outdir, seed: int = 0, size: int = 512, *, progress: Callable
     out.mkdir(parents=True, exist_ok=True)
     step = progress or (lambda name: None)
     n = sp.size_px
-    layout = domain_layout(n)
-    ls = sample_landscape(sp.sample, seed, layout["shape"])
+    layout = domain_layout(n, sp.instrument.area_b_pixel_size_m / sp.sample.pixel_size_m)
+    ls = sample_landscape(sp.sample, seed, layout["shape"], stripe_window=layout["B_window"])
     step("sample landscape")
     rc = recool(ls, seed)
     step("re-cooled landscape")
@@ -248,7 +266,7 @@ def simulate_study(outdir, seed: int = 0, size: int = 512, *, progress: Callable
         step(f"scan {spec.label}")
         scans_toml.append({"label": spec.label, "files": files, "temperature_K": spec.temperature_K,
                            "bias_V": spec.bias_V, "area": spec.area, "sequence": seq, "recooled": spec.recooled,
-                           "slow_scan": sp.instrument.slow_scan})
+                           "slow_scan": area_instrument(sp, spec.area).slow_scan})
     bulk_toml, bulk_truth = write_bulk(out, sp.bulk, sp.specimen, seed)
     step("bulk curves")
     comp_toml, comp_truth = write_composition(out, ls, first_window["A"], sp, seed)
@@ -270,6 +288,8 @@ def simulate_study(outdir, seed: int = 0, size: int = 512, *, progress: Callable
         "scprobe_version": __version__, "seed": seed, "size_px": n,
         "pixel_size_m": sp.instrument.pixel_size_m, "psf_sigma_m": sp.instrument.psf_sigma_m,
         "edge_width_m": sp.instrument.edge_width_m, "tip_radius_m": sp.instrument.tip_radius_m,
+        "noise_floor_A": sp.instrument.noise_floor_A,
+        "edge_plateau_to_floor_m": sp.instrument.plateau_to_floor_m(max(sp.sample.state_currents_A)),
         "area_fraction_domain": float(ls.mask.mean()),
         "scans": scans_truth,
         "recooling": _recooling_truth(ls, rc, first_window["A"], 8.0),

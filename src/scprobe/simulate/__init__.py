@@ -53,13 +53,18 @@ removed), ``retained``, ``lost``, ``gained`` (fractions of the first 8 K mask ar
 ``local_tc``: ``tc_map_file`` (.npy, K per pixel in the frame of scan 1.5K, NaN in the
 matrix), ``regions`` [{label, tc_K, area_px, centroid_px}], ``tc_K`` (mean local Tc).
 
-``bulk``: ``tc_K`` (resistive midpoint), ``width_K`` (T90 - T10), ``rho0_ohm_m`` (just above
-Tc), ``rrr``, ``rho_300K_ohm_m``, ``shielding_fraction`` (ZFC, demag-corrected, 2 K),
-``meissner_fraction`` (FC), ``demag_factor`` (Aharoni, field along c), ``chi_measured_perfect``,
-``field_Oe``, ``gamma_mJ_mol_K2`` (gamma0, fit of C/T vs T^2 at 3-5 K), ``beta_mJ_mol_K4``,
-``gamma_n_mJ_mol_K2``, ``debye_temperature_K``, ``jump_ratio`` (dC / gamma_n Tc),
-``superconducting_fraction_hc`` (1 - gamma0/gamma_n), ``jc_A_m2``, ``jc_A_cm2``,
-``dM_emu_cm3``, ``mh_temperature_K``, ``moles``, ``volume_cm3``.
+``bulk``: ``tc_K`` = ``tc_onset_K`` (resistive onset, steepest tangent), ``tc_50_K`` (midpoint,
+mean local Tc), ``tc_spread_K`` (sigma of the local Tc), ``width_K`` (T90 - T10), ``t_zero_K``
+(rho < 1e-3 rho_n), ``rho0_ohm_m`` (just above Tc), ``rrr``, ``rho_300K_ohm_m``,
+``shielding_fraction`` (ZFC, demag-corrected, 2 K), ``meissner_fraction`` (FC), ``demag_factor``
+(Aharoni, field along c), ``chi_measured_perfect``, ``field_Oe``, ``gamma_mJ_mol_K2`` (gamma0 of
+the non-superconducting electrons), ``beta_mJ_mol_K4``, ``gamma_n_mJ_mol_K2``,
+``debye_temperature_K``, ``gap_meV`` (Delta_0 of the alpha model), ``alpha`` (Delta_0 / k_B
+tc_50_K), ``tc_onset_hc_K`` (onset of the C/T anomaly, same construction), ``jump_ratio``
+(dC / gamma_n Tc, following from the gap), ``superconducting_fraction_hc`` (1 - gamma0/gamma_n),
+``jc_A_m2`` (Jc0 at zero field), ``jc_A_cm2``, ``jc_field_scale_T`` (B0 of Jc0 / (1 + |B|/B0)),
+``jc_curve`` {``mu0H_T``, ``jc_A_m2``}, ``dM_emu_cm3`` (loop width at zero field),
+``mh_temperature_K``, ``moles``, ``volume_cm3``.
 
 ``composition``: ``matrix_at_pct`` and ``phase_at_pct`` (the composition landscape: insulating
 matrix and superconducting phase); ``needles.<name>``: ``composition_at_pct`` (true atoms below

@@ -21,7 +21,7 @@ from scprobe.results import Result, internal
 from scprobe.scan import channel, pixel_size
 from scprobe.transport.contacts import Contacts, make_contacts
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
-from scprobe.transport.solver import (Forked, GroundedSolver, SolveInfo, combine, small_pages, uniform_grid_potential,
+from scprobe.transport.solver import (Forked, GroundedSolver, SolveInfo, combine, small_pages, uniform_grid_transfer,
                                      work_timeout, worth_forking)
 
 logger = logging.getLogger(__name__)
@@ -84,11 +84,15 @@ class TransportResult(Result):
 
 @dataclass(frozen=True)
 class Reading:
-    """One contact configuration: four-probe and two-probe resistance (ohm per unit sheet scale)."""
+    """One contact configuration: four-probe and two-probe resistance (ohm per unit sheet scale).
+
+    ``potential`` are the node potentials (V per A); None for the exact homogeneous reference of
+    single-pixel contacts, which is solved at the contacts only (:func:`homogeneous_readings`).
+    """
 
     r_four_probe: float
     r_two_probe: float
-    potential: np.ndarray
+    potential: np.ndarray | None
 
 
 class Measurement:
@@ -202,20 +206,19 @@ def homogeneous_readings(shape: tuple, contacts: Contacts, sheet_conductance: fl
                          method: str = "auto") -> list[Reading]:
     """Readings of a homogeneous sheet (``sheet_conductance`` S everywhere) with the same contacts.
 
-    Single-pixel contacts use the exact cosine-transform solution of the uniform grid; larger
-    contacts (pads, bar faces) the general network solver.
+    Single-pixel contacts use the exact cosine-transform solution of the uniform grid at the
+    contacts (no potential map); larger contacts (pads, bar faces) the general network solver.
     """
     if any(p.size != 1 for p in contacts.pixels):
         net = build_network(np.full(shape, sheet_conductance), None, contacts.pixels)
         return measure(net, contacts, tol=tol, method=method)[0]
-    pix = [int(p[0]) for p in contacts.pixels]
+    coords = np.transpose(np.unravel_index([int(p[0]) for p in contacts.pixels], shape))
+    # link conductance of two equal half pixels in series is the sheet conductance itself
+    transfer = uniform_grid_transfer(shape, sheet_conductance, coords)
     out = []
     for ip, im, vp, vm in contacts.configurations:
-        b = np.zeros(int(np.prod(shape)))
-        b[pix[ip]], b[pix[im]] = 1.0, -1.0
-        # link conductance of two equal half pixels in series is the sheet conductance itself
-        v = uniform_grid_potential(b.reshape(shape), sheet_conductance).ravel()
-        out.append(Reading(float(v[pix[vp]] - v[pix[vm]]), float(v[pix[ip]] - v[pix[im]]), v))
+        v = transfer[:, ip] - transfer[:, im]  # potential at each contact for 1 A from I+ to I-
+        out.append(Reading(float(v[vp] - v[vm]), float(v[ip] - v[im]), None))
     return out
 
 

@@ -7,7 +7,8 @@ import scipy.sparse.linalg as spla
 
 from scprobe.errors import ParameterError
 from scprobe.transport import build_network, make_contacts
-from scprobe.transport.solver import GroundedSolver, SolveInfo, combine, plan, uniform_grid_potential
+from scprobe.transport.solver import (GroundedSolver, SolveInfo, combine, plan, uniform_grid_potential,
+                                     uniform_grid_transfer)
 from scprobe.transport.solver import solve
 
 
@@ -104,3 +105,24 @@ def test_dct_matches_network_on_uniform_grid():
     net = build_network(np.full(b.shape, 2.0))
     assert np.abs(net.laplacian @ v.ravel() - b.ravel()).max() < 1e-12
     assert abs(v.mean()) < 1e-14
+
+
+@pytest.mark.parametrize("shape", [(24, 40), (6, 7, 9)])
+def test_transfer_matrix_is_the_dct_solution_at_the_pixels(shape):
+    rng = np.random.default_rng(0)
+    pixels = np.array([[rng.integers(0, n) for n in shape] for _ in range(4)])
+    c = np.array([1.0, -1.0, 0.25, -0.25])
+    b = np.zeros(shape)
+    for p, amps in zip(pixels, c):
+        b[tuple(p)] += amps
+    v = uniform_grid_potential(b, 2.0)
+    g = uniform_grid_transfer(shape, 2.0, pixels)
+    assert np.allclose(g, g.T, rtol=0, atol=1e-15 * np.abs(g).max())
+    expected = np.array([v[tuple(p)] for p in pixels])
+    assert np.max(np.abs(g @ c - expected)) <= 1e-13 * np.max(np.abs(expected))
+
+
+def test_transfer_matrix_gives_the_two_point_resistance_of_a_strip():
+    # a 1 x n strip of unit links is n - 1 resistors in series between its ends
+    g = uniform_grid_transfer((1, 50), 1.0, [[0, 0], [0, 49]])
+    assert g[0, 0] - 2 * g[0, 1] + g[1, 1] == pytest.approx(49.0, rel=1e-12)

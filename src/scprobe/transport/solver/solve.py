@@ -231,10 +231,61 @@ def uniform_grid_potential(injection: np.ndarray, conductance: float) -> np.ndar
         Pixel potentials, V, with zero mean.
     """
     b = np.asarray(injection, dtype=float)
-    lam = np.zeros(b.shape)
-    for axis, n in enumerate(b.shape):
-        k = 2.0 - 2.0 * np.cos(np.pi * np.arange(n) / n)
-        lam = lam + k.reshape([-1 if a == axis else 1 for a in range(b.ndim)])
+    lam = _grid_eigenvalues(b.shape)
     coef = scipy.fft.dctn(b, type=2, norm="ortho")
     lam.flat[0] = np.inf
     return scipy.fft.idctn(coef / (lam * conductance), type=2, norm="ortho")
+
+
+def _grid_eigenvalues(shape: tuple) -> np.ndarray:
+    """Eigenvalues ``sum_axis 2 - 2 cos(pi k / n)`` of the free-edge grid Laplacian (unit links)."""
+    lam = np.zeros(shape)
+    for axis, n in enumerate(shape):
+        k = 2.0 - 2.0 * np.cos(np.pi * np.arange(n) / n)
+        lam = lam + k.reshape([-1 if a == axis else 1 for a in range(len(shape))])
+    return lam
+
+
+def uniform_grid_transfer(shape: tuple, conductance: float, pixels) -> np.ndarray:
+    """Potentials at a few pixels of a uniform grid network for unit currents into the same pixels.
+
+    ``G[i, j]`` is the potential (V) at ``pixels[i]`` for 1 A injected at ``pixels[j]``, from the
+    cosine-transform eigenbasis of :func:`uniform_grid_potential` with the zero mode left out: for
+    injections ``c`` at the pixels that sum to zero, ``G @ c`` are the potentials there, exactly
+    those of :func:`uniform_grid_potential`.  Each entry is one contraction of the inverse
+    eigenvalues with the basis values at two pixels, so a few contacts cost a few passes over the
+    grid instead of two transforms per configuration.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Grid, 2-D or 3-D.
+    conductance : float
+        Link conductance, S.
+    pixels : array-like of int, (m, ndim)
+        Grid coordinates of the pixels.
+
+    Returns
+    -------
+    ndarray, (m, m)
+        Symmetric transfer matrix, V/A (ohm).
+    """
+    pix = np.asarray(pixels, dtype=np.int64).reshape(-1, len(shape))
+    inverse = _grid_eigenvalues(tuple(shape))
+    inverse.flat[0] = np.inf
+    inverse = 1.0 / (inverse * conductance)
+    # orthonormal DCT-II basis along each axis at the pixels' coordinates: (n_axis, m)
+    basis = []
+    for axis, n in enumerate(shape):
+        k = np.arange(n)[:, None]
+        scale = np.where(k == 0, np.sqrt(1.0 / n), np.sqrt(2.0 / n))
+        basis.append(scale * np.cos(np.pi * k * (pix[:, axis][None, :] + 0.5) / n))
+    m = pix.shape[0]
+    g = np.empty((m, m))
+    for i in range(m):
+        for j in range(i, m):
+            t = inverse
+            for axis in reversed(range(len(shape))):
+                t = t @ (basis[axis][:, i] * basis[axis][:, j])
+            g[i, j] = g[j, i] = float(t)
+    return g

@@ -47,6 +47,7 @@ def test_cli_real_resistivity_file(cli, data_dir):
     (("--mh", "x.dat", "--dimensions-mm", "1,2,-3"), "--dimensions-mm must be three positive lengths"),
     (("--mh", "x.dat", "--atoms-per-formula-unit", "0"), "--atoms-per-formula-unit must be a positive integer"),
     (("--mh", "x.dat", "--field-axis", "z"), "--field-axis must be a, b or c"),
+    (("--mh", "x.dat", "--debye-window-K", "5,3"), "--debye-window-K must be lo,hi with 0 <= lo < hi"),
     (("--mh", "x.dat", "--dimensions-mm", "1,2"), "3 comma-separated numbers"),
     (("--resistivity", "missing.dat"), "missing.dat: no such file"),
     (("--resistivity", "missing.dat", "--bridge", "3", "--debye-window-K", "5"), "2 comma-separated"),

@@ -99,8 +99,9 @@ def _ces_table(alpha: float) -> tuple[np.ndarray, np.ndarray]:
     w = np.sqrt(_U[None, :] ** 2 + d2[:-1, None] / t ** 2)
     ff = 0.25 / np.cosh(np.minimum(w / 2, 350.0)) ** 2
     val = (6 / math.pi ** 2) * np.trapezoid(ff * (w ** 2 - dd2[:-1, None] / (2 * t)), _U, axis=1)
-    # the slope at Tc from the last grid interval (linear delta^2): the value just below Tc
-    below_tc = (6 / math.pi ** 2) * (math.pi ** 2 / 6 - dd2[-1] / 2 * 0.5)
+    # just below Tc (D -> 0): int u^2 f(1-f) du = pi^2/6 and int f(1-f) du = 1/2, so the value is
+    # 1 - 3/(2 pi^2) dD^2/dt, the slope from the last interval (delta^2 is linear in t there)
+    below_tc = 1 - 3 / (2 * math.pi ** 2) * dd2[-1]
     return np.r_[0.0, grid], np.r_[0.0, val, below_tc]
 
 

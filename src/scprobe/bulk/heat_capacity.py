@@ -1,11 +1,14 @@
-"""Specific heat: Debye fit of C/T vs T^2, lattice subtraction, equal-entropy jump, SC electronic fraction.
+"""Specific heat: Debye fit of C/T vs T^2, alpha-model gap, lattice subtraction, equal-entropy jump, onset,
+SC electronic fraction.
 
 docs/physics.md: at low temperature C/T = gamma + beta T^2; the Debye temperature is
 theta_D = (12 pi^4 n R / (5 beta))^(1/3) (Kittel, Introduction to Solid State Physics, ch. 5;
 beta = 0.393 mJ/(mol K^4) and n = 2 give 215 K).  The jump at Tc is found by the equal-entropy
 construction (an idealised sharp step that conserves the entropy, i.e. the area under C_el/T,
 e.g. Tallon & Loram, Physica C 349, 53 (2001)); the BCS weak-coupling value of dC/(gamma_n Tc)
-is 1.43.  The superconducting electronic fraction is 1 - gamma_0/gamma_n.
+is 1.43.  The superconducting electronic fraction is 1 - gamma_0/gamma_n.  The gap comes from the
+alpha model (:mod:`scprobe.bulk.gap`), whose fit also separates gamma_0 and beta from the condensed
+electrons' C_es/T when the Debye window is not deep enough in the superconducting state.
 """
 from __future__ import annotations
 

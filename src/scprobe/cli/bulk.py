@@ -103,7 +103,8 @@ def _name_options(message: str, study: Path | None) -> str:
         key = match.group(0)
         return _OPTIONS[key] if study is None else f"[sample] {key} of {study} (or {_OPTIONS[key]})"
 
-    return re.sub(r"(?<!\w)(?:" + "|".join(_OPTIONS) + r")(?!\w)", name, message)
+    message = re.sub(r"(?<!\w)(?:" + "|".join(_OPTIONS) + r")(?!\w)", name, message)
+    return message.replace("Debye fit", "Debye fit (--debye-window-K)")
 
 
 @app.command()
@@ -152,6 +153,8 @@ def bulk(
     if demag is not None and not 0 <= demag < 1:
         raise ParameterError(f"--demag-factor must lie in [0, 1), got {demag:g}")
     window = _floats(debye_window, "--debye-window-K", 2)
+    if not (0 <= window[0] < window[1] and math.isfinite(window[1])):
+        raise ParameterError(f"--debye-window-K must be lo,hi with 0 <= lo < hi (K), got {debye_window!r}")
     files = {"resistivity": resistivity, "susceptibility": susceptibility, "heat_capacity": heat_capacity, "mh": mh}
     given = {"mass_g": mass_g, "dimensions_mm": dims, "molar_mass_g_mol": molar_mass, "density_g_cm3": density,
              "atoms_per_formula_unit": atoms, "field_axis": field_axis}

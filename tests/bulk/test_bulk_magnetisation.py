@@ -80,3 +80,31 @@ def test_bad_geometry_and_too_few_points():
         analyze_loop(H, M, 0.0, B_M)
     with pytest.raises(ParameterError, match="need at least 10"):
         analyze_loop(H[:5], M[:5], A_M, B_M)
+
+
+def test_kim_fit_recovers_field_dependence():
+    from scprobe.bulk.magnetisation import kim_fit
+
+    B = np.linspace(-4.5, 4.5, 181)
+    jc = 2e9 / (1 + np.abs(B) / 0.7)
+    jc0, b0, rms = kim_fit(B, jc)
+    assert jc0 == pytest.approx(2e9, rel=1e-9) and b0 == pytest.approx(0.7, rel=1e-9) and rms < 1e-12
+    # the turning points excluded: a collapse of the width above 4 T does not bias the fit
+    bent = np.where(np.abs(B) > 4.0, 0.3 * jc, jc)
+    assert kim_fit(B, bent, max_field_T=4.0)[1] == pytest.approx(0.7, rel=1e-9)
+    assert all(math.isnan(v) for v in kim_fit([0.0, 0.0], [1e9, 1e9]))
+
+
+def test_bean_kim_loop_of_the_simulator():
+    """The simulator's Bean-Kim loop: Jc(H) from the width at each field is the Kim law it was built from."""
+    from scprobe.simulate.bulk import jc_of_field, mh_loop
+    from scprobe.simulate.params import BulkParams, SpecimenParams
+
+    bp, sp = BulkParams(jc_A_m2=5e8, jc_field_scale_T=0.4), SpecimenParams()
+    H, M = mh_loop(bp, sp)
+    r = analyze_loop(H, M, sp.dimensions_mm[0] * 1e-3, sp.dimensions_mm[1] * 1e-3)
+    B = np.asarray(r.jc_curve["mu0H_T"])
+    inside = np.abs(B) < 4.5
+    assert np.allclose(np.asarray(r.jc_curve["jc_A_m2"])[inside], jc_of_field(B[inside], bp), rtol=1e-3)
+    assert r.jc0_A_m2 == pytest.approx(5e8, rel=1e-3) and r.jc_field_scale_T == pytest.approx(0.4, rel=1e-3)
+    assert r.symmetric

@@ -133,3 +133,19 @@ def test_real_files_in_the_wrong_role(data_dir):
                      geometry=geo)
     with pytest.raises(ParameterError, match="sample1.dat: .*non-zero applied field"):
         analyze_bulk(susceptibility=qd / "quantumPPMS_sample1.dat", geometry=geo)
+
+
+def test_every_field_declares_its_unit(sim_result):
+    r, _ = sim_result
+
+    def keys(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict) and k not in ("jc_curve", "files"):
+                yield from keys(v, prefix + k + ".")
+            else:
+                yield prefix + k
+
+    assert set(keys(r.to_dict())) == set(keys(r.units()))
+    u = r.units()
+    assert u["heat_capacity"]["delta0_meV"] == "meV" and u["magnetisation"]["jc_field_scale_T"] == "T"
+    assert u["resistivity"]["rho0_ohm_m"] == "Ohm m" and u["susceptibility"]["shielding_fraction"] == "1"

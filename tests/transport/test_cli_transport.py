@@ -44,13 +44,22 @@ def test_transport_linear_proportional(cli, scan_1p5k):
 
 
 def test_percolate_json(cli, scan_1p5k, tmp_path):
-    code, out, err = cli("percolate", scan_1p5k, "--sample-size-m", "2e-6", "--realizations", "3", "--json",
-                         "--out", tmp_path)
+    code, out, err = cli("percolate", scan_1p5k, "--sample-size-m", "2e-6", "--realizations", "3",
+                         "--thickness-m", "2e-4", "--json", "--out", tmp_path)
     assert code == 0, err
     d = json.loads(out)
-    assert 0 <= d["p_zero_resistance"] <= 1 and len(d["r_ratios"]) == 3
+    assert 0 <= d["p_zero_resistance_lower"] <= d["p_zero_resistance"] <= d["p_zero_resistance_upper"] <= 1
+    assert d["dim_chosen"] == 3 and "thick" in d["dim_reason"]
+    for key in ("two_d", "three_d"):
+        assert len(d[key]["r_ratios"]) == 3 and len(d[key]["sizes_m"]) == 3
+        assert d[key]["critical_fraction_lower"] <= d[key]["critical_fraction"] <= d[key]["critical_fraction_upper"]
     assert d["correlation_length_along_m"] >= d["correlation_length_across_m"] > 0
     assert (tmp_path / "percolation.png").exists()
+    # --dim overrides the choice by thickness
+    code, out, err = cli("percolate", scan_1p5k, "--sample-size-m", "2e-6", "--realizations", "2",
+                         "--thickness-m", "2e-4", "--dim", "2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["dim_chosen"] == 2
 
 
 def test_bad_input(cli, scan_1p5k, tmp_path):
@@ -60,3 +69,13 @@ def test_bad_input(cli, scan_1p5k, tmp_path):
     assert code == 2 and "contacts" in err
     code, out, err = cli("percolate", scan_1p5k, "--dim", "5")
     assert code == 2 and "dim" in err
+
+
+@pytest.mark.parametrize("args, word", [(("--seed", "-1"), "seed"), (("--sample-size-m", "1e-300"), "sample size"),
+                                        (("--sample-size-m", "1e-9"), "sample size"),
+                                        (("--thickness-m", "0"), "thickness"),
+                                        (("--realizations", "1"), "realizations")])
+def test_percolate_impossible_numbers_are_clean_errors(cli, scan_1p5k, args, word):
+    code, out, err = cli("percolate", scan_1p5k, *args)
+    assert code == 2 and out == "" and err.startswith("error:") and word in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "Warning" not in err

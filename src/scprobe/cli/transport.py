@@ -87,31 +87,35 @@ def transport(
 def percolate(
     file: Path = typer.Argument(..., help="Scan file."),
     sample_size_m: float = typer.Option(1e-3, "--sample-size-m", help="Sample side, m."),
-    realizations: int = typer.Option(16, "--realizations", help="Number of sample realisations."),
-    dim: int = typer.Option(2, "--dim", help="2 (film) or 3 (bulk cube)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    thickness_m: float | None = typer.Option(
+        None, "--thickness-m", help="Sample thickness, m: chooses 2-D or 3-D against the map's correlation lengths."),
+    realizations: int = typer.Option(16, "--realizations", help="Sample realisations per dimension."),
+    dim: int | None = typer.Option(None, "--dim", help="2 (film) or 3 (bulk): overrides the choice by thickness."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (>= 0)."),
     out_of_plane_correlation_m: float | None = typer.Option(
         None, "--out-of-plane-correlation-m", help="3-D correlation length along z, m (default: across length)."),
     threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A."),
-    out: Path | None = typer.Option(None, "--out", help="Write percolate.json and percolate.png here."),
+    out: Path | None = typer.Option(None, "--out", help="Write percolate.json and percolation.png here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Extrapolate the map's statistics to a sample: probability of zero four-probe resistance."""
+    """Extrapolate the map's statistics to a sample in 2-D and 3-D: probability of zero four-probe resistance."""
     from scprobe.io import open_scan
     from scprobe.transport import percolate as run_percolate
     from scprobe.transport.solver import enable_small_pages
 
     enable_small_pages()  # as for `scprobe transport`
-    if dim not in (2, 3):
+    if dim is not None and dim not in (2, 3):
         raise ParameterError(f"--dim must be 2 or 3, got {dim}")
+    if seed < 0:
+        raise ParameterError(f"--seed must be a non-negative integer, got {seed}")
     scan = open_scan(file)
-    kwargs = dict(sample_size_m=sample_size_m, realizations=realizations, dim=dim, seed=seed,
-                  out_of_plane_correlation_m=out_of_plane_correlation_m, threshold_A=threshold_A)
+    kwargs = dict(sample_size_m=sample_size_m, realizations=realizations, dim=dim, thickness_m=thickness_m,
+                  seed=seed, out_of_plane_correlation_m=out_of_plane_correlation_m, threshold_A=threshold_A)
     if progress_enabled(as_json):
         from rich.progress import Progress
 
         with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("realisations", total=realizations)
+            task = bar.add_task("realisations (2-D, then 3-D)", total=2 * realizations)
             result = run_percolate(scan, **kwargs, progress=lambda: bar.advance(task))
     else:
         result = run_percolate(scan, **kwargs)
@@ -124,19 +128,23 @@ def percolate(
     if as_json:
         emit_json(d)
         return
-    console.print(f"{file}  {dim}-D sample of {sample_size_m:g} m, {realizations} realisations", style="bold")
-    rows = [("area fraction", f"{result.area_fraction:.3f}"),
+    console.print(f"{file}  sample of {sample_size_m:g} m, {realizations} realisations per dimension",
+                  style="bold", markup=False)
+    rows = [("area fraction", f"{result.area_fraction:.3f} ± {result.area_fraction_stderr:.3f}"),
             ("correlation along / across", f"{_fmt(result.correlation_length_along_m)} / "
              f"{_fmt(result.correlation_length_across_m)} m at {_fmt(result.orientation_deg)} deg"),
-            ("simulated", f"{result.cells_per_side} cells of {_fmt(result.cell_size_m)} m"
-             + (" (extrapolated by finite-size scaling)" if result.extrapolated else "")),
-            ("P(zero resistance)", f"{result.p_zero_resistance:.3f} (simulated size "
-             f"{result.p_zero_resistance_simulated:.3f})"),
-            ("R ratio median [p10, p90]", f"{_fmt(result.r_ratio_median)} [{_fmt(result.r_ratio_p10)}, "
-             f"{_fmt(result.r_ratio_p90)}]"),
-            ("fraction needed for zero R", f"{_fmt(result.sc_fraction_for_zero_resistance)} "
-             f"± {_fmt(result.sc_fraction_for_zero_resistance_std)}")]
+            ("dimension", result.dim_reason)]
+    for a in (result.two_d, result.three_d):
+        tag = f"{a.dim}-D" + (" (chosen)" if a.dim == result.dim_chosen else "")
+        rows += [(f"{tag} critical fraction", f"{_fmt(a.critical_fraction)} [{_fmt(a.critical_fraction_lower)}, "
+                  f"{_fmt(a.critical_fraction_upper)}] (95 %)"),
+                 (f"{tag} P(zero resistance)", f"{_fmt(a.p_zero_resistance)} [{_fmt(a.p_zero_resistance_lower)}, "
+                  f"{_fmt(a.p_zero_resistance_upper)}], percolates: {a.percolates} "
+                  f"(margin {_fmt(a.margin_sigma)} sigma)"),
+                 (f"{tag} simulated", f"{a.cells_per_side} cells of {_fmt(a.cell_size_m)} m, zero R in "
+                  f"{a.zero_resistance_realizations}/{realizations}"
+                  + (" (extrapolated by finite-size scaling)" if a.extrapolated else ""))]
     for k, v in rows:
-        console.print(f"  {k:<28} {v}", markup=False)
+        console.print(f"  {k:<30} {v}", markup=False)
     for f in d.get("figures", []):
         console.print(f"  figure: {f}", markup=False)

@@ -105,17 +105,18 @@ def percolation_figure(result, path: str | Path) -> Path:
     fig = new_figure(16.0, 4.8)
     axes = fig.subplots(1, 3)
     ax = axes[0]
-    if result.example is not None:
-        n = result.example.shape[1]
-        side_um = result.simulated_size_m * 1e6
-        ax.imshow(result.example, cmap=ListedColormap(["#e8e8e8", "#1f4e99"]), interpolation="nearest",
+    chosen = result.answer()  # the chosen dimension's realisations
+    if chosen.example is not None:
+        n = chosen.example.shape[1]
+        side_um = chosen.simulated_size_m * 1e6
+        ax.imshow(chosen.example, cmap=ListedColormap(["#e8e8e8", "#1f4e99"]), interpolation="nearest",
                   extent=(0, side_um, side_um, 0))
         ax.set_xlabel("x (µm)")
         ax.set_ylabel("y (µm)")
-        ax.set_title(f"Realisation, {n} cells of {result.cell_size_m * 1e9:.3g} nm"
-                     + (" (top layer)" if result.dim == 3 else ""))
+        ax.set_title(f"{chosen.dim}-D realisation, {n} cells of {chosen.cell_size_m * 1e9:.3g} nm"
+                     + (" (top layer)" if chosen.dim == 3 else ""))
     ax = axes[1]
-    r = np.asarray(result.r_ratios, float)
+    r = np.asarray(chosen.r_ratios, float)
     zero = np.count_nonzero(r == 0)
     pos = r[r > 0]
     if pos.size:
@@ -124,17 +125,20 @@ def percolation_figure(result, path: str | Path) -> Path:
     ax.set_ylabel("realisations")
     ax.set_title(f"R ratios: {zero} of {r.size} exactly zero")
     ax = axes[2]
-    crit = np.asarray(result.critical_fractions, float)
+    crit = np.asarray(chosen.critical_fractions, float)
     if crit.size:
         ax.hist(crit, bins=max(5, min(30, crit.size)), color="#1f4e99", alpha=0.8, label="simulated size")
     ax.axvline(result.area_fraction, color="#d62728", label=f"map fraction {result.area_fraction:.3f}")
-    if np.isfinite(result.sc_fraction_for_zero_resistance):
-        ax.axvline(result.sc_fraction_for_zero_resistance, color="black", ls="--",
-                   label=f"needed at {result.sample_size_m * 1e3:g} mm: {result.sc_fraction_for_zero_resistance:.3f}")
+    if np.isfinite(chosen.critical_fraction_at_sample):
+        ax.axvline(chosen.critical_fraction_at_sample, color="black", ls="--",
+                   label=f"needed at {result.sample_size_m * 1e3:g} mm: {chosen.critical_fraction_at_sample:.3f}")
+        ax.axvspan(chosen.critical_fraction_lower, chosen.critical_fraction_upper, color="black", alpha=0.1,
+                   label="95 % interval")
     ax.set_xlabel("superconducting fraction at first spanning")
     ax.set_ylabel("realisations")
     for ax in axes[1:]:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()
-    ax.set_title(f"P(zero resistance) = {result.p_zero_resistance:.3f}")
+    ax.set_title(f"{chosen.dim}-D: P(zero resistance) = {chosen.p_zero_resistance:.3f} "
+                 f"[{chosen.p_zero_resistance_lower:.3f}, {chosen.p_zero_resistance_upper:.3f}]")
     return save_figure(fig, Path(path), tight=False)

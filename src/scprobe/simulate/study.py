@@ -282,7 +282,8 @@ def simulate_study(outdir, seed: int = 0, size: int = 512, *, progress: Callable
         "bulk": bulk_toml,
         "composition": comp_toml,
         "transport": {"contacts": "vdp", "model": "classified", "scan": SEQUENCE[0].label},
-        "percolation": {"sample_size_m": 1e-3, "realizations": 8, "dim": 2, "seed": seed},
+        # no dim: the study chooses it from the crystal's thickness and the map's correlation lengths
+        "percolation": {"sample_size_m": 1e-3, "realizations": 16, "seed": seed},
     }
     truth = {
         "scprobe_version": __version__, "seed": seed, "size_px": n,

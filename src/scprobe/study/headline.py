@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scprobe.transport import consistency
+
 #: Conducting area fraction at the lowest temperature above which a map counts as homogeneous.
 HOMOGENEOUS_FRACTION = 0.9
 
@@ -49,22 +51,50 @@ def homogeneity(stages: dict) -> dict[str, Any]:
     return {**out, "answer": "yes" if homogeneous else "no", "statement": text}
 
 
+def _bulk_t_zero(stages: dict) -> tuple[bool, float | None]:
+    """Whether a bulk resistivity was analysed, and its zero-resistance temperature (None: never zero)."""
+    bulk = _units(stages, "bulk")
+    rho = bulk[0]["result"].get("resistivity") if bulk else None
+    if not rho:
+        return False, None
+    return True, rho.get("t_zero_K")
+
+
 def four_probe(stages: dict) -> dict[str, Any]:
-    """The transport verdict on the map, and the sample-scale zero-resistance probability if known."""
+    """The transport verdict: what contacts on the map would see, the sample-scale answer in 2-D and 3-D,
+    and, when the bulk resistivity was measured too, whether the two agree (``consistency``)."""
     tr = _units(stages, "transport")
-    if not tr:
-        return {"verdict": None, "statement": "The transport stage did not run."}
-    r = tr[0]["result"]
-    out = {"verdict": r.get("verdict"), "r_four_probe_ratio": r.get("r_four_probe_ratio"),
-           "sc_fraction": r.get("sc_fraction"), "statement": r.get("explanation") or ""}
     perc = _units(stages, "percolation")
+    out: dict[str, Any] = {"verdict": None, "statement": ""}
+    statements = []
+    if tr:
+        r = tr[0]["result"]
+        out.update({"verdict": r["verdict"], "r_four_probe_ratio": r["r_four_probe_ratio"],
+                    "sc_fraction": r["sc_fraction"]})
+        statements.append(f"Contacts at the map's scale would see: {r['explanation']}")
     if perc:
         p = perc[0]["result"]
-        key = next((k for k in sorted(p) if "zero" in k and ("prob" in k or k.startswith("p_"))), None)
-        if key is not None:
-            out["zero_resistance_probability"] = p[key]
-            out["statement"] += (f" At the sample size, {_pct(p[key])} of realisations with the map's statistics "
-                                 "show zero four-probe resistance.")
+        out["dim_chosen"] = p["dim_chosen"]
+        out["dim_reason"] = p["dim_reason"]
+        for key in ("two_d", "three_d"):
+            a = p[key]
+            out[key] = {k: a[k] for k in ("critical_fraction", "critical_fraction_lower", "critical_fraction_upper",
+                                          "p_zero_resistance", "p_zero_resistance_lower", "p_zero_resistance_upper",
+                                          "percolates")}
+        measured, t_zero = _bulk_t_zero(stages)
+        if measured:
+            c = consistency(p, t_zero_K=t_zero)
+            out["consistency"] = c.to_dict()
+            statements.insert(0, c.statement)
+        else:
+            a = p["three_d"] if p["dim_chosen"] == 3 else p["two_d"]
+            statements.append(
+                f"At the sample size in {p['dim_chosen']}-D, P(zero four-probe resistance) = "
+                f"{_pct(a['p_zero_resistance'])} [{_pct(a['p_zero_resistance_lower'])}, "
+                f"{_pct(a['p_zero_resistance_upper'])}]; no bulk resistivity to compare with.")
+    if not statements:
+        return {"verdict": None, "statement": "Neither the transport nor the percolation stage ran."}
+    out["statement"] = " ".join(statements)
     return out
 
 

@@ -52,8 +52,11 @@ def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
     p = study.spec.percolation
     label = transport_scan(study)
     scan = processed_scan(study, label)
-    result = percolate(scan, sample_size_m=p.sample_size_m, realizations=p.realizations, dim=p.dim, seed=p.seed,
-                       threshold_A=study.spec.options.transport.threshold_A)
+    dims = study.spec.sample.dimensions_mm
+    # a crystal's thickness is its smallest edge; with it the map's correlation lengths choose 2-D or 3-D
+    thickness_m = min(dims) * 1e-3 if dims is not None else None
+    result = percolate(scan, sample_size_m=p.sample_size_m, realizations=p.realizations, dim=p.dim,
+                       thickness_m=thickness_m, seed=p.seed, threshold_A=study.spec.options.transport.threshold_A)
     return StageOutput({"scan": label, **result.to_dict()}, units={"scan": "", **result.units()},
                        objects={"result": result})
 

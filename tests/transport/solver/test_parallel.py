@@ -113,4 +113,6 @@ def test_two_core_percolate_is_bit_identical(monkeypatch):
     monkeypatch.setattr(parallel, "FORK_MIN_UNKNOWNS", 0)
     forked = extrapolate.percolate(mask, **kwargs)
     assert forked.to_dict() == serial.to_dict()
-    assert len(forked.r_ratios) == 5 and np.array_equal(forked.example, serial.example)
+    for dim in (2, 3):
+        a, b = forked.answer(dim), serial.answer(dim)
+        assert len(a.r_ratios) == 5 and np.array_equal(a.example, b.example)

@@ -51,8 +51,8 @@ LANCZOS_STEPS = 15
 #: Rows longer than this many times the median row are hubs (superconducting clusters), whose
 #: prolongator rows are left unsmoothed (see :func:`smoothed_aggregation`).
 HUB_ROW_FACTOR = 8.0
-#: A link is strong when ``|a_ij| >= STRENGTH_THETA * max(max_k |a_ik|, max_k |a_jk|)`` (see
-#: :func:`strong_connections`).  Below 0.25, so that the 9-point stencil of a Kron-reduced uniform
+#: A link is strong when ``|a_ij| >= STRENGTH_THETA * max(max_k |a_ik|, max_k |a_jk|)`` (off the
+#: diagonal; see :func:`strong_connections`).  Below 0.25, so that the 9-point stencil of a Kron-reduced uniform
 #: grid (links of 1/2 and 1/4 of the row's largest) stays strong everywhere.
 STRENGTH_THETA = 0.1
 
@@ -108,7 +108,7 @@ def lanczos_spectral_radius(matrix: sp.csr_matrix, diagonal: np.ndarray, steps: 
 
 
 def strong_connections(matrix: sp.csr_matrix, theta: float) -> sp.csr_matrix:
-    """Pattern of the strong links of a symmetric matrix (diagonal included), for aggregation.
+    """Pattern of the strong links of a symmetric matrix, for aggregation.
 
     A link ``ij`` is strong when ``|a_ij| >= theta * max(m_i, m_j)``, ``m_i`` the largest
     off-diagonal magnitude of row ``i``: a symmetric form of the classical (Ruge-Stueben) measure.
@@ -116,33 +116,35 @@ def strong_connections(matrix: sp.csr_matrix, theta: float) -> sp.csr_matrix:
     coupled to it by a link as small as its own: aggregates that straddle the boundary cannot
     represent the near-constant potential of the conductive region, and CG took 71 iterations
     instead of 13 at a contrast of 10^4.  Aggregating along strong links only keeps them apart.
-    Where every link is strong (uniform grids, moderate contrast) the aggregates are those of
-    the whole matrix.
+    Magnitudes, not the signed ``-a_ij``: the positive couplings of coarse levels matter here.
 
     Parameters
     ----------
     matrix : scipy.sparse.csr_matrix
-        Canonical CSR, every row storing its diagonal.
+        Canonical CSR.
     theta : float
         Strength threshold, 0 .. 1.
 
     Returns
     -------
     scipy.sparse.csr_matrix
-        Same shape, ones on the strong links and the diagonal.
+        Same shape, the strong off-diagonal links (values meaningless: only the pattern counts).
     """
     n = matrix.shape[0]
     row_length = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(n), row_length)
-    magnitude = np.abs(matrix.data)
-    diagonal = rows == matrix.indices
-    magnitude[diagonal] = 0.0
+    coupling = np.abs(matrix.data)
+    coupling[np.repeat(np.arange(n, dtype=matrix.indices.dtype), row_length) == matrix.indices] = 0.0
     largest = np.zeros(n)
     filled = row_length > 0
-    largest[filled] = np.maximum.reduceat(magnitude, matrix.indptr[:-1][filled])
-    keep = diagonal | (magnitude >= theta * np.maximum(largest[rows], largest[matrix.indices]))
-    indptr = np.concatenate([[0], np.cumsum(keep)])[matrix.indptr].astype(matrix.indptr.dtype)
-    return sp.csr_matrix((np.ones(int(np.count_nonzero(keep))), matrix.indices[keep], indptr), shape=matrix.shape)
+    largest[filled] = np.maximum.reduceat(coupling, matrix.indptr[:-1][filled])
+    bound = theta * largest
+    keep = coupling >= np.maximum(np.repeat(bound, row_length), bound[matrix.indices])
+    keep &= coupling > 0  # neither the diagonal nor stored zeros
+    counts = np.zeros(n, dtype=np.int64)
+    counts[filled] = np.add.reduceat(keep, matrix.indptr[:-1][filled], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(matrix.indptr.dtype)
+    indices = matrix.indices[keep]
+    return sp.csr_matrix((np.ones(indices.size, dtype=np.int8), indices, indptr), shape=matrix.shape)
 
 
 def smoothed_aggregation(matrix: sp.spmatrix, *, max_coarse: int) -> list[Level]:

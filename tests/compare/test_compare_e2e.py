@@ -58,10 +58,15 @@ def test_local_tc_within_one_step(study):
     out, truth, scans = study
     res = temperature_series([scans[k] for k in ("1.5K", "8K", "20K", "30K")])
     t = np.array(res.temperatures_K)
+    # the simulator's metastable dots (20 K) are fluctuations, not a local Tc of 20 K
+    assert res.map_tc_lower_K == 8.0 and res.map_tc_upper_K == 20.0
+    assert res.fluctuations.reference_K == 8.0 and res.fluctuations.temperatures_K == [20.0]
+    assert res.fluctuations.pixels + res.fluctuations.also_below_pixels == int(res.masks[2].sum())
+    assert np.nanmax(res.tc_lower_map) == 8.0 and res.local_tc.tc_lower_K.p90 <= 8.0
     tc = np.load(out / truth["local_tc"]["tc_map_file"])[res.common]
     conducting = tc > t[0]
     k_true = np.searchsorted(t, tc, side="left") - 1  # index of the highest T below the local Tc
-    k_est = np.where(np.isfinite(res.tc_map), np.searchsorted(t, np.nan_to_num(res.tc_map)), -1)
+    k_est = np.where(np.isfinite(res.tc_lower_map), np.searchsorted(t, np.nan_to_num(res.tc_lower_map)), -1)
     assert (np.abs(k_est - k_true)[conducting] <= 1).mean() >= 0.95
     frac_true = [truth["scans"][k]["conducting_fraction"] for k in ("1.5K", "8K", "20K", "30K")]
     assert np.all(np.diff(res.conducting_fraction) <= 0) and res.conducting_fraction[-1] < frac_true[0]

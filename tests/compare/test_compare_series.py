@@ -19,7 +19,7 @@ def test_local_tc_within_one_step(series):
     tc = truth["tc"][res.common]
     t = np.array(res.temperatures_K)
     conducting = tc > t[0]
-    est = res.tc_map
+    est = res.tc_lower_map
     within = np.abs(np.nan_to_num(est, nan=-100.0) - tc) <= np.diff(t).max()
     assert within[conducting].mean() >= 0.95  # measured 0.98
     assert np.isfinite(est[~conducting]).mean() < 0.02  # measured 0.0
@@ -42,13 +42,44 @@ def test_alignment_and_fraction(series):
 def test_dict_keys_and_regions(series):
     _, _, res = series
     d = res.to_dict()["series"]
-    assert set(d) == {"temperatures_K", "conducting_fraction", "tc_map_file", "tc_K"}
-    tc = d["tc_K"]
+    assert set(d) == {"temperatures_K", "conducting_fraction", "map_tc_lower_K", "map_tc_upper_K", "local_tc",
+                      "fluctuations", "tc_map_file"}
+    tc = d["local_tc"]
+    assert set(tc["tc_lower_K"]) == {"median", "p10", "p90"} and "median" in tc["tc_upper_K"]
     assert sum(tc["histogram"]["pixels"]) == tc["conducting_pixels"]
-    vanish = [r["vanish_K"] for r in tc["regions"]]
+    vanish = [r["tc_upper_K"] for r in tc["regions"]]
     finite = [v for v in vanish if v is not None]
     assert finite == sorted(finite) and tc["vanish_order"] == [r["label"] for r in tc["regions"]]
     assert res.with_tc_map_file("x.npy").to_dict()["series"]["tc_map_file"] == "x.npy"
+    # every number declares its unit, in the same nesting as the JSON
+    u = res.units()["series"]
+    assert u["temperatures_K"] == "K" and u["conducting_fraction"] == "1" and u["map_tc_lower_K"] == "K"
+    assert u["local_tc"]["tc_lower_K"]["median"] == "K" and u["local_tc"]["histogram"]["pixels"] == "count"
+    assert u["local_tc"]["regions"]["tc_upper_K"] == "K" and u["fluctuations"]["pixels"] == "count"
+
+
+def test_bounds_bracket_the_truth_and_fluctuations_are_separated(series):
+    scans, truth, res = series
+    t = np.array(res.temperatures_K)
+    tc = truth["tc"][res.common]
+    lo, up = res.tc_lower_map, res.tc_upper_map
+    ok = np.isfinite(lo)
+    # the true local Tc lies in [lower, upper) up to the half-maximum boundary pixels
+    inside = (tc[ok] >= lo[ok] - 1e-9) & (tc[ok] < up[ok])
+    assert inside.mean() >= 0.9
+    # the map holds a region up to map_tc_lower_K; above it only small pieces conduct
+    assert res.map_tc_lower_K in t and res.fluctuations.reference == "series"
+    assert res.fluctuations.reference_K == res.map_tc_lower_K
+    assert np.nanmax(lo) <= res.map_tc_lower_K
+    above = res.masks[t > res.map_tc_lower_K].any(axis=0)
+    assert res.fluctuations.pixels == int((above & ~ok).sum())
+    assert res.local_tc.conducting_pixels == int(ok.sum())
+    # a bulk Tc moves the reference: nothing above 10 K counts as a local Tc
+    bulk = temperature_series(scans, bulk_tc_K=10.0)
+    assert bulk.fluctuations.reference == "bulk" and np.nanmax(bulk.tc_lower_map) <= 10.0
+    assert bulk.fluctuations.pixels >= res.fluctuations.pixels
+    with pytest.raises(ParameterError, match="bulk Tc"):
+        temperature_series(scans, bulk_tc_K=-1.0)
 
 
 def test_local_tc_brackets():

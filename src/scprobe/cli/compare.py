@@ -138,10 +138,11 @@ def _open_distinct(files: list[Path]) -> list:
 
 
 def write_tc_map(result, scan, out: Path):
-    """Write the Tc map as ``tc_map.npy``, ``tc_map.nc`` and ``tc_map.gwy``; returns the result with ``tc_map_file``."""
+    """Write the local-Tc bounds: ``tc_map.npy`` (lower bound), ``tc_map.nc`` and ``tc_map.gwy`` (both bounds
+    and the fluctuation mask); returns the result with ``tc_map_file``."""
     import numpy as np
 
-    from scprobe.compare.series import tc_map_dataarray
+    from scprobe.compare.series import tc_map_dataset
     from scprobe.io import atomic_path, atomic_write
     from scprobe.io.base import Channel
     from scprobe.io.gwy import write as write_gwy
@@ -149,17 +150,19 @@ def write_tc_map(result, scan, out: Path):
     out.mkdir(parents=True, exist_ok=True)
     npy = out / "tc_map.npy"
     with atomic_write(npy) as fh:
-        np.save(fh, result.tc_map)
-    da = tc_map_dataarray(result, scan)
+        np.save(fh, result.tc_lower_map)
+    ds = tc_map_dataset(result, scan)
     with atomic_path(out / "tc_map.nc") as tmp:
-        da.to_dataset().to_netcdf(tmp, engine="h5netcdf")
+        ds.to_netcdf(tmp, engine="h5netcdf")
     dy, dx = result.pixel_size_m
-    ny, nx = result.tc_map.shape
-    offset = (float(da["y"].values[0]) - dy / 2, float(da["x"].values[0]) - dx / 2)
-    write_gwy(out / "tc_map.gwy", [Channel(name="Local Tc lower bound", data=result.tc_map, unit="K",
-                                           size_m=(ny * dy, nx * dx), offset_m=offset,
-                                           metadata={"temperatures_K": ",".join(f"{t:g}" for t in
-                                                                                result.temperatures_K)})])
+    ny, nx = result.tc_lower_map.shape
+    offset = (float(ds["y"].values[0]) - dy / 2, float(ds["x"].values[0]) - dx / 2)
+    meta = {"temperatures_K": ",".join(f"{t:g}" for t in result.temperatures_K)}
+    write_gwy(out / "tc_map.gwy", [
+        Channel(name="Local Tc lower bound", data=result.tc_lower_map, unit="K", size_m=(ny * dy, nx * dx),
+                offset_m=offset, metadata=meta),
+        Channel(name="Local Tc upper bound", data=result.tc_upper_map, unit="K", size_m=(ny * dy, nx * dx),
+                offset_m=offset, metadata=meta)])
     return result.with_tc_map_file(npy)
 
 
@@ -213,13 +216,17 @@ def series(
                                     result.registration_confidence):
         t.add_row(f"{temp:g}", f"{frac:.1%}", f"{sh[0]:.2f}, {sh[1]:.2f}", f"{conf:.2f}")
     console.print(t)
-    tc = result.tc_K
-    console.print(f"local Tc (lower bound): median {_fmt(tc['median'])} K, p10 {_fmt(tc['p10'])} K, "
-                  f"p90 {_fmt(tc['p90'])} K over {tc['conducting_pixels']} pixels", markup=False)
-    if tc["vanish_order"]:
-        first = tc["regions"][0]
-        console.print(f"{len(tc['regions'])} regions; first to vanish: region {first['label']} "
-                      f"(gone at {_fmt(first['vanish_K'])} K)", markup=False)
+    tc, fl = result.local_tc, result.fluctuations
+    console.print(f"local Tc lower bound: median {_fmt(tc.tc_lower_K.median)} K (p10 {_fmt(tc.tc_lower_K.p10)}, "
+                  f"p90 {_fmt(tc.tc_lower_K.p90)}); upper bound: median {_fmt(tc.tc_upper_K.median)} K, "
+                  f"over {tc.conducting_pixels} pixels", markup=False)
+    console.print(f"map conducts as a whole between {_fmt(result.map_tc_lower_K)} K and "
+                  f"{_fmt(result.map_tc_upper_K)} K; above {_fmt(fl.reference_K)} K ({fl.reference}) "
+                  f"{fl.pixels} pixels conduct only as fluctuations (left out of the local Tc)", markup=False)
+    if tc.vanish_order:
+        first = tc.regions[0]
+        console.print(f"{len(tc.regions)} regions; first to vanish: region {first.label} "
+                      f"(gone by {_fmt(first.tc_upper_K)} K)", markup=False)
     if result.tc_map_file:
         console.print(f"Tc map: {result.tc_map_file}", markup=False)
     for name, path in figures.items():

@@ -166,12 +166,13 @@ def tc_map_figure(series, path) -> Path:
     so its Tc lies in [T_i, T_i+1); the bracket, not a value, is what the series measures.
     """
     temps = np.asarray(series.temperatures_K, dtype=float)
-    lower = np.asarray(series.tc_map, dtype=float)
+    lower = np.asarray(series.tc_lower_map, dtype=float)
     edges = np.append(temps, temps[-1] + (temps[-1] - temps[-2] if temps.size > 1 else 1.0))
     cm = cmap("viridis", temps.size)
     fig = new_figure(12.0, 4.8)
     ax, axh = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
-    im = map_panel(ax, lower, series.pixel_size_m, "Local Tc lower bound; grey: never conducting",
+    im = map_panel(ax, lower, series.pixel_size_m,
+                   "Local Tc lower bound; grey: never conducting, or only as a fluctuation",
                    bar_colour="black", cmap=cm, norm=BoundaryNorm(edges, temps.size))
     ax.set_facecolor("#bbbbbb")
     cb = colorbar(fig, ax, im, "Tc lower bound (K)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scprobe.analysis import analyze_map
 from scprobe.compare import compare_scans, temperature_series
-from scprobe.compare.series import tc_map_dataarray
+from scprobe.compare.series import tc_map_dataset
 from scprobe.io import atomic_path
 from scprobe.io.naming import split_filename
 from scprobe.io.nc import write_scan
@@ -164,7 +164,7 @@ def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
     result = temperature_series(scans, temperatures_K=temps, threshold_A=study.spec.options.series.threshold_A)
     path = out_dir / "data" / f"tc_map_{slug(area)}.nc"
     with atomic_path(path) as tmp:
-        tc_map_dataarray(result, scans[0]).to_dataset().to_netcdf(tmp, engine="h5netcdf")
+        tc_map_dataset(result, scans[0]).to_netcdf(tmp, engine="h5netcdf")
     result = result.with_tc_map_file(path.relative_to(out_dir).as_posix())
     labels = [s.label for s in chosen]
     recooled = [(s.label, processed_scan(study, s.label)) for s in study.spec.scans

@@ -1,11 +1,14 @@
 """Checks that a current map reflects the sample, not the instrument.
 
-Each check returns ``{"value", "limit", "pass", "note"}``; ``pass`` is None when
-the check cannot run (channel missing).  Correlations use log10 of the current
+Each check is a :class:`Check` (JSON ``{"value", "limit", "pass", "note"}``); ``pass`` is
+None when the check cannot run (channel missing).  Values and limits are dimensionless:
+correlation coefficients and fractions.  Correlations use log10 of the current
 above the noise floor, so the decades of contrast count, not the few brightest
 pixels, and are computed on at most ~1e6 pixels (a regular subsample).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -13,6 +16,7 @@ from scipy import ndimage
 
 from scprobe.analysis.noise import NoiseResult
 from scprobe.process.rows import upper_median
+from scprobe.results import Result, quantity
 from scprobe.scan import channel as get_channel
 
 #: |Pearson r| above which current is said to follow another channel.
@@ -26,12 +30,46 @@ MAX_JUMP_FRACTION = 0.01
 _MAX_PIXELS = 1_000_000
 
 
+@dataclass(frozen=True)
+class Check(Result):
+    """One artefact check: a dimensionless ``value`` against its ``limit``; ``pass`` None when it cannot run."""
+
+    value: float | None = quantity("1")
+    limit: float = quantity("1")
+    passed: bool | None = quantity("")
+    note: str = quantity("")
+
+    def to_dict(self) -> dict:
+        # ``pass`` is a Python keyword: the attribute is ``passed``, the JSON key stays ``pass``
+        return {"value": self.value, "limit": self.limit, "pass": self.passed, "note": self.note}
+
+    def units(self) -> dict:
+        return {"value": "1", "limit": "1", "pass": "", "note": ""}
+
+
+@dataclass(frozen=True)
+class ArtefactChecks(Result):
+    """Every artefact check of one map and whether none failed."""
+
+    topography_correlation: Check
+    topography_gradient_correlation: Check
+    deflection_correlation: Check
+    forward_backward_topography: Check
+    saturation: Check
+    line_jumps: Check
+    all_pass: bool = quantity("")
+
+    def items(self):
+        """``(name, Check)`` pairs, in the JSON order."""
+        return [(f, getattr(self, f)) for f in self.__dataclass_fields__ if f != "all_pass"]
+
+
 def _stride(shape) -> int:
     return max(1, int(np.ceil(np.sqrt(shape[0] * shape[1] / _MAX_PIXELS))))
 
 
-def _check(value, limit, ok, note):
-    return {"value": None if value is None else float(value), "limit": limit, "pass": ok, "note": note}
+def _check(value, limit, ok, note) -> Check:
+    return Check(None if value is None else float(value), limit, ok, note)
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -105,12 +143,13 @@ def line_jumps(current: np.ndarray, detected: np.ndarray, noise: NoiseResult, sl
 
 def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noise: NoiseResult, *,
                     direction: str = "forward", channel: str = "current",
-                    saturation_A: float | None = None, detected: np.ndarray | None = None) -> tuple[dict, float]:
+                    saturation_A: float | None = None, detected: np.ndarray | None = None
+                    ) -> tuple[ArtefactChecks, float]:
     """All artefact checks of one map.
 
     Returns
     -------
-    checks : dict
+    checks : ArtefactChecks
         ``topography_correlation``, ``topography_gradient_correlation``,
         ``deflection_correlation``, ``forward_backward_topography``, ``saturation``,
         ``line_jumps`` and ``all_pass``.
@@ -165,5 +204,4 @@ def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noi
     checks["saturation"] = _check(frac, MAX_SATURATED_FRACTION, sat_ok, note)
     checks["line_jumps"] = line_jumps(current, detected if detected is not None else mask, noise,
                                       str(scan.attrs.get("slow_scan", "horizontal")))
-    checks["all_pass"] = all(c["pass"] is not False for c in checks.values())
-    return checks, frac
+    return ArtefactChecks(**checks, all_pass=all(c.passed is not False for c in checks.values())), frac

@@ -8,6 +8,7 @@ on plateau pixels -> contact physics -> artefact checks.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -15,15 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from scprobe.analysis.artefacts import artefact_checks
-from scprobe.analysis.contact import contact_limited, junction_resistance, spreading_resistance
+from scprobe.analysis.artefacts import ArtefactChecks, artefact_checks
+from scprobe.analysis.contact import ContactResult, contact_resistance, junction_resistance
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits
 from scprobe.analysis.mask import region_mask
 from scprobe.analysis.noise import validate_threshold
 from scprobe.analysis.regions import MIN_REGION_M2, classify_regions, label_regions, region_table
+from scprobe.analysis.psf import fit_dot
 from scprobe.analysis.states import Mixture, conductance_states, plateau_pixels
 from scprobe.errors import ParameterError, UnitError
-from scprobe.results import Result, internal
+from scprobe.results import Result, field_units, internal, quantity
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
 
@@ -32,52 +34,138 @@ logger = logging.getLogger(__name__)
 _DEFAULT_SIGMA_PX = 1.0
 
 
+#: Largest number of spots whose point-spread-function fit enters the junction resistance.
+MAX_FITTED_SPOTS = 200
+
+
+@dataclass(frozen=True)
+class State(Result):
+    """One conductance state: its plateau current and its share of the plateau pixels."""
+
+    current_A: float = quantity("A")
+    fraction: float = quantity("1")
+
+
+@dataclass(frozen=True)
+class Region(Result):
+    """One connected conducting area (4-connected) of the mask: geometry and current.
+
+    ``peak_current_A`` is the plateau current of a spot recovered by the point-spread-function
+    fit (:mod:`scprobe.analysis.psf`; None for regions and border spots); the junction
+    resistance uses it when present, else the mean current.
+    """
+
+    label: int = quantity("")
+    kind: str = quantity("")
+    area_m2: float = quantity("m^2")
+    area_px: int = quantity("count")
+    equivalent_diameter_m: float = quantity("m")
+    major_axis_m: float = quantity("m")
+    minor_axis_m: float = quantity("m")
+    elongation: float = quantity("1")
+    orientation_deg: float = quantity("deg")
+    centroid_m: list = quantity("m")
+    mean_current_A: float = quantity("A")
+    max_current_A: float = quantity("A")
+    peak_current_A: float | None = quantity("A")
+    junction_resistance_ohm: float = quantity("Ohm")
+    touches_border: bool = quantity("")
+
+
+@dataclass(frozen=True)
+class Regions(Result):
+    """Regions and spots of a map, largest first."""
+
+    count: int = quantity("count")
+    n_islands: int = quantity("count")
+    n_stripes: int = quantity("count")
+    n_spots: int = quantity("count")
+    min_region_m2: float = quantity("m^2")
+    items: list = quantity("", default_factory=list)
+
+    def units(self) -> dict:
+        out = field_units(self)
+        out["items"] = field_units(Region(*([None] * len(dataclasses.fields(Region)))))
+        return out
+
+
+@dataclass(frozen=True)
+class EdgeWidth(Result):
+    """10-90 % widths of the fitted region edges, m (None without edges)."""
+
+    median: float | None = quantity("m")
+    p10: float | None = quantity("m")
+    p90: float | None = quantity("m")
+    n_profiles: int = quantity("count")
+    fast_axis: float | None = quantity("m")
+    slow_axis: float | None = quantity("m")
+
+
 @dataclass(frozen=True, eq=False)
 class MapResult(Result):
-    """Result of :func:`analyze_map`; ``to_dict()`` gives the JSON keys (SI units).
+    """Result of :func:`analyze_map`; ``to_dict()`` gives the JSON keys (SI units), ``units()`` their units.
+
+    Typed parts: ``regions`` (:class:`Regions` of :class:`Region`), ``states`` (list of
+    :class:`State`), ``edge_width_m`` (:class:`EdgeWidth`), ``artefacts``
+    (:class:`~scprobe.analysis.artefacts.ArtefactChecks`), ``contact``
+    (:class:`~scprobe.analysis.contact.ContactResult`, with a resistivity).
+    ``reference_note`` is non-empty when the map has no non-conducting reference
+    (``conducting_fraction`` is then None: unknown, not zero).
 
     ``mask`` (conducting pixels), ``detected`` (above threshold), ``labels``
     (4-connected regions and spots, 0 = background), ``plateau``, ``edges`` and
     ``mixture`` are kept for figures and later stages but not put in the JSON.
     """
 
-    file: str | None
-    channel: str
-    direction: str
-    shape: list[int]
-    pixel_size_m: float
-    pixel_size_y_m: float
-    temperature_K: float
-    bias_V: float
-    processing: list[dict]
-    noise_offset_A: float
-    noise_rms_A: float
-    noise_floor_A: float
-    threshold_A: float
-    boundary: str
-    conducting_fraction: float
-    above_threshold_fraction: float
-    contrast_decades: float
-    regions: dict
-    states: list[dict]
-    edge_width_m: dict
-    junction_resistance_ohm: float
-    spreading_resistance_ohm: float | None
-    contact_limited: bool | None
-    tip_radius_m: float
-    resistivity_ohm_m: float | None
-    artefacts: dict
-    saturated_fraction: float
-    mask: np.ndarray = internal()
-    detected: np.ndarray = internal()
-    labels: np.ndarray = internal()
-    plateau: np.ndarray = internal()
-    edges: EdgeFits | None = internal()
-    mixture: Mixture | None = internal()
+    file: str | None = quantity("")
+    channel: str = quantity("")
+    direction: str = quantity("")
+    shape: list = quantity("count")
+    pixel_size_m: float = quantity("m")
+    pixel_size_y_m: float = quantity("m")
+    temperature_K: float = quantity("K")
+    bias_V: float = quantity("V")
+    processing: list = quantity("")
+    noise_offset_A: float = quantity("A")
+    noise_rms_A: float = quantity("A")
+    noise_floor_A: float = quantity("A")
+    threshold_A: float = quantity("A")
+    boundary: str = quantity("")
+    conducting_fraction: float | None = quantity("1")
+    above_threshold_fraction: float = quantity("1")
+    reference_note: str = quantity("")
+    contrast_decades: float = quantity("1")
+    regions: Regions = None
+    states: list = quantity("", default_factory=list)
+    edge_width_m: EdgeWidth = None
+    junction_resistance_ohm: float = quantity("Ohm", default=math.nan)
+    #: where the junction resistance comes from: ``state`` (top conductance state), ``spots``
+    #: (median PSF-fitted spot current), ``mask`` (median conducting current) or ``none``
+    junction_source: str = quantity("", default="none")
+    spreading_resistance_ohm: float | None = quantity("Ohm", default=None)
+    contact_limited: bool | None = quantity("", default=None)
+    tip_radius_m: float = quantity("m", default=10e-9)
+    resistivity_ohm_m: float | None = quantity("Ohm m", default=None)
+    contact: ContactResult | None = None
+    artefacts: ArtefactChecks = None
+    saturated_fraction: float = quantity("1", default=0.0)
+    mask: np.ndarray = internal(None)
+    detected: np.ndarray = internal(None)
+    labels: np.ndarray = internal(None)
+    plateau: np.ndarray = internal(None)
+    edges: EdgeFits | None = internal(None)
+    mixture: Mixture | None = internal(None)
+
+    def units(self) -> dict:
+        out = field_units(self)
+        out["states"] = field_units(State(0.0, 0.0))
+        out["regions"] = self.regions.units()
+        out["artefacts"] = {name: c.units() for name, c in self.artefacts.items()} | {"all_pass": ""}
+        return out
 
 
-
-def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m, saturation_A, force):
+def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m, saturation_A, force,
+              mean_free_path_m=None):
     da = get_channel(scan, channel, direction)
     unit = str(da.attrs.get("units", scan[channel].attrs.get("units", "")))
     if unit != "A" and not force:
@@ -88,6 +176,8 @@ def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_o
         raise ParameterError(f"tip radius must be positive, got {tip_radius_m!r} m")
     if resistivity_ohm_m is not None and not (math.isfinite(resistivity_ohm_m) and resistivity_ohm_m > 0):
         raise ParameterError(f"resistivity must be positive, got {resistivity_ohm_m!r} Ohm m")
+    if mean_free_path_m is not None and not (math.isfinite(mean_free_path_m) and mean_free_path_m > 0):
+        raise ParameterError(f"mean free path must be a positive length, got {mean_free_path_m!r} m")
     if saturation_A is not None and not (math.isfinite(saturation_A) and saturation_A > 0):
         raise ParameterError(f"saturation current must be positive, got {saturation_A!r} A")
     cur = np.asarray(da.values, dtype=float)
@@ -102,9 +192,26 @@ def _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_o
     return cur, n_valid
 
 
+def _spot_peaks(cur, table, kind, noise, sigma_px, pixel_size_m):
+    """PSF-fitted plateau current of every spot not cut by the border (None elsewhere), A."""
+    peaks = [None] * kind.size
+    spots = np.flatnonzero((kind == "spot") & ~table["touches_border"])
+    # the biggest spots first: a bounded number of fits is enough for a median
+    spots = spots[np.argsort(-table["area_px"][spots], kind="stable")][:MAX_FITTED_SPOTS]
+    dy, dx = pixel_size_m
+    for k in spots:
+        centre = (table["centroid_y_m"][k] / dy - 0.5, table["centroid_x_m"][k] / dx - 0.5)
+        half = int(np.ceil(table["equivalent_diameter_m"][k] / min(dy, dx) / 2 + 3 * (sigma_px or 1.0))) + 1
+        fit = fit_dot(cur, centre, offset_A=noise.noise_offset_A, sigma_px=sigma_px, half_width_px=half)
+        if fit is not None and fit.level_A > 0:
+            peaks[k] = fit.level_A
+    return peaks
+
+
 def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = "forward",
                 threshold_A: float | None = None, tip_radius_m: float = 10e-9,
-                resistivity_ohm_m: float | None = None, saturation_A: float | None = None,
+                resistivity_ohm_m: float | None = None, mean_free_path_m: float | None = None,
+                saturation_A: float | None = None,
                 force: bool = False, boundary: str = "auto", min_region_m2: float = MIN_REGION_M2,
                 file: str | None = None) -> MapResult:
     """Analyse one current map: noise, conducting mask, regions, states, edges, contact, artefacts.
@@ -118,9 +225,13 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
     threshold_A : float, optional
         Detection threshold, A (>= 0); default ``offset + 5 rms`` of the noise.
     tip_radius_m : float
-        Tip contact radius for the Maxwell spreading resistance, m.
+        Tip contact radius for the spreading resistance, m.
     resistivity_ohm_m : float, optional
-        Sample resistivity, Ohm m; enables ``spreading_resistance_ohm`` and ``contact_limited``.
+        Normal-state resistivity of the sample, Ohm m; enables ``contact`` (Maxwell and
+        Sharvin side by side, :func:`~scprobe.analysis.contact.contact_resistance`),
+        ``spreading_resistance_ohm`` and ``contact_limited``.
+    mean_free_path_m : float, optional
+        Electronic mean free path, m: chooses the contact regime (diffusive assumed without it).
     saturation_A : float, optional
         Amplifier limit, A; default: detected from clipping.
     force : bool
@@ -140,8 +251,12 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
     -------
     MapResult
         ``conducting_fraction`` is the fraction of valid pixels inside the conducting
-        mask (see ``boundary``); ``above_threshold_fraction`` is the plain fraction
-        above the threshold.
+        mask (see ``boundary``; None when the map has no non-conducting reference);
+        ``above_threshold_fraction`` is the plain fraction above the threshold.
+        ``junction_resistance_ohm`` is ``|bias| / I`` with ``I`` the top conductance state,
+        else (a map of sub-resolution dots) the median plateau current of the spots from a
+        fit of the tip's point-spread function, else the median conducting current
+        (``junction_source`` says which).
 
     Examples
     --------
@@ -162,39 +277,53 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
     """
     logger.info("analyze_map %s (%s)", file or "scan", direction)
     cur, n_valid = _validate(scan, channel, direction, threshold_A, tip_radius_m, resistivity_ohm_m,
-                             saturation_A, force)
+                             saturation_A, force, mean_free_path_m)
     dy, dx = pixel_size(scan)
     rm = region_mask(cur, (dy, dx), threshold_A, boundary)
     noise, thr, detected, mask, edges, boundary = rm.noise, rm.threshold_A, rm.detected, rm.mask, rm.edges, rm.boundary
-    labels, n = label_regions(mask)
+    labels, n = label_regions(mask, connectivity=1)
     bias = float(scan.attrs.get("bias_V", math.nan))
     table = region_table(labels, n, cur, (dy, dx), bias)
     kind = classify_regions(table, min_region_m2)
     is_region = np.concatenate([[False], kind != "spot"])
-    sigma_m = (float(np.median(edges.width_m)) / WIDTH_PER_SIGMA if edges is not None and edges.width_m.size
+    fitted_sigma = edges is not None and edges.width_m.size
+    sigma_m = (float(np.median(edges.width_m)) / WIDTH_PER_SIGMA if fitted_sigma
                else _DEFAULT_SIGMA_PX * min(dx, dy))
     plateau = plateau_pixels(cur, is_region[labels], sigma_m, (dy, dx))
-    states, mixture = conductance_states(cur, plateau)
+    state_list, mixture = conductance_states(cur, plateau)
+    states = [State(st["current_A"], st["fraction"]) for st in state_list]
     ref = cur[plateau] if plateau.any() else cur[mask]
     level = float(np.median(ref)) if ref.size else math.nan
     contrast = math.log10(level / noise.noise_floor_A) if level > 0 and noise.noise_floor_A > 0 else math.nan
-    top = states[0]["current_A"] if states else level
+    # without edge fits the PSF width is fitted with each spot
+    peaks = _spot_peaks(cur, table, kind, noise, sigma_m / min(dx, dy) if fitted_sigma else None, (dy, dx))
+    fitted = [p for p in peaks if p is not None]
+    if states:
+        top, source = states[0].current_A, "state"
+    elif fitted:
+        top, source = float(np.median(fitted)), "spots"
+    else:
+        top, source = level, ("mask" if ref.size else "none")
     rj = junction_resistance(bias, top)
-    rs = spreading_resistance(resistivity_ohm_m, tip_radius_m) if resistivity_ohm_m else None
+    contact = (contact_resistance(rj, resistivity_ohm_m, tip_radius_m, mean_free_path_m)
+               if resistivity_ohm_m else None)
     checks, sat = artefact_checks(scan, cur, mask, noise, direction=direction, channel=channel,
                                   saturation_A=saturation_A, detected=detected)
     order = np.argsort(-table["area_px"], kind="stable")
-    items = [{"label": int(table["label"][k]), "kind": str(kind[k]), "area_m2": table["area_m2"][k],
-              "area_px": int(table["area_px"][k]), "equivalent_diameter_m": table["equivalent_diameter_m"][k],
-              "major_axis_m": table["major_axis_m"][k], "minor_axis_m": table["minor_axis_m"][k],
-              "elongation": table["elongation"][k], "orientation_deg": table["orientation_deg"][k],
-              "centroid_m": [table["centroid_x_m"][k], table["centroid_y_m"][k]],
-              "mean_current_A": table["mean_current_A"][k], "max_current_A": table["max_current_A"][k],
-              "junction_resistance_ohm": table["junction_resistance_ohm"][k],
-              "touches_border": bool(table["touches_border"][k])} for k in order]
-    regions = {"count": int((kind != "spot").sum()), "n_islands": int((kind == "island").sum()),
-               "n_stripes": int((kind == "stripe").sum()), "n_spots": int((kind == "spot").sum()),
-               "min_region_m2": min_region_m2, "items": items}
+    items = [Region(
+        label=int(table["label"][k]), kind=str(kind[k]), area_m2=table["area_m2"][k],
+        area_px=int(table["area_px"][k]), equivalent_diameter_m=table["equivalent_diameter_m"][k],
+        major_axis_m=table["major_axis_m"][k], minor_axis_m=table["minor_axis_m"][k],
+        elongation=table["elongation"][k], orientation_deg=table["orientation_deg"][k],
+        centroid_m=[table["centroid_x_m"][k], table["centroid_y_m"][k]],
+        mean_current_A=table["mean_current_A"][k], max_current_A=table["max_current_A"][k],
+        peak_current_A=peaks[k],
+        junction_resistance_ohm=(junction_resistance(bias, peaks[k]) if peaks[k] is not None
+                                 else table["junction_resistance_ohm"][k]),
+        touches_border=bool(table["touches_border"][k])) for k in order]
+    regions = Regions(count=int((kind != "spot").sum()), n_islands=int((kind == "island").sum()),
+                      n_stripes=int((kind == "stripe").sum()), n_spots=int((kind == "spot").sum()),
+                      min_region_m2=min_region_m2, items=items)
     fast = "x" if scan.attrs.get("slow_scan", "horizontal") == "horizontal" else "y"
     sources = scan.attrs.get("source_files") or []
     return MapResult(
@@ -205,13 +334,15 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
         temperature_K=float(scan.attrs.get("temperature_K", math.nan)), bias_V=bias,
         processing=list(scan.attrs.get("history", [])),
         noise_offset_A=noise.noise_offset_A, noise_rms_A=noise.noise_rms_A, noise_floor_A=noise.noise_floor_A,
-        threshold_A=thr, boundary=boundary, conducting_fraction=float(mask.sum()) / n_valid,
-        above_threshold_fraction=float(detected.sum()) / n_valid, contrast_decades=contrast,
-        regions=regions, states=states,
-        edge_width_m=(edges if edges is not None else EdgeFits.empty()).summary(fast),
-        junction_resistance_ohm=rj, spreading_resistance_ohm=rs,
-        contact_limited=contact_limited(rj, rs) if rs is not None else None,
-        tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m,
+        threshold_A=thr, boundary=boundary,
+        conducting_fraction=None if rm.reference_note else float(mask.sum()) / n_valid,
+        above_threshold_fraction=float(detected.sum()) / n_valid, reference_note=rm.reference_note,
+        contrast_decades=contrast, regions=regions, states=states,
+        edge_width_m=EdgeWidth(**(edges if edges is not None else EdgeFits.empty()).summary(fast)),
+        junction_resistance_ohm=rj, junction_source=source,
+        spreading_resistance_ohm=contact.spreading_resistance_ohm if contact else None,
+        contact_limited=contact.contact_limited if contact else None,
+        tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m, contact=contact,
         artefacts=checks, saturated_fraction=sat,
         mask=mask, detected=detected, labels=labels, plateau=plateau, edges=edges, mixture=mixture,
     )

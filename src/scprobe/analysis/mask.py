@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits, edge_fits
-from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats, validate_threshold
+from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats, reference_note, validate_threshold
 from scprobe.analysis.regions import half_max_mask
 from scprobe.errors import ParameterError
 
@@ -36,6 +36,9 @@ class RegionMask:
     noise : NoiseResult
     edges : EdgeFits or None
         Edge fits centred on the half-maximum boundary (None without conducting pixels).
+    reference_note : str
+        Non-empty when the automatic threshold had no non-conducting pixels to refer to
+        (:func:`~scprobe.analysis.noise.reference_note`): the mask then means nothing.
     """
 
     mask: np.ndarray
@@ -44,6 +47,12 @@ class RegionMask:
     boundary: str
     noise: NoiseResult
     edges: EdgeFits | None
+    reference_note: str = ""
+
+    def require_reference(self) -> None:
+        """Raise ParameterError when the mask has no non-conducting reference (see ``reference_note``)."""
+        if self.reference_note:
+            raise ParameterError(self.reference_note)
 
 
 def _radius_px(edges: EdgeFits | None, pixel_m: tuple[float, float]) -> tuple[int, int]:
@@ -91,4 +100,5 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
     if boundary == "auto":
         boundary = "threshold" if threshold_A is not None else "half-max"
     mask = halfmax if boundary == "half-max" else detected
-    return RegionMask(mask, detected, thr, boundary, noise, edges)
+    note = reference_note(noise) if threshold_A is None else ""
+    return RegionMask(mask, detected, thr, boundary, noise, edges, note)

@@ -19,6 +19,9 @@ NOISE_SIGMAS = 5.0
 #: Noise floor = |offset| + FLOOR_SIGMAS * rms: the smallest current told apart from zero.
 FLOOR_SIGMAS = 3.0
 _MAD_TO_SIGMA = 1.482602218505602
+#: A background further than this many RMS from zero current is no insulator: the map has no
+#: non-conducting reference (an amplifier offset is a few RMS at most; a plateau is hundreds).
+NO_REFERENCE_SIGMAS = 20.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,23 @@ def noise_stats(current: np.ndarray, *, seed_fraction: float = 0.2, clip_sigmas:
         # quantised or constant background: fall back to the population std
         rms = float(np.std(sel))
     return NoiseResult(offset, rms, abs(offset) + FLOOR_SIGMAS * rms, max(n_prev, k))
+
+
+def reference_note(noise: NoiseResult) -> str:
+    """Why the lowest-current pixels are not an insulating reference, or "" when they are.
+
+    The automatic threshold assumes that the lowest currents are the noise of
+    non-conducting pixels around zero.  When they sit more than
+    :data:`NO_REFERENCE_SIGMAS` RMS from zero, every pixel carries current (a uniformly
+    conducting map, or an uncorrected offset) and no pixel can be called non-conducting
+    from the map alone.
+    """
+    off, rms = noise.noise_offset_A, noise.noise_rms_A
+    if abs(off) <= NO_REFERENCE_SIGMAS * rms:
+        return ""
+    return (f"no non-conducting reference: the lowest currents sit at {off:.3g} A, {abs(off) / rms:.0f} RMS from "
+            "zero, so every pixel carries current (a uniformly conducting map or an uncorrected offset); "
+            "conducting and insulating pixels cannot be told apart without a threshold (threshold_A, --threshold-A)")
 
 
 def validate_threshold(threshold_A: float | None) -> float | None:

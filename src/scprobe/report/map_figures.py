@@ -59,7 +59,7 @@ def _current(scan, result) -> np.ndarray:
 
 def state_labels(current: np.ndarray, result) -> np.ndarray:
     """Index of the conductance state of each plateau pixel (nearest in log current), -1 elsewhere."""
-    states = [s["current_A"] for s in result.states if s.get("current_A")]
+    states = [s.current_A for s in result.states if s.current_A]
     out = np.full(current.shape, -1, dtype=int)
     plateau = np.asarray(result.plateau, dtype=bool) & np.isfinite(current) & (current > 0)
     if not states or not plateau.any():
@@ -103,8 +103,8 @@ def maps_figure(scan, result, path, label: str | None = None) -> Path:
         colours = [STATE_COLOURS[i % len(STATE_COLOURS)] for i in range(n_states)]
         ax.imshow(np.ma.masked_less(labels, 0), cmap=ListedColormap(colours), vmin=-0.5, vmax=n_states - 0.5,
                   extent=axes[k].images[0].get_extent(), interpolation="nearest", alpha=0.85)
-        handles = [Patch(color=c, label=f"≈ {fnum(st['current_A'] * 1e6, '.3g')} µA "
-                                        f"({fnum(100 * st['fraction'], '.0f')} % of plateau pixels)")
+        handles = [Patch(color=c, label=f"≈ {fnum(st.current_A * 1e6, '.3g')} µA "
+                                        f"({fnum(100 * st.fraction, '.0f')} % of plateau pixels)")
                    for c, st in zip(colours, result.states)]
     handles.append(Patch(facecolor="none", edgecolor=GREY, label="grey: current, same linear scale"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -140,7 +140,7 @@ def histogram_figure(scan, result, path) -> Path:
             dens = n_plateau * w * width * np.exp(-0.5 * ((grid - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
             dens = np.where(dens >= 0.3, dens, np.nan)
             ax.plot(10 ** grid, dens, lw=1.2, color=STATE_COLOURS[i % len(STATE_COLOURS)],
-                    label=f"state {fnum(st['current_A'] * 1e6, '.3g')} µA ({fnum(100 * st['fraction'], '.0f')} %)")
+                    label=f"state {fnum(st.current_A * 1e6, '.3g')} µA ({fnum(100 * st.fraction, '.0f')} %)")
     ax.axvline(result.noise_floor_A, color="tab:blue", ls=":",
                label=f"noise floor {fnum(result.noise_floor_A * 1e12, '.3g')} pA")
     ax.axvline(result.threshold_A, color="tab:red", ls="--",

@@ -267,6 +267,7 @@ def _conductances(data, model, threshold_A, sheet_scale, unit_pitch):
     current = np.asarray(data, dtype=float)
     # the same superconducting pixels as `scprobe map` reports
     rm = region_mask(current, unit_pitch, threshold_A)
+    rm.require_reference()  # a map without insulating pixels is not "resistive": refuse to classify it
     mask, thr = rm.mask, rm.threshold_A
     if model == "classified":
         return np.full(current.shape, sheet_scale), mask, mask, thr, None

@@ -91,4 +91,5 @@ def superconducting_map(scan_or_map, *, threshold_A: float | None = None,
     current = data.astype(float)
     # region_mask works in pixel units when the pitch is unknown
     rm = region_mask(current, pitch if all(math.isfinite(p) for p in pitch) else (1.0, 1.0), threshold_A)
+    rm.require_reference()  # a map without insulating pixels is not "resistive": refuse to classify it
     return MapInput(current, rm.mask, rm.threshold_A, pitch)

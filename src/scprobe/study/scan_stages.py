@@ -43,7 +43,8 @@ def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
     write_mask_gwy(scan, result, path)
     files = [nc_path, path]
     d = result.to_dict()
-    note = "" if d.get("conducting_fraction") else "no conducting pixels above the threshold: empty map"
+    note = result.reference_note or ("" if d.get("conducting_fraction") else
+                                     "no conducting pixels above the threshold: empty map")
     context = {"label": label, "area": entry.area, "temperature_K": entry.temperature_K,
                "bias_V": entry.bias_V, "recooled": entry.recooled, "sequence": entry.sequence,
                "shape_px": [int(scan.sizes["y"]), int(scan.sizes["x"])],

@@ -11,6 +11,7 @@ from scprobe.report.render import RENDERER
 from scprobe.scan import sha256_file
 from scprobe.study.runner import STAGES, StageDef, run_study
 from scprobe.study.scan_stages import compare_units, series_units
+from scprobe.study.units import Unit
 
 
 def _strip(obj):
@@ -34,8 +35,10 @@ def test_units_follow_the_study(tiny_study):
     from scprobe.study import load_study
 
     study = load_study(tiny_study)
-    assert compare_units(study) == ["recool:1.5K|1.5K recooled", "fwd_bwd:20K", "area:1.5K|B 1.5K"]
-    assert series_units(study) == ["A"]
+    assert compare_units(study) == [Unit("recool", ("1.5K", "1.5K recooled")), Unit("fwd_bwd", ("20K",)),
+                                    Unit("area", ("1.5K", "B 1.5K"))]
+    assert [u.key for u in compare_units(study)] == ["recool:1.5K|1.5K recooled", "fwd_bwd:20K", "area:1.5K|B 1.5K"]
+    assert series_units(study) == [Unit("series", ("A",))]
 
 
 def test_summary_records_everything(tiny_run):

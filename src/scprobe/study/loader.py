@@ -20,7 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
 from pydantic import ValidationError
 
 from scprobe.errors import FormatError
-from scprobe.study.schema import (SCHEMA_CHANGES, SCHEMA_VERSION, Loc, StudySpec, format_loc,
+from scprobe.study.schema import (SCHEMA_CHANGES, SCHEMA_VERSION, Category, Loc, StudySpec, format_loc,
                                   input_files, semantic_errors)
 
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(#.*)?$")
@@ -217,9 +217,9 @@ def parse_study(text: str, path: str | os.PathLike = "study.toml", *, check_file
         raise StudyError(path, _pydantic_problems(exc, lines)) from None
     problems = semantic_errors(spec, path.parent)
     if not check_files:
-        problems = [(loc, msg) for loc, msg in problems if not msg.startswith("file not found")]
+        problems = [p for p in problems if p.category is not Category.MISSING_FILE]
     if problems:
-        raise StudyError(path, [(format_loc(loc), line_of(lines, loc), msg) for loc, msg in problems])
+        raise StudyError(path, [(format_loc(p.loc), line_of(lines, p.loc), p.message) for p in problems])
     return Study(path, spec, lines)
 
 

@@ -36,6 +36,7 @@ from scprobe.study.common import SCANS, relpaths, unit_slug
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
+from scprobe.study.units import Status, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ logger = logging.getLogger(__name__)
 class StageDef:
     """A stage: how to list its units and how to run one."""
 
-    units: Callable[[Study], list[str]]
-    run: Callable[[Study, Path, str], Any]
+    units: Callable[[Study], list[Unit]]
+    run: Callable[[Study, Path, Unit], Any]
     nothing: str  # why it is skipped when the study has no data for it
 
 
@@ -85,7 +86,7 @@ class RunResult:
     seconds : float
         Wall time of the whole run, s.
     stages : dict
-        Stage name -> ``"ok"``, ``"skipped"`` or ``"failed"``.
+        Stage name -> :class:`~scprobe.study.units.Status` (equal to ``"ok"``, ``"skipped"`` or ``"failed"``).
     headline : dict
         The answers the report puts first.
     """
@@ -93,19 +94,19 @@ class RunResult:
     summary_file: Path
     report_file: Path | None
     seconds: float
-    stages: dict[str, str]
+    stages: dict[str, Status]
     headline: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
-        return any(v == "failed" for v in self.stages.values())
+        return Status.FAILED in self.stages.values()
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"summary_file": self.summary_file, "report_file": self.report_file,
                          "seconds": self.seconds, "stages": self.stages, "headline": self.headline})
 
 
-def run_unit(study_path: str, out_dir: str, stage: str, unit: str, render: Renderer | None = None,
+def run_unit(study_path: str, out_dir: str, stage: str, unit: Unit, render: Renderer | None = None,
              run_id: str = "") -> dict[str, Any]:
     """Run one unit (and draw its figures with ``render``); its JSON-ready outcome; never raises for a stage's errors.
 
@@ -116,18 +117,19 @@ def run_unit(study_path: str, out_dir: str, stage: str, unit: str, render: Rende
     SCANS.begin(run_id or uuid.uuid4().hex)
     out = Path(out_dir)
     t0 = time.perf_counter()
-    rec: dict[str, Any] = {"status": "ok", "result": {}, "units": {}, "figures": [], "files": [], "note": "",
+    rec: dict[str, Any] = {"status": Status.OK, "result": {}, "units": {}, "figures": [], "files": [], "note": "",
                            "error": ""}
     try:
         study = load_study(study_path)
         res = STAGES[stage].run(study, out, unit)
-        figures = render.figures(stage, unit, res.objects, out / "figures" / stage / unit_slug(unit)) \
-            if render is not None else []
+        fig_dir = out / "figures" / stage / unit_slug(unit.key)
+        figures = render.figures(stage, unit.key, res.objects, fig_dir) if render is not None else []
         rec.update(result=jsonable(res.result), units=jsonable(res.units), figures=relpaths(figures, out),
                    files=relpaths(res.files, out), note=res.note)
     except Exception as exc:  # a failing stage is recorded, and the run goes on
-        rec.update(status="failed", error=str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}")
-        log = out / "logs" / f"{stage}-{unit.replace('|', '~').replace(':', '-').replace('/', '_')}.txt"
+        error = str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}"
+        rec.update(status=Status.FAILED, error=error)
+        log = out / "logs" / f"{stage}-{unit.key.replace('|', '~').replace(':', '-').replace('/', '_')}.txt"
         with atomic_write(log, "w") as fh:
             fh.write(traceback.format_exc())
     rec["seconds"] = time.perf_counter() - t0
@@ -140,17 +142,17 @@ def _inputs(study: Study) -> list[dict[str, str]]:
 
 
 def _execute(tasks, study_path, out_dir, workers, scheduler, progress, render):
-    """Run ``tasks`` [(stage, unit)] in-process or on dask; returns {(stage, unit): record}.
+    """Run ``tasks`` [(stage, Unit)] in-process or on dask; returns {(stage, Unit): record}.
 
     ``progress(done, total, "<stage> <unit> (<seconds> s)")`` after each finished unit.
     """
-    done: dict[tuple[str, str], dict] = {}
+    done: dict[tuple[str, Unit], dict] = {}
     total = len(tasks)
     run_id = uuid.uuid4().hex
     tasks = [(study_path, out_dir, stage, unit, render, run_id) for stage, unit in tasks]
     for (_, _, stage, unit, _, _), rec, exc in run_tasks(run_unit, tasks, workers=workers, scheduler=scheduler):
         if exc is not None:  # the unit's workers kept dying: a failed unit, not a failed run
-            rec = {"status": "failed", "result": {}, "units": {}, "figures": [], "files": [], "note": "",
+            rec = {"status": Status.FAILED, "result": {}, "units": {}, "figures": [], "files": [], "note": "",
                    "error": f"task lost after retries: {exc}", "seconds": 0.0}
         done[(stage, unit)] = rec
         logger.info("%s %s: %s in %.2f s", stage, unit, rec["status"], rec["seconds"])
@@ -244,14 +246,13 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
     # wall times go under "timing" only, so two runs of one study differ nowhere else
     unit_seconds: dict[str, dict[str, float]] = {}
     for name in STAGES:
-        unit_seconds[name] = {u: done[(s, u)].pop("seconds") for s, u in tasks if s == name}
+        unit_seconds[name] = {u.key: done[(s, u)].pop("seconds") for s, u in tasks if s == name}
         if name in skipped:
-            stages[name] = {"status": "skipped", "note": skipped[name], "units": {}}
+            stages[name] = {"status": Status.SKIPPED, "note": skipped[name], "units": {}}
             continue
-        units = {u: done[(s, u)] for s, u in tasks if s == name}
-        statuses = {r["status"] for r in units.values()}
-        status = "failed" if "failed" in statuses else ("ok" if "ok" in statuses else "skipped")
-        notes = sorted({r["note"] for r in units.values() if r["status"] == "skipped" and r["note"]})
+        units = {u.key: done[(s, u)] for s, u in tasks if s == name}
+        status = Status.of_stage(r["status"] for r in units.values())
+        notes = sorted({r["note"] for r in units.values() if r["status"] == Status.SKIPPED and r["note"]})
         stages[name] = {"status": status, "note": "; ".join(notes), "units": units}
     summary = {
         "scprobe_version": __version__,

@@ -8,10 +8,8 @@ from scprobe.composition import analyze_composition
 from scprobe.scan import channel
 from scprobe.study.common import StageOutput, processed_scan
 from scprobe.study.loader import Study
+from scprobe.study.units import SAMPLE, Unit
 from scprobe.transport import four_probe, percolate
-
-SAMPLE = "sample"
-
 
 def transport_scan(study: Study) -> str | None:
     """Label of the scan transport and percolation use: ``[transport].scan``, else the coldest scan."""
@@ -25,11 +23,11 @@ def transport_scan(study: Study) -> str | None:
 
 
 # ---------------------------------------------------------------- transport
-def transport_units(study: Study) -> list[str]:
+def transport_units(study: Study) -> list[Unit]:
     return [SAMPLE] if study.spec.transport is not None and transport_scan(study) else []
 
 
-def transport_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+def transport_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Simulated four-probe / van der Pauw measurement on the transport scan's map."""
     t = study.spec.transport
     label = transport_scan(study)
@@ -43,11 +41,11 @@ def transport_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
 
 
 # ---------------------------------------------------------------- percolation
-def percolation_units(study: Study) -> list[str]:
+def percolation_units(study: Study) -> list[Unit]:
     return [SAMPLE] if study.spec.percolation is not None and transport_scan(study) else []
 
 
-def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+def percolation_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Extrapolation of the transport scan's statistics to the sample size."""
     p = study.spec.percolation
     label = transport_scan(study)
@@ -65,12 +63,12 @@ def percolation_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
 _BULK_KEYS = ("resistivity", "susceptibility", "heat_capacity", "mh")
 
 
-def bulk_units(study: Study) -> list[str]:
+def bulk_units(study: Study) -> list[Unit]:
     b = study.spec.bulk
     return [SAMPLE] if b is not None and any(getattr(b, k) for k in _BULK_KEYS) else []
 
 
-def bulk_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+def bulk_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """rho(T), chi(T), C(T) and M(H) analyses with the sample geometry of ``[sample]``."""
     b = study.spec.bulk
     files = {k: (study.resolve(getattr(b, k)) if getattr(b, k) else None) for k in _BULK_KEYS}
@@ -82,12 +80,12 @@ def bulk_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
 
 
 # ---------------------------------------------------------------- composition
-def composition_units(study: Study) -> list[str]:
+def composition_units(study: Study) -> list[Unit]:
     c = study.spec.composition
     return [SAMPLE] if c is not None and (c.sites or c.sem or c.edx) else []
 
 
-def composition_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+def composition_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Atom-probe composition per site, SEM overlay of the map and EDX homogeneity."""
     c = study.spec.composition
     scan = processed_scan(study, c.overlay_scan) if c.overlay_scan and c.sem else None

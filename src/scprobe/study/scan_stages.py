@@ -18,21 +18,20 @@ from scprobe.io.naming import split_filename
 from scprobe.io.nc import write_scan
 from scprobe.study.common import StageOutput, processed_scan, slug, write_mask_gwy
 from scprobe.study.loader import Study
-
-#: Separator of the two labels in a pair unit (``"8K|8K recooled"``).
-PAIR_SEP = "|"
+from scprobe.study.units import Unit
 #: Units of the context fields the map stage adds to each result.
 MAP_CONTEXT_UNITS = {"label": "", "area": "", "temperature_K": "K", "bias_V": "V", "recooled": "", "sequence": "1",
                      "shape_px": "px", "pixel_size_m": "m", "history": ""}
 
 
 # ---------------------------------------------------------------- map
-def map_units(study: Study) -> list[str]:
-    return [s.label for s in study.spec.scans]
+def map_units(study: Study) -> list[Unit]:
+    return [Unit("scan", (s.label,)) for s in study.spec.scans]
 
 
-def map_unit(study: Study, out_dir: Path, label: str) -> StageOutput:
+def map_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Map analysis of one scan; writes ``data/<label>.nc`` and ``.gwy`` with the mask (its only copy)."""
+    label = unit.label
     opts = study.spec.options.map
     entry = study.scan(label)
     scan = processed_scan(study, label)
@@ -63,7 +62,7 @@ def _has_backward(study: Study, label: str) -> bool:
     return False
 
 
-def compare_units(study: Study) -> list[str]:
+def compare_units(study: Study) -> list[Unit]:
     """Pairs to compare: re-cooled vs before, forward vs backward, first area vs each other area.
 
     ``recool:A|B`` pairs each re-cooled scan with the scan of the same area at the
@@ -83,12 +82,12 @@ def compare_units(study: Study) -> list[str]:
         before = before or [t for t in scans if t.area == s.area and not t.recooled]
         if before:
             ref = min(before, key=lambda t: (abs(t.temperature_K - s.temperature_K), -order[t.label]))
-            units.append(f"recool:{ref.label}{PAIR_SEP}{s.label}")
+            units.append(Unit("recool", (ref.label, s.label)))
     chosen = study.spec.options.compare.forward_backward
     if chosen is None:
         coldest = {a: min(t.temperature_K for t in scans if t.area == a) for a in {t.area for t in scans}}
         chosen = [s.label for s in scans if not s.recooled and s.temperature_K > coldest[s.area]]
-    units += [f"fwd_bwd:{s.label}" for s in scans if s.label in chosen and _has_backward(study, s.label)]
+    units += [Unit("fwd_bwd", (s.label,)) for s in scans if s.label in chosen and _has_backward(study, s.label)]
     areas = list(dict.fromkeys(s.area for s in scans))
     if len(areas) > 1:
         first = [s for s in scans if s.area == areas[0] and not s.recooled]
@@ -96,7 +95,7 @@ def compare_units(study: Study) -> list[str]:
             for s in scans:
                 if s.area == area and not s.recooled and first:
                     ref = min(first, key=lambda t: (abs(t.temperature_K - s.temperature_K), order[t.label]))
-                    units.append(f"area:{ref.label}{PAIR_SEP}{s.label}")
+                    units.append(Unit("area", (ref.label, s.label)))
                     break
     return units
 
@@ -114,18 +113,18 @@ def _reference_scan(study: Study, label: str):
     return processed_scan(study, ref.label), ref.label
 
 
-def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
+def compare_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Compare one pair (see :func:`compare_units`); figures in ``figures/compare/<unit>``."""
-    kind, pair = unit.split(":", 1)
+    kind = unit.kind
     thr = study.spec.options.compare.threshold_A
     if kind == "fwd_bwd":
         # one scan passed twice: compare_scans compares its forward and backward traces
-        a = b = processed_scan(study, pair)
-        ref_scan, ref_label = _reference_scan(study, pair)
+        a = b = processed_scan(study, unit.label)
+        ref_scan, ref_label = _reference_scan(study, unit.label)
         result = compare_scans(a, b, threshold_A=thr, reference_mask=ref_scan)
-        labels = [pair, pair]
+        labels = [unit.label, unit.label]
     else:
-        la, lb = pair.split(PAIR_SEP)
+        la, lb = unit.labels
         a, b = processed_scan(study, la), processed_scan(study, lb)
         ref_label = None
         # an adjacent area is not expected to overlap: compare anyway, so that same_area says so
@@ -141,18 +140,19 @@ def compare_unit(study: Study, out_dir: Path, unit: str) -> StageOutput:
 
 
 # ---------------------------------------------------------------- series
-def series_units(study: Study) -> list[str]:
+def series_units(study: Study) -> list[Unit]:
     """One unit per area with scans at two or more temperatures (re-cooled scans excluded)."""
     out = []
     for area in dict.fromkeys(s.area for s in study.spec.scans):
         temps = {s.temperature_K for s in study.spec.scans if s.area == area and not s.recooled}
         if len(temps) >= 2:
-            out.append(area)
+            out.append(Unit("series", (area,)))
     return out
 
 
-def series_unit(study: Study, out_dir: Path, area: str) -> StageOutput:
+def series_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
     """Temperature series of one area: conducting fraction vs T and the local Tc map."""
+    area = unit.label
     entries = sorted((s for s in study.spec.scans if s.area == area and not s.recooled),
                      key=lambda s: (s.temperature_K, s.sequence if s.sequence is not None else 0))
     # one scan per temperature: the first measured

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -174,7 +175,28 @@ class StudySpec(_Table):
 Loc = tuple[str | int, ...]
 
 
-def semantic_errors(spec: StudySpec, root: Path) -> list[tuple[Loc, str]]:
+class Category(str, Enum):
+    """What kind of problem a study file has (callers select by category, never by message text)."""
+
+    DUPLICATE = "duplicate"            # two scans or sites share a name
+    MISSING_FILE = "missing_file"      # a data file the study names does not exist
+    UNKNOWN_LABEL = "unknown_label"    # a reference to a scan label that no scan has
+    INCOMPLETE = "incomplete"          # a value that another entry needs is missing
+    INVALID = "invalid"                # a value that is not allowed
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Problem(NamedTuple):
+    """One problem of a study file: where (``loc``), what (``message``) and its :class:`Category`."""
+
+    loc: Loc
+    message: str
+    category: Category
+
+
+def semantic_errors(spec: StudySpec, root: Path) -> list[Problem]:
     """Problems that need the whole file: duplicate labels, dangling references, missing files.
 
     Parameters
@@ -184,33 +206,40 @@ def semantic_errors(spec: StudySpec, root: Path) -> list[tuple[Loc, str]]:
     root : Path
         Folder holding the study file; relative paths are resolved against it.
     """
-    errors: list[tuple[Loc, str]] = []
+    errors: list[Problem] = []
     labels: dict[str, int] = {}
     for i, s in enumerate(spec.scans):
         if s.label in labels:
-            errors.append((("scans", i, "label"), f"duplicate label {s.label!r} (also scans[{labels[s.label]}])"))
+            errors.append(Problem(("scans", i, "label"),
+                                  f"duplicate label {s.label!r} (also scans[{labels[s.label]}])", Category.DUPLICATE))
         labels.setdefault(s.label, i)
     for loc, path in _file_refs(spec):
         p = root / path
         if not p.is_file():
-            errors.append((loc, f"file not found: {p}"))
+            errors.append(Problem(loc, f"file not found: {p}", Category.MISSING_FILE))
     if spec.transport and spec.transport.scan is not None and spec.transport.scan not in labels:
-        errors.append((("transport", "scan"), f"no scan labelled {spec.transport.scan!r}"))
+        errors.append(Problem(("transport", "scan"),
+                              f"no scan labelled {spec.transport.scan!r}", Category.UNKNOWN_LABEL))
     for i, label in enumerate(spec.options.compare.forward_backward or []):
         if label not in labels:
-            errors.append((("options", "compare", "forward_backward", i), f"no scan labelled {label!r}"))
+            errors.append(Problem(("options", "compare", "forward_backward", i),
+                                  f"no scan labelled {label!r}", Category.UNKNOWN_LABEL))
     comp = spec.composition
     if comp is not None:
         if comp.overlay_scan is not None and comp.overlay_scan not in labels:
-            errors.append((("composition", "overlay_scan"), f"no scan labelled {comp.overlay_scan!r}"))
+            errors.append(Problem(("composition", "overlay_scan"),
+                                  f"no scan labelled {comp.overlay_scan!r}", Category.UNKNOWN_LABEL))
         if comp.sites and comp.ranges is None:
-            errors.append((("composition", "ranges"), "atom-probe sites need a range file (ranges = ...)"))
+            errors.append(Problem(("composition", "ranges"),
+                                  "atom-probe sites need a range file (ranges = ...)", Category.INCOMPLETE))
         if comp.sem is not None and comp.sem_pixel_size_m is None:
-            errors.append((("composition", "sem_pixel_size_m"), "an SEM image needs its pixel size in m"))
+            errors.append(Problem(("composition", "sem_pixel_size_m"),
+                                  "an SEM image needs its pixel size in m", Category.INCOMPLETE))
         names = [s.name for s in comp.sites]
         for i, n in enumerate(names):
             if n in names[:i]:
-                errors.append((("composition", "sites", i, "name"), f"duplicate site name {n!r}"))
+                errors.append(Problem(("composition", "sites", i, "name"),
+                                      f"duplicate site name {n!r}", Category.DUPLICATE))
     bulk = spec.bulk
     if bulk is not None:
         needs = {"susceptibility": ("mass_g", "dimensions_mm"), "mh": ("dimensions_mm",),
@@ -220,9 +249,9 @@ def semantic_errors(spec: StudySpec, root: Path) -> list[tuple[Loc, str]]:
                 continue
             for f in fields:
                 if getattr(spec.sample, f) is None:
-                    errors.append((("sample", f), f"needed by bulk.{key}"))
+                    errors.append(Problem(("sample", f), f"needed by bulk.{key}", Category.INCOMPLETE))
     if spec.sample.dimensions_mm is not None and not all(math.isfinite(d) for d in spec.sample.dimensions_mm):
-        errors.append((("sample", "dimensions_mm"), "dimensions must be finite"))
+        errors.append(Problem(("sample", "dimensions_mm"), "dimensions must be finite", Category.INVALID))
     return errors
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import integrate, optimize, special
 
 from scprobe.io import atomic_write
-from scprobe.simulate.params import BulkParams, SpecimenParams
+from scprobe.simulate.params import EDGE_WIDTH_PER_SIGMA, BulkParams, SpecimenParams
 from scprobe.simulate.sample import rng_for
 
 R_GAS = 8.314462618  # J/(mol K)
@@ -48,7 +48,6 @@ def debye_temperature_K(beta_mJ_mol_K4: float, atoms_per_formula_unit: int) -> f
     return (12 * math.pi ** 4 * atoms_per_formula_unit * R_GAS / (5 * beta_mJ_mol_K4 * 1e-3)) ** (1 / 3)
 
 
-EDGE_WIDTH_PER_SIGMA = 2.5631031310892007  # 10-90 % width of an erf step / sigma
 K_B_MEV_PER_K = 8.617333262e-2
 _EULER_GAMMA = 0.5772156649015329
 ALPHA_BCS = math.pi * math.exp(-_EULER_GAMMA)  # weak-coupling Delta_0 / (k_B Tc)
@@ -384,7 +383,7 @@ def write_bulk(outdir, bp: BulkParams, specimen: SpecimenParams, seed: int) -> t
     jc_fields_T = [0.0, 0.5, 1.0, 2.0, 3.0, 4.0]
     truth = {
         "tc_K": bp.tc_K, "tc_onset_K": bp.tc_K, "tc_50_K": mid, "tc_spread_K": sigma,
-        "width_K": bp.width_K, "t_zero_K": mid - 3.090232306167813 * sigma,
+        "width_K": bp.width_K, "t_zero_K": mid + float(special.ndtri(1e-3)) * sigma,  # rho < 1e-3 rho_n
         "rho0_ohm_m": bp.rho0_ohm_m, "rrr": bp.rrr, "rho_300K_ohm_m": bp.rho0_ohm_m * bp.rrr,
         "shielding_fraction": bp.shielding_fraction, "meissner_fraction": bp.meissner_fraction,
         "demag_factor": demag, "chi_measured_perfect": -1 / (1 - demag), "field_Oe": field,

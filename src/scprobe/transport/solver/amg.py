@@ -138,7 +138,10 @@ def strong_connections(matrix: sp.csr_matrix, theta: float) -> sp.csr_matrix:
     filled = row_length > 0
     largest[filled] = np.maximum.reduceat(coupling, matrix.indptr[:-1][filled])
     bound = theta * largest
-    keep = coupling >= np.maximum(np.repeat(bound, row_length), bound[matrix.indices])
+    threshold = np.repeat(bound, row_length)
+    np.maximum(threshold, bound[matrix.indices], out=threshold)  # in place: a few million entries
+    keep = coupling >= threshold
+    del threshold
     keep &= coupling > 0  # neither the diagonal nor stored zeros
     counts = np.zeros(n, dtype=np.int64)
     counts[filled] = np.add.reduceat(keep, matrix.indptr[:-1][filled], dtype=np.int64)

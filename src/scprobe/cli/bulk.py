@@ -117,16 +117,17 @@ def bulk(
                                        "(the options below override it) and, when no file option is given, "
                                        "files and field from its [bulk] table."),
     mass_g: float | None = typer.Option(None, "--mass-g", help="Sample mass, g."),
-    dimensions_mm: str | None = typer.Option(None, "--dimensions-mm", help="Edges a,b,c in mm."),
+    dimensions_mm: str | None = typer.Option(None, "--dimensions-mm", metavar="A,B,C",
+                                                help="Edges a,b,c in mm."),
     molar_mass: float | None = typer.Option(None, "--molar-mass-g-mol", "--molar-mass",
                                             help="Molar mass, g/mol per formula unit."),
     density: float | None = typer.Option(None, "--density-g-cm3", "--density", help="Density, g/cm^3."),
-    field_axis: str | None = typer.Option(None, "--field-axis", help="Crystal axis of the applied field: a, b or c "
+    field_axis: str | None = typer.Option(None, "--field-axis", metavar="a|b|c", help="Crystal axis of the applied field: a, b or c "
                                           "(default c, or [sample] field_axis)."),
     atoms: int | None = typer.Option(None, "--atoms-per-formula-unit", help="Atoms per formula unit (theta_D)."),
     field_oe: float | None = typer.Option(None, "--field-oe", help="Field of the chi(T) run, Oe (default: file)."),
     bridge: int | None = typer.Option(None, "--bridge", help="Resistivity bridge/channel (default: first with data)."),
-    debye_window: str = typer.Option("3,5", "--debye-window-K", help="C/T vs T^2 fit window lo,hi in K."),
+    debye_window: str = typer.Option("3,5", "--debye-window-K", metavar="LO,HI", help="C/T vs T^2 fit window lo,hi in K."),
     demag: float | None = typer.Option(None, "--demag-factor", help="Demagnetising factor N (default: Aharoni)."),
     gamma_n: float | None = typer.Option(None, "--gamma-n-mJ-mol-K2", help="Known normal-state Sommerfeld "
                                          "coefficient, mJ/(mol K^2) (default: the normal branch above Tc)."),

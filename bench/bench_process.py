@@ -1,6 +1,6 @@
 """Processing steps vs Gwyddion's C (gwy-oracle time) on the same 4096 x 4096 field; prints time ratios.
 
-Usage: python bench/bench_process.py [--size N] [--repeat R]
+Usage: python bench/bench_process.py [--size N] [--repeat R] [--ops plane,scars,...]
 """
 from __future__ import annotations
 
@@ -37,36 +37,45 @@ def oracle() -> str | None:
     return shutil.which("gwy-oracle")
 
 
-def best_of(func, z, repeat):
-    func(z)  # warm-up: first-touch page faults of the output, as gwy-oracle copies its work field untimed
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func(z)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+def once(func, z) -> float:
+    t0 = time.perf_counter()
+    func(z)
+    return time.perf_counter() - t0
+
+
+def gwyddion_once(exe, gwy_args, path) -> float:
+    """One timed run of Gwyddion's routine (gwy-oracle times it internally, excluding start-up and I/O)."""
+    res = subprocess.run([exe, "time", gwy_args[0], str(path), *gwy_args[1:], "--repeat", "1"],
+                         capture_output=True, text=True, check=True)
+    return float(json.loads(res.stdout)["median_s"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=4096)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of: " + ", ".join(OPS))
     args = ap.parse_args()
     z = np.random.default_rng(1).standard_normal((args.size, args.size))
     exe = oracle()
-    print(f"field {args.size} x {args.size}, median of {args.repeat} runs; ratio = scprobe / Gwyddion")
+    if exe is None:
+        raise SystemExit("gwy-oracle not found (bash ../shared/tools/gwy-oracle/build.sh, or set SCPROBE_SHARED)")
+    print(f"field {args.size} x {args.size}; scprobe and Gwyddion timed alternately, median of {args.repeat} each;"
+          " ratio = scprobe / Gwyddion")
+    print("(Gwyddion works in place on a copy made untimed; scprobe returns a new array, whose page faults count)")
     print(f"{'op':<17}{'scprobe s':>11}{'gwyddion s':>12}{'ratio':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.npy"
         np.save(path, z)
-        for name, (gwy_args, func) in OPS.items():
-            ours = best_of(func, z, args.repeat)
-            theirs = float("nan")
-            if exe:
-                res = subprocess.run([exe, "time", *gwy_args[:1], str(path), *gwy_args[1:], "--repeat",
-                                      str(args.repeat)], capture_output=True, text=True, check=True)
-                theirs = json.loads(res.stdout)["median_s"]
-            print(f"{name:<17}{ours:>11.3f}{theirs:>12.3f}{ours / theirs:>8.2f}")
+        for name in args.ops.split(","):
+            gwy_args, func = OPS[name]
+            func(z)  # warm-up (imports, first calls)
+            ours, theirs = [], []
+            for _ in range(args.repeat):
+                ours.append(once(func, z))
+                theirs.append(gwyddion_once(exe, gwy_args, path))
+            a, b = float(np.median(ours)), float(np.median(theirs))
+            print(f"{name:<17}{a:>11.3f}{b:>12.3f}{a / b:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -102,10 +102,11 @@ def plane_fit(z: np.ndarray) -> tuple[float, float, float]:
     z = as_field(z)
     ny, nx = z.shape
     col_sums, row_sums = np.zeros(nx), np.empty(ny)
-    for i0 in range(0, ny, _BLOCK_ROWS):  # both sums from one pass over memory
+    ones = np.ones(max(nx, _BLOCK_ROWS))
+    for i0 in range(0, ny, _BLOCK_ROWS):  # both sums from one pass over memory (BLAS matrix-vector products)
         blk = z[i0:i0 + _BLOCK_ROWS]
-        col_sums += blk.sum(axis=0)
-        row_sums[i0:i0 + _BLOCK_ROWS] = blk.sum(axis=1)
+        row_sums[i0:i0 + _BLOCK_ROWS] = blk @ ones[:nx]
+        col_sums += ones[:blk.shape[0]] @ blk
     if np.isfinite(col_sums).all():  # no NaN: closed form from row and column sums
         j = np.arange(nx) - (nx - 1) / 2.0
         i = np.arange(ny) - (ny - 1) / 2.0

@@ -76,23 +76,26 @@ def _mark_positive(z: np.ndarray, hard: float, soft: float, min_len: int, max_wi
 def _long_runs_with_high(low: np.ndarray, high: np.ndarray, min_len: int) -> np.ndarray:
     """Horizontal runs of ``low`` that contain a ``high`` pixel and are >= ``min_len`` long."""
     ny, nx = low.shape
-    padded = np.zeros((ny, nx + 1), dtype=bool)
-    padded[:, :nx] = low
+    padded = np.zeros((ny, nx + 2), dtype=bool)  # a False column before and after each row
+    padded[:, 1:nx + 1] = low
     flat = padded.ravel()
-    before = np.concatenate([[False], flat[:-1]])
-    starts = np.flatnonzero(flat & ~before)
-    ends = np.flatnonzero(before & ~flat)  # the padding column closes every run
-    hpad = np.zeros((ny, nx + 1), dtype=bool)
-    hpad[:, :nx] = high
-    n_high = np.concatenate([[0], np.cumsum(hpad.ravel(), dtype=np.int64)])
-    keep = ((ends - starts) >= min_len) & (n_high[ends] > n_high[starts])
+    # runs start and end where the value changes; the padding makes changes alternate start, end
+    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    starts, ends = changes[0::2], changes[1::2]
+    long = (ends - starts) >= min_len  # few runs are long: test only those for a high pixel
+    starts, ends = starts[long], ends[long]
+    hpad = np.zeros((ny, nx + 2), dtype=bool)
+    hpad[:, 1:nx + 1] = high
+    # a run [start, end) holds a high pixel when one of the sorted high positions falls inside it
+    high_at = np.flatnonzero(hpad.ravel())
+    keep = np.searchsorted(high_at, ends) > np.searchsorted(high_at, starts)
     starts, ends = starts[keep], ends[keep]
     out = np.zeros(flat.size, dtype=bool)
     if starts.size:
         lengths = ends - starts
         out[np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
             + np.arange(lengths.sum())] = True
-    return out.reshape(ny, nx + 1)[:, :nx]
+    return out.reshape(ny, nx + 2)[:, 1:nx + 1]
 
 
 def mark_scars(z: np.ndarray, *, hard: float = 0.666, soft: float = 0.25, min_len: int = 16,

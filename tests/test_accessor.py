@@ -59,7 +59,7 @@ def test_methods_are_the_functions(disc_scan):
     direct = analyze_map(scan)
     assert via.conducting_fraction == direct.conducting_fraction
     assert via.conducting_fraction == pytest.approx(inside.mean(), abs=0.004)
-    assert scan.scprobe.four_probe(contacts="vdp").r_a_ohm == four_probe(scan, contacts="vdp").r_a_ohm
+    assert scan.scprobe.four_probe(contacts="vdp").resistance.r_a_rsq == four_probe(scan, contacts="vdp").resistance.r_a_rsq
     levelled = scan.scprobe.apply_steps("plane")
     np.testing.assert_array_equal(levelled["topography"].values, apply_steps(scan, "plane")["topography"].values)
     assert scan.attrs["history"] == []

@@ -5,10 +5,15 @@ import json
 
 import pytest
 
-KEYS = ("r_four_probe_ohm", "r_four_probe_ratio", "r_two_probe_ratio", "r_a_ohm", "r_b_ohm",
-        "vdp_sheet_resistance_ohm", "anisotropy", "current_contacts_connected", "voltage_probes_on_path",
-        "voltage_probes_shorted", "spanning_x", "spanning_y", "sc_fraction", "largest_cluster_fraction",
-        "current_fraction_in_sc", "verdict", "explanation", "residual", "iterations", "method", "n_unknowns")
+#: The JSON keys of `scprobe transport --json`: top level, then grouped (resistance, connectivity, solver).
+KEYS = ("verdict", "explanation", "model", "contacts", "contact_positions_px", "contact_span_m", "threshold_A")
+GROUPS = {"resistance": ("r_four_probe_rsq", "r_four_probe_ohm", "r_four_probe_ratio", "r_two_probe_rsq",
+                         "r_two_probe_ratio", "r_a_rsq", "r_b_rsq", "vdp_sheet_resistance_rsq", "anisotropy",
+                         "matrix_sheet_resistance_ohm"),
+          "connectivity": ("current_contacts_connected", "voltage_probes_on_path", "voltage_probes_shorted",
+                           "spanning_x", "spanning_y", "sc_fraction", "largest_cluster_fraction",
+                           "current_fraction_in_sc"),
+          "solver": ("residual", "iterations", "method", "n_unknowns")}
 
 
 @pytest.fixture(scope="session")
@@ -25,11 +30,23 @@ def test_transport_json_and_figures(cli, scan_1p5k, tmp_path):
     d = json.loads(out)
     for key in KEYS:
         assert key in d
+    for group, keys in GROUPS.items():
+        for key in keys:
+            assert key in d[group]
     assert d["verdict"] in ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
-    assert 0 < d["sc_fraction"] < 1 and d["residual"] < 1e-9
+    conn = d["connectivity"]
+    assert 0 < conn["sc_fraction"] < 1 and d["solver"]["residual"] < 1e-9
     # the simulated 1.5 K scan has two isolated conducting regions (2 % of the area): nothing spans
-    assert d["verdict"] == "resistive" and not d["spanning_x"] and not d["spanning_y"]
-    assert 0 < d["r_four_probe_ratio"] < 1
+    assert d["verdict"] == "resistive" and not conn["spanning_x"] and not conn["spanning_y"]
+    assert 0 < d["resistance"]["r_four_probe_ratio"] < 1
+    # without R_sq in ohm the ohm values are absent (null), the R_sq ones present
+    assert d["resistance"]["r_four_probe_ohm"] is None and d["resistance"]["r_four_probe_rsq"] > 0
+    # what contacts at the map's scale see: vdp corners 1 and 2 of a 128 px map are 127 pixels apart
+    from scprobe.io import open_scan
+
+    span = 127 * open_scan(scan_1p5k).attrs["pixel_size_m"]
+    assert d["contact_span_m"] == pytest.approx(span)
+    assert d["explanation"].startswith(f"Contacts at the map's scale (current contacts {span * 1e6:.3g} µm apart)")
     assert (tmp_path / "four_probe_map.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "transport.json").read_text())["verdict"] == d["verdict"]
 
@@ -39,8 +56,10 @@ def test_transport_linear_proportional(cli, scan_1p5k):
                          "--matrix-sheet-resistance-ohm", "10", "--json")
     assert code == 0, err
     d = json.loads(out)
-    assert d["verdict"] == "resistive" and d["r_four_probe_ohm"] > 0 and d["noise_clamped_pixels"] > 0
-    assert d["r_a_ohm"] is None and d["resistance_unit"] == "ohm"
+    res = d["resistance"]
+    assert d["verdict"] == "resistive" and res["r_four_probe_ohm"] > 0 and d["noise_clamped_pixels"] > 0
+    assert res["r_four_probe_ohm"] == pytest.approx(10 * res["r_four_probe_rsq"])
+    assert res["r_a_ohm"] is None and res["matrix_sheet_resistance_ohm"] == 10.0
 
 
 def test_percolate_json(cli, scan_1p5k, tmp_path):

@@ -17,13 +17,16 @@ VDP = math.log(2) / math.pi  # R_A / R_sq of a uniform square with corner contac
 def test_uniform_square_vdp(n):
     r = four_probe(np.zeros((n, n), bool), contacts="vdp", matrix_sheet_resistance_ohm=50.0)
     # discretisation error of point corner contacts: 1.1e-4 at 128 px, 2.8e-5 at 256 px
-    assert r.r_a_ohm == pytest.approx(50.0 * VDP, rel=2e-4)
-    assert r.r_b_ohm == pytest.approx(r.r_a_ohm, rel=1e-8)
-    assert r.vdp_sheet_resistance_ohm == pytest.approx(50.0, rel=2e-4)
-    assert r.anisotropy == pytest.approx(1.0, rel=1e-8)
-    assert r.r_four_probe_ratio == pytest.approx(1.0, rel=1e-8)
-    assert r.verdict == "resistive" and r.residual < 1e-9
-    assert r.current_fraction_in_sc == 0.0 and r.sc_fraction == 0.0
+    res, conn = r.resistance, r.connectivity
+    assert res.r_a_rsq == pytest.approx(VDP, rel=2e-4)
+    assert res.r_a_ohm == pytest.approx(50.0 * res.r_a_rsq, rel=1e-12)
+    assert res.r_b_ohm == pytest.approx(res.r_a_ohm, rel=1e-8)
+    assert res.vdp_sheet_resistance_ohm == pytest.approx(50.0, rel=2e-4)
+    assert res.vdp_sheet_resistance_rsq == pytest.approx(1.0, rel=2e-4)
+    assert res.anisotropy == pytest.approx(1.0, rel=1e-8)
+    assert res.r_four_probe_ratio == pytest.approx(1.0, rel=1e-8)
+    assert r.verdict == "resistive" and r.solver.residual < 1e-9
+    assert conn.current_fraction_in_sc == 0.0 and conn.sc_fraction == 0.0
 
 
 def test_vdp_equation_solution():
@@ -40,7 +43,7 @@ def test_bar_uniform_exact():
     ny, nx = 20, 64
     r = four_probe(np.zeros((ny, nx), bool), contacts="bar")
     # face contacts make the potential exactly linear: R = (columns between probes) / ny
-    assert r.r_four_probe_ohm == pytest.approx((3 * nx // 4 - nx // 4) / ny, rel=1e-10)
+    assert r.resistance.r_four_probe_rsq == pytest.approx((3 * nx // 4 - nx // 4) / ny, rel=1e-10)
 
 
 @pytest.mark.parametrize("method", ["direct", "amg"])
@@ -63,10 +66,10 @@ def test_filament_between_voltage_probes_is_exact_zero():
     mask, row, (ci, co, cvp, cvm) = _linear_mask()
     mask[row, cvp:cvm + 1] = True
     r = four_probe(mask, contacts="linear")
-    assert r.r_four_probe_ohm == 0.0  # exactly: both probes are one node
+    assert r.resistance.r_four_probe_rsq == 0.0  # exactly: both probes are one node
     assert r.verdict == "probe_short"
-    assert r.voltage_probes_shorted and not r.current_contacts_connected
-    assert r.r_two_probe_ratio < 1.0 and r.r_two_probe_ohm > 0
+    assert r.connectivity.voltage_probes_shorted and not r.connectivity.current_contacts_connected
+    assert r.resistance.r_two_probe_ratio < 1.0 and r.resistance.r_two_probe_rsq > 0
 
 
 def test_bypass():
@@ -75,18 +78,18 @@ def test_bypass():
     mask[5:row + 1, ci] = True
     mask[5:row + 1, co] = True
     r = four_probe(mask, contacts="linear")
-    assert r.r_four_probe_ohm == 0.0 and r.r_two_probe_ohm == 0.0
+    assert r.resistance.r_four_probe_rsq == 0.0 and r.resistance.r_two_probe_rsq == 0.0
     assert r.verdict == "bypass"
-    assert r.current_contacts_connected and not r.voltage_probes_on_path
-    assert r.current_fraction_in_sc == pytest.approx(1.0)
+    assert r.connectivity.current_contacts_connected and not r.connectivity.voltage_probes_on_path
+    assert r.connectivity.current_fraction_in_sc == pytest.approx(1.0)
 
 
 def test_percolating_minority():
     mask, row, _ = _linear_mask()
     mask[row, :] = True
     r = four_probe(mask, contacts="linear")
-    assert r.r_four_probe_ohm == 0.0 and r.verdict == "percolating_minority"
-    assert r.sc_fraction == pytest.approx(1 / 64) and r.spanning_x and not r.spanning_y
+    assert r.resistance.r_four_probe_rsq == 0.0 and r.verdict == "percolating_minority"
+    assert r.connectivity.sc_fraction == pytest.approx(1 / 64) and r.connectivity.spanning_x and not r.connectivity.spanning_y
     assert "1.6%" in r.explanation
 
 
@@ -94,12 +97,12 @@ def test_bulk_like_and_resistive():
     rng = np.random.default_rng(1)
     bulk = rng.random((64, 64)) < 0.9
     r = four_probe(bulk | np.pad(np.ones((62, 62), bool), 1), contacts="vdp")
-    assert r.verdict == "bulk_like" and r.r_a_ohm == 0.0 and r.r_b_ohm == 0.0
+    assert r.verdict == "bulk_like" and r.resistance.r_a_rsq == 0.0 and r.resistance.r_b_rsq == 0.0
     sparse = rng.random((64, 64)) < 0.3
     r = four_probe(sparse, contacts="vdp")
-    assert r.verdict == "resistive" and 0 < r.r_four_probe_ratio < 1
-    assert not r.spanning_x and not r.spanning_y
-    assert 0 < r.current_fraction_in_sc < 1
+    assert r.verdict == "resistive" and 0 < r.resistance.r_four_probe_ratio < 1
+    assert not r.connectivity.spanning_x and not r.connectivity.spanning_y
+    assert 0 < r.connectivity.current_fraction_in_sc < 1
 
 
 def test_map_above_and_below_threshold_span():
@@ -107,24 +110,34 @@ def test_map_above_and_below_threshold_span():
     u = rng.random((128, 128))
     high = four_probe(u < 0.75, contacts="vdp")
     low = four_probe(u < 0.45, contacts="vdp")
-    assert high.spanning_x and high.spanning_y
-    assert not low.spanning_x and not low.spanning_y
+    assert high.connectivity.spanning_x and high.connectivity.spanning_y
+    assert not low.connectivity.spanning_x and not low.connectivity.spanning_y
 
 
 def test_current_map_with_threshold_and_units():
     current = np.full((64, 64), 1e-12)
     current[32, :] = 5e-6
     r = four_probe(current, contacts="linear", threshold_A=1e-9, matrix_sheet_resistance_ohm=200.0)
-    assert r.threshold_A == 1e-9 and r.resistance_unit == "ohm"
+    assert r.threshold_A == 1e-9 and r.resistance.matrix_sheet_resistance_ohm == 200.0
     assert r.verdict == "percolating_minority"
-    d = r.to_dict()
-    for key in ("r_four_probe_ohm", "r_four_probe_ratio", "r_two_probe_ratio", "r_a_ohm", "r_b_ohm",
-                "vdp_sheet_resistance_ohm", "anisotropy", "current_contacts_connected", "voltage_probes_on_path",
-                "voltage_probes_shorted", "spanning_x", "spanning_y", "sc_fraction", "largest_cluster_fraction",
-                "current_fraction_in_sc", "verdict", "explanation", "residual", "iterations", "method",
-                "n_unknowns", "noise_clamped_pixels"):
-        assert key in d
-    assert "potential" not in d and d["r_a_ohm"] is None
+    d, units = r.to_dict(), r.units()
+    groups = {"resistance": ("r_four_probe_rsq", "r_four_probe_ohm", "r_four_probe_ratio", "r_two_probe_ratio",
+                             "r_a_rsq", "r_b_rsq", "vdp_sheet_resistance_rsq", "anisotropy"),
+              "connectivity": ("current_contacts_connected", "voltage_probes_on_path", "voltage_probes_shorted",
+                               "spanning_x", "spanning_y", "sc_fraction", "largest_cluster_fraction",
+                               "current_fraction_in_sc"),
+              "solver": ("residual", "iterations", "method", "n_unknowns")}
+    for group, keys in groups.items():
+        assert set(keys) <= set(d[group]) and set(units[group]) == set(d[group])
+    assert {"verdict", "explanation", "noise_clamped_pixels", "contact_span_m"} <= set(d)
+    # every field declares its unit; resistances normalised to R_sq say so, never ohm
+    assert set(units) == set(d)
+    assert units["resistance"]["r_four_probe_rsq"] == "R_sq" and units["resistance"]["r_four_probe_ohm"] == "Ohm"
+    assert all(u == "R_sq" for k, u in units["resistance"].items() if k.endswith("_rsq"))
+    # linear contacts at columns 8 and 56: 48 px apart; without a pixel size the span is said in pixels
+    assert r.contact_span_px == 48 and math.isnan(r.contact_span_m)
+    assert r.explanation.startswith("Contacts at the map's scale (current contacts 48 pixels apart)")
+    assert "potential" not in d and d["resistance"]["r_a_rsq"] is None
 
 
 def test_proportional_clamps_noise():
@@ -136,7 +149,7 @@ def test_proportional_clamps_noise():
     # every noise pixel up to the 3-sigma floor, none of the conducting ones
     assert r.noise_clamped_pixels == np.count_nonzero(current <= floor)
     assert 64 * 40 - 10 <= r.noise_clamped_pixels <= 64 * 40
-    assert r.verdict == "resistive" and np.isfinite(r.r_four_probe_ohm) and r.r_four_probe_ohm > 0
+    assert r.verdict == "resistive" and np.isfinite(r.resistance.r_four_probe_rsq) and r.resistance.r_four_probe_rsq > 0
 
 
 def test_isolated_voltage_probe_is_undefined():
@@ -156,13 +169,29 @@ def test_bad_parameters():
         four_probe(np.zeros((32, 32)), model="bogus")
     with pytest.raises(ParameterError, match="sheet resistance"):
         four_probe(np.zeros((32, 32), bool), matrix_sheet_resistance_ohm=-1)
+    with pytest.raises(ParameterError, match="thickness"):
+        four_probe(np.zeros((32, 32), bool), matrix_resistivity_ohm_m=3e-6)
+    with pytest.raises(ParameterError, match="not both"):
+        four_probe(np.zeros((32, 32), bool), matrix_sheet_resistance_ohm=1.0, matrix_resistivity_ohm_m=3e-6,
+                   thickness_m=1e-4)
+
+
+def test_ohm_from_matrix_resistivity_and_thickness():
+    """R_sq = rho / t: 3e-6 Ohm m over 0.2 mm is 0.015 ohm per square; a bar reads R = R_sq x length / width."""
+    ny, nx = 20, 64
+    r = four_probe(np.zeros((ny, nx), bool), contacts="bar", matrix_resistivity_ohm_m=3e-6, thickness_m=2e-4)
+    res = r.resistance
+    assert res.matrix_sheet_resistance_ohm == pytest.approx(0.015)
+    assert res.r_four_probe_rsq == pytest.approx((3 * nx // 4 - nx // 4) / ny, rel=1e-10)
+    assert res.r_four_probe_ohm == pytest.approx(0.015 * res.r_four_probe_rsq, rel=1e-12)
+    assert "ohm" in r.explanation
 
 
 def test_proportional_amg_matches_direct_on_lognormal_map(lognormal_conductance):
     current = lognormal_conductance  # read as a current map, 1e-12 .. 1e-5 A
     amg = four_probe(current, contacts="vdp", model="proportional", method="amg")
     direct = four_probe(current, contacts="vdp", model="proportional", method="direct")
-    assert amg.method == "amg" and amg.residual < 1e-10 and amg.iterations < 60
-    assert amg.r_a_ohm == pytest.approx(direct.r_a_ohm, rel=1e-8)
-    assert amg.r_b_ohm == pytest.approx(direct.r_b_ohm, rel=1e-8)
+    assert amg.solver.method == "amg" and amg.solver.residual < 1e-10 and amg.solver.iterations < 60
+    assert amg.resistance.r_a_rsq == pytest.approx(direct.resistance.r_a_rsq, rel=1e-8)
+    assert amg.resistance.r_b_rsq == pytest.approx(direct.resistance.r_b_rsq, rel=1e-8)
     assert amg.noise_clamped_pixels > 0

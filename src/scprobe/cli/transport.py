@@ -33,7 +33,11 @@ def transport(
     threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A "
                                              "(default: from the noise floor)."),
     matrix_sheet_resistance_ohm: float | None = typer.Option(
-        None, "--matrix-sheet-resistance-ohm", help="Matrix sheet resistance, ohm (default: results in its units)."),
+        None, "--matrix-sheet-resistance-ohm", help="Matrix sheet resistance R_sq, ohm: adds values in ohm to the "
+        "R_sq ones."),
+    matrix_resistivity_ohm_m: float | None = typer.Option(
+        None, "--matrix-resistivity-ohm-m", help="Matrix resistivity, Ohm m (with --thickness-m: R_sq = rho / t)."),
+    thickness_m: float | None = typer.Option(None, "--thickness-m", help="Sample thickness, m."),
     contact_radius_px: float = typer.Option(0.0, "--contact-radius-px", help="Radius of point contacts, pixels."),
     out: Path | None = typer.Option(None, "--out", help="Write transport.json and transport.png here."),
     as_json: bool = JSON_OPTION,
@@ -49,6 +53,7 @@ def transport(
     scan = open_scan(file)
     result = four_probe(scan, contacts=contacts, model=model, threshold_A=threshold_A,
                         matrix_sheet_resistance_ohm=matrix_sheet_resistance_ohm,
+                        matrix_resistivity_ohm_m=matrix_resistivity_ohm_m, thickness_m=thickness_m,
                         contact_radius_px=contact_radius_px)
     d = {"file": str(file), **result.to_dict()}
     figures: list[str] = []
@@ -63,21 +68,25 @@ def transport(
         emit_json(d)
         return
     console.print(f"{file}  model {result.model}, contacts {result.contacts}", style="bold")
-    unit = "ohm" if result.resistance_unit == "ohm" else "R_sq"
-    rows = [("four-probe R", f"{_fmt(result.r_four_probe_ohm)} {unit}  (x{_fmt(result.r_four_probe_ratio)} "
-             f"homogeneous)"), ("two-probe ratio", _fmt(result.r_two_probe_ratio))]
+    res, conn, sol = result.resistance, result.connectivity, result.solver
+
+    def r(rsq: float, ohm: float) -> str:
+        return f"{_fmt(rsq)} R_sq" + (f" = {_fmt(ohm)} ohm" if ohm == ohm else "")
+
+    rows = [("four-probe R", f"{r(res.r_four_probe_rsq, res.r_four_probe_ohm)}  (x{_fmt(res.r_four_probe_ratio)} "
+             f"homogeneous)"), ("two-probe ratio", _fmt(res.r_two_probe_ratio))]
     if result.contacts == "vdp":
-        rows += [("R_A, R_B", f"{_fmt(result.r_a_ohm)}, {_fmt(result.r_b_ohm)} {unit}"),
-                 ("van der Pauw R_s", f"{_fmt(result.vdp_sheet_resistance_ohm)} {unit}")]
-    rows += [("superconducting area", f"{result.sc_fraction:.1%} (largest cluster "
-              f"{result.largest_cluster_fraction:.1%})"),
-             ("spanning x / y", f"{result.spanning_x} / {result.spanning_y}"),
-             ("current in superconductor", f"{_fmt(result.current_fraction_in_sc)}"),
-             ("solver", f"{result.method}, {result.n_unknowns} unknowns, {result.iterations} iterations, "
-              f"residual {result.residual:.2g}"),
+        rows += [("R_A, R_B", f"{r(res.r_a_rsq, res.r_a_ohm)}, {r(res.r_b_rsq, res.r_b_ohm)}"),
+                 ("van der Pauw R_s", r(res.vdp_sheet_resistance_rsq, res.vdp_sheet_resistance_ohm))]
+    rows += [("superconducting area", f"{conn.sc_fraction:.1%} (largest cluster "
+              f"{conn.largest_cluster_fraction:.1%})"),
+             ("spanning x / y", f"{conn.spanning_x} / {conn.spanning_y}"),
+             ("current in superconductor", f"{_fmt(conn.current_fraction_in_sc)}"),
+             ("solver", f"{sol.method}, {sol.n_unknowns} unknowns, {sol.iterations} iterations, "
+              f"residual {sol.residual:.2g}"),
              ("verdict", result.verdict)]
     for k, v in rows:
-        console.print(f"  {k:<26} {v}")
+        console.print(f"  {k:<26} {v}", markup=False)
     console.print(f"  {result.explanation}", markup=False)
     for f in figures:
         console.print(f"  figure: {f}", markup=False)

@@ -70,7 +70,7 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
     ax.set_title("Current density (first configuration)", pad=TITLE_PAD)
     ax = axes[1]
     im = ax.imshow(result.potential, cmap="viridis", interpolation="nearest", extent=extent)
-    unit_r = "Ω" if result.resistance_unit == "ohm" else "R□"
+    unit_r = "R□"  # the network is solved in units of the matrix sheet resistance
     fig.colorbar(im, ax=ax, shrink=0.8, label=f"potential per unit drive current ({unit_r})")
     ax.set_title("Potential", pad=TITLE_PAD)
     ax = axes[2]
@@ -80,7 +80,7 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
     colours = np.vstack([[0.92, 0.92, 0.92, 1.0], matplotlib.colormaps["tab20"](rng.integers(0, 20, max(n, 1)))])
     ax.imshow(labels, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5, interpolation="nearest",
               extent=extent)
-    ax.set_title(f"Superconducting clusters: {n}, {fnum(100 * result.sc_fraction, '.1f')} % of area", pad=TITLE_PAD)
+    ax.set_title(f"Superconducting clusters: {n}, {fnum(100 * result.connectivity.sc_fraction, '.1f')} % of area", pad=TITLE_PAD)
     for ax, letter in zip(axes, "abc"):
         ax.set_xlabel("x (µm)" if in_um else "x (px)")
         ax.set_ylabel("y (µm)" if in_um else "y (px)")
@@ -88,10 +88,9 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
         if in_um:
             scale_bar(ax, nx * step, ny * step)
         panel_letter(ax, letter)
-    # the four-probe resistance in units of the matrix sheet resistance (older results named it *_ohm)
-    r4 = getattr(result, "r_four_probe_rsq", None)
-    r4 = result.r_four_probe_ohm if r4 is None else r4
-    fig.suptitle(f"{result.verdict}: R4 = {fnum(r4, '.4g')} {unit_r} ({fnum(result.r_four_probe_ratio, '.3g')} x "
+    r4 = result.resistance.r_four_probe_rsq
+    fig.suptitle(f"{result.verdict}: R4 = {fnum(r4, '.4g')} {unit_r} "
+                 f"({fnum(result.resistance.r_four_probe_ratio, '.3g')} x "
                  "homogeneous sheet)")
     return save_figure(fig, Path(path), tight=False)
 

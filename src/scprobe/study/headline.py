@@ -69,9 +69,9 @@ def four_probe(stages: dict) -> dict[str, Any]:
     statements = []
     if tr:
         r = tr[0]["result"]
-        out.update({"verdict": r["verdict"], "r_four_probe_ratio": r["r_four_probe_ratio"],
-                    "sc_fraction": r["sc_fraction"]})
-        statements.append(f"Contacts at the map's scale would see: {r['explanation']}")
+        out.update({"verdict": r["verdict"], "r_four_probe_ratio": r["resistance"]["r_four_probe_ratio"],
+                    "sc_fraction": r["connectivity"]["sc_fraction"], "contact_span_m": r["contact_span_m"]})
+        statements.append(r["explanation"])
     if perc:
         p = perc[0]["result"]
         out["dim_chosen"] = p["dim_chosen"]

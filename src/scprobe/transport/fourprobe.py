@@ -4,6 +4,11 @@
 contact configuration, compares with a homogeneous sheet under the same contacts, and classifies
 the outcome (:data:`VERDICTS`) from the connectivity of the superconducting clusters, which the
 exact contraction makes unambiguous: a zero voltage is exactly ``0.0``, never a small number.
+
+Three steps: the **model** (sheet conductances and contracted pixels of the map, :func:`_model`),
+the **measurement** (solves and the homogeneous reference, :func:`_measure`) and the
+**classification** (:func:`explain`).  The network is solved in units of the matrix sheet
+resistance R_sq (``*_rsq``); ohm values follow when R_sq is known.
 """
 from __future__ import annotations
 
@@ -12,14 +17,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 from scipy.optimize import brentq
 
-from scprobe.analysis import noise_stats, region_mask
+from scprobe.analysis import noise_stats
 from scprobe.errors import ParameterError
-from scprobe.results import Result, internal
-from scprobe.scan import channel, pixel_size
+from scprobe.results import Result, internal, quantity
 from scprobe.transport.contacts import Contacts, make_contacts
+from scprobe.transport.inputs import MapInput, superconducting_map
 from scprobe.transport.network import ClusterInterior, Network, build_network, label_clusters
 from scprobe.transport.solver import (Forked, GroundedSolver, SolveInfo, combine, small_pages, uniform_grid_transfer,
                                      work_timeout, worth_forking)
@@ -35,51 +39,86 @@ INTERNAL_TOL = 1e-3
 
 
 @dataclass(frozen=True)
-class TransportResult(Result):
-    """Simulated four-probe measurement on a map.
+class Resistances(Result):
+    """Resistances of the first contact configuration (and the van der Pauw pair).
 
-    Resistances are in ohm when the matrix sheet resistance is given, else in units of it
-    (``resistance_unit``).  Array attributes (not in :meth:`to_dict`) serve the figures:
-    ``potential`` (V per A of drive current, NaN where undefined), ``current_density``
-    (sheet current density magnitude, A/m per A; per pixel width when the pixel size is unknown),
-    ``superconducting``, ``clusters`` (labels), ``contact_pixels``.
+    ``*_rsq`` are in units of the matrix sheet resistance R_sq (the network is solved in them);
+    ``*_ohm`` are the same values in ohm when R_sq is known (``matrix_sheet_resistance_ohm``),
+    else NaN.  Ratios divide by the same quantity on a homogeneous sheet with the same contacts.
     """
 
-    r_four_probe_ohm: float
-    r_four_probe_ratio: float
-    r_two_probe_ratio: float
-    r_a_ohm: float
-    r_b_ohm: float
-    vdp_sheet_resistance_ohm: float
-    anisotropy: float
-    current_contacts_connected: bool
-    voltage_probes_on_path: bool
-    voltage_probes_shorted: bool
-    spanning_x: bool
-    spanning_y: bool
-    sc_fraction: float
-    largest_cluster_fraction: float
-    current_fraction_in_sc: float
-    verdict: str
-    explanation: str
-    model: str
-    contacts: str
-    contact_positions_px: list
-    threshold_A: float
-    resistance_unit: str
-    r_two_probe_ohm: float
-    residual: float
-    iterations: int
-    method: str
-    n_unknowns: int
-    noise_clamped_pixels: int | None
+    r_four_probe_rsq: float = quantity("R_sq")
+    r_two_probe_rsq: float = quantity("R_sq")
+    r_four_probe_ratio: float = quantity("1")
+    r_two_probe_ratio: float = quantity("1")
+    r_a_rsq: float = quantity("R_sq")
+    r_b_rsq: float = quantity("R_sq")
+    vdp_sheet_resistance_rsq: float = quantity("R_sq")
+    anisotropy: float = quantity("1")
+    matrix_sheet_resistance_ohm: float = quantity("Ohm")
+    r_four_probe_ohm: float = quantity("Ohm")
+    r_two_probe_ohm: float = quantity("Ohm")
+    r_a_ohm: float = quantity("Ohm")
+    r_b_ohm: float = quantity("Ohm")
+    vdp_sheet_resistance_ohm: float = quantity("Ohm")
+
+
+@dataclass(frozen=True)
+class Connectivity(Result):
+    """How the superconducting clusters connect the contacts and the map's edges (fractions 0..1)."""
+
+    current_contacts_connected: bool = quantity("")
+    voltage_probes_on_path: bool = quantity("")
+    voltage_probes_shorted: bool = quantity("")
+    spanning_x: bool = quantity("")
+    spanning_y: bool = quantity("")
+    sc_fraction: float = quantity("1")
+    largest_cluster_fraction: float = quantity("1")
+    current_fraction_in_sc: float = quantity("1")
+
+
+@dataclass(frozen=True)
+class SolverReport(Result):
+    """The linear solves: worst relative residual, most iterations, method, unknowns."""
+
+    residual: float = quantity("1")
+    iterations: int = quantity("count")
+    method: str = quantity("")
+    n_unknowns: int = quantity("count")
+
+
+@dataclass(frozen=True)
+class TransportResult(Result):
+    """Simulated four-probe measurement on a map: what contacts at the map's scale would see.
+
+    ``verdict`` (one of :data:`VERDICTS`) and ``explanation`` come first; the numbers behind them
+    are grouped in ``resistance`` (:class:`Resistances`), ``connectivity``
+    (:class:`Connectivity`) and ``solver`` (:class:`SolverReport`).  ``contact_span_m`` is the
+    distance between the current contacts, the scale the verdict speaks for (NaN when the pixel
+    size is unknown; ``contact_span_px`` then says it in pixels).  Array attributes (not in
+    :meth:`to_dict`) serve the figures: ``potential`` (in R_sq per unit drive current, NaN where
+    undefined), ``current_density`` (sheet current density magnitude, A/m per A; per pixel width
+    when the pixel size is unknown), ``superconducting``, ``clusters`` (labels), ``contact_pixels``.
+    """
+
+    verdict: str = quantity("")
+    explanation: str = quantity("")
+    model: str = quantity("")
+    contacts: str = quantity("")
+    contact_positions_px: list = quantity("px")
+    contact_span_px: float = quantity("px")
+    contact_span_m: float = quantity("m")
+    threshold_A: float = quantity("A")
+    noise_clamped_pixels: int | None = quantity("count")
+    resistance: Resistances = None
+    connectivity: Connectivity = None
+    solver: SolverReport = None
     pixel_size_m: tuple = internal(default=(math.nan, math.nan))
     potential: np.ndarray = internal(default=None)
     current_density: np.ndarray = internal(default=None)
     superconducting: np.ndarray = internal(default=None)
     clusters: np.ndarray = internal(default=None)
     contact_pixels: tuple = internal(default=())
-
 
 
 @dataclass(frozen=True)
@@ -245,40 +284,23 @@ def vdp_sheet_resistance(r_a: float, r_b: float) -> float:
     return brentq(f, lo, hi, xtol=1e-15 * hi, rtol=1e-14)
 
 
-def _input_map(scan_or_current) -> tuple[np.ndarray, tuple[float, float]]:
-    if isinstance(scan_or_current, xr.Dataset):
-        return channel(scan_or_current, "current").values, pixel_size(scan_or_current)
-    if isinstance(scan_or_current, xr.DataArray):
-        return np.asarray(scan_or_current.values), (math.nan, math.nan)
-    a = np.asarray(scan_or_current)
-    if a.ndim != 2:
-        raise ParameterError(f"a transport map must be 2-D, got shape {a.shape}")
-    return a, (math.nan, math.nan)
-
-
-def _conductances(data, model, threshold_A, sheet_scale, unit_pitch):
-    """Sheet conductances (S), superconducting mask and bookkeeping for one model."""
+def _model(inp: MapInput, model: str) -> tuple[np.ndarray, np.ndarray | None, int | None]:
+    """Step 1, the model: sheet conductances (units of 1 / R_sq), contracted pixels, clamped-pixel count."""
     if model not in MODELS:
         raise ParameterError(f"model must be one of {MODELS}, got {model!r}")
-    if data.dtype == bool:
-        if model != "classified":
-            raise ParameterError("a boolean superconducting mask works only with model='classified'")
-        return np.full(data.shape, sheet_scale), data.copy(), data.copy(), math.nan, None
-    current = np.asarray(data, dtype=float)
-    # the same superconducting pixels as `scprobe map` reports
-    rm = region_mask(current, unit_pitch, threshold_A)
-    rm.require_reference()  # a map without insulating pixels is not "resistive": refuse to classify it
-    mask, thr = rm.mask, rm.threshold_A
     if model == "classified":
-        return np.full(current.shape, sheet_scale), mask, mask, thr, None
+        return np.ones(inp.mask.shape), inp.mask, None
+    if inp.current is None:
+        raise ParameterError("a boolean superconducting mask works only with model='classified'")
+    current = inp.current
     floor = noise_stats(current).noise_floor_A
     if not floor > 0:
         raise ParameterError("the noise floor of this map is zero; the proportional model needs a positive floor")
     with np.errstate(invalid="ignore"):
         clamped = ~(current > floor)
     s = np.where(clamped, floor, current)
-    s = s / s.mean() * sheet_scale
-    return s, None, mask, thr, int(np.count_nonzero(clamped))
+    # R_sq is then the sheet resistance of the map's mean conductance
+    return s / s.mean(), None, int(np.count_nonzero(clamped))
 
 
 def current_density(currents: list[np.ndarray], pitch: tuple[float, float]) -> np.ndarray:
@@ -311,8 +333,9 @@ def connectivity(mask: np.ndarray) -> dict:
 
 @small_pages()
 def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", threshold_A: float | None = None,
-               matrix_sheet_resistance_ohm: float | None = None, contact_radius_px: float = 0,
-               tol: float = 1e-10, method: str = "auto") -> TransportResult:
+               matrix_sheet_resistance_ohm: float | None = None, matrix_resistivity_ohm_m: float | None = None,
+               thickness_m: float | None = None, contact_radius_px: float = 0, tol: float = 1e-10,
+               method: str = "auto") -> TransportResult:
     """Simulate a four-probe (or van der Pauw) measurement on a current map.
 
     Parameters
@@ -332,7 +355,10 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
         Superconducting threshold, A (plain ``current > threshold_A``); default: the conducting
         mask of :func:`scprobe.analysis.region_mask`, the one ``scprobe map`` reports.
     matrix_sheet_resistance_ohm : float, optional
-        Ohm per square; without it resistances are in units of it.
+        R_sq in ohm per square: gives the ``*_ohm`` values beside the ``*_rsq`` ones.
+    matrix_resistivity_ohm_m, thickness_m : float, optional
+        Instead of ``matrix_sheet_resistance_ohm``: the matrix resistivity (Ohm m) and the sample
+        thickness (m), R_sq = rho / t.
     contact_radius_px : float
         Radius of point contacts, pixels.
     tol : float
@@ -353,23 +379,65 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     >>> from scprobe.scan import make_scan
     >>> noise = 1e-11 * np.random.default_rng(0).standard_normal((64, 64))
     >>> res = four_probe(make_scan({"current": noise}, pixel_size_m=15e-9), contacts="vdp")
-    >>> round(res.r_a_ohm, 3), round(res.r_b_ohm, 3), res.verdict
+    >>> round(res.resistance.r_a_rsq, 3), round(res.resistance.r_b_rsq, 3), res.verdict
     (0.221, 0.221, 'resistive')
     """
     logger.info("four_probe contacts=%s model=%s", contacts, model)
-    data, pitch = _input_map(scan_or_current)
-    if data.ndim != 2:
-        raise ParameterError(f"a transport map must be 2-D, got shape {data.shape}")
-    if matrix_sheet_resistance_ohm is not None and not (
-            np.isfinite(matrix_sheet_resistance_ohm) and matrix_sheet_resistance_ohm > 0):
-        raise ParameterError(f"matrix sheet resistance must be a positive number of ohm, got {matrix_sheet_resistance_ohm!r}")
-    r_sq = 1.0 if matrix_sheet_resistance_ohm is None else float(matrix_sheet_resistance_ohm)
-    unit_pitch = pitch if all(np.isfinite(pitch)) else (1.0, 1.0)  # pixel units when the pitch is unknown
-    s, contracted, sc_mask, thr, clamped = _conductances(data, model, threshold_A, 1.0 / r_sq, unit_pitch)
-    cts = make_contacts(contacts, data.shape, contact_radius_px=contact_radius_px)
-
+    r_sq_ohm = _matrix_sheet_resistance(matrix_sheet_resistance_ohm, matrix_resistivity_ohm_m, thickness_m)
+    inp = superconducting_map(scan_or_current, threshold_A=threshold_A)
+    s, contracted, clamped = _model(inp, model)
+    cts = make_contacts(contacts, inp.mask.shape, contact_radius_px=contact_radius_px)
+    unit_pitch = inp.pixel_size_m if inp.pitch_known else (1.0, 1.0)  # pixel units when the pitch is unknown
     net = build_network(s, contracted, cts.pixels)
+    readings, ref, links, info = _measure(net, cts, tol, method)
+    density = current_density(links, unit_pitch)
+    total = float(density.sum())
+    conn = connectivity(inp.mask)
+
+    node = [int(net.node.ravel()[p[0]]) for p in cts.pixels]
     ip, im, vp, vm = cts.configurations[0]
+    joined = node[ip] == node[im] and contracted is not None
+    shorted = node[vp] == node[vm] and contracted is not None
+    links_of = Connectivity(
+        current_contacts_connected=joined, voltage_probes_shorted=shorted,
+        voltage_probes_on_path=joined and node[vp] == node[ip] and node[vm] == node[ip],
+        spanning_x=conn["spanning_x"], spanning_y=conn["spanning_y"], sc_fraction=conn["sc_fraction"],
+        largest_cluster_fraction=conn["largest_cluster_fraction"],
+        current_fraction_in_sc=float(density[inp.mask].sum() / total) if total > 0 else math.nan)
+    res = _resistances(readings, ref, cts.layout, r_sq_ohm)
+    span_px, span_m = _span(cts, inp)
+    verdict, why = explain(res, links_of, scale=_scale_text(span_px, span_m))
+    if not info.residual <= 1e3 * tol:
+        why += (f" Caution: the linear solver stopped at relative residual {info.residual:.2g} (asked {tol:.0e}), "
+                "so these resistances are not reliable.")
+    return TransportResult(
+        verdict=verdict, explanation=why, model=model, contacts=cts.layout,
+        contact_positions_px=[[c[1], c[0]] for c in cts.centres], contact_span_px=span_px, contact_span_m=span_m,
+        threshold_A=inp.threshold_A, noise_clamped_pixels=clamped, resistance=res, connectivity=links_of,
+        solver=SolverReport(residual=info.residual, iterations=info.iterations, method=info.method,
+                            n_unknowns=info.n_unknowns),
+        pixel_size_m=tuple(inp.pixel_size_m), potential=readings[0].potential[net.node], current_density=density,
+        superconducting=inp.mask, clusters=conn["labels"], contact_pixels=cts.pixels)
+
+
+def _matrix_sheet_resistance(r_sq_ohm, rho_ohm_m, thickness_m) -> float:
+    """R_sq in ohm from itself or from the matrix resistivity and the thickness (rho / t); NaN when unknown."""
+    for name, v in (("matrix sheet resistance", r_sq_ohm), ("matrix resistivity", rho_ohm_m),
+                    ("thickness", thickness_m)):
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ParameterError(f"{name} must be a positive number, got {v!r}")
+    if r_sq_ohm is not None:
+        if rho_ohm_m is not None:
+            raise ParameterError("give the matrix sheet resistance or the matrix resistivity, not both")
+        return float(r_sq_ohm)
+    if (rho_ohm_m is None) != (thickness_m is None):
+        raise ParameterError("the matrix resistivity gives a sheet resistance only with the thickness (rho / t)")
+    return math.nan if rho_ohm_m is None else float(rho_ohm_m) / float(thickness_m)
+
+
+def _measure(net: Network, cts: Contacts, tol: float, method: str):
+    """Step 2, the measurement: readings of every configuration, the homogeneous reference, link currents."""
+    ip, im = cts.configurations[0][:2]
     drive = [0.0] * len(cts.pixels)
     drive[ip], drive[im] = 1.0, -1.0
     # the pattern inside clusters only feeds the current map and current_fraction_in_sc: it is set up
@@ -379,51 +447,44 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
     run = None
     try:
         run = Measurement(net, cts, tol=tol, method=method)
-        first = run.first
-        interior.submit("solution_currents", first.potential, drive)
-        ref = homogeneous_readings(data.shape, cts, 1.0 / r_sq, tol=tol, method=method)
-        conn = connectivity(sc_mask)
+        interior.submit("solution_currents", run.first.potential, drive)
+        ref = homogeneous_readings(net.shape, cts, 1.0, tol=tol, method=method)
         readings, info = run.finish()
         links, _ = interior.collect()
     finally:
         interior.close()
         if run is not None:
             run.cancel()
-    density = current_density(links, unit_pitch)
-    total = float(density.sum())
-    frac_sc = float(density[sc_mask].sum() / total) if total > 0 else math.nan
+    return readings, ref, links, info
 
-    node = [int(net.node.ravel()[p[0]]) for p in cts.pixels]
-    joined = node[ip] == node[im] and contracted is not None
-    shorted = node[vp] == node[vm] and contracted is not None
-    on_path = joined and node[vp] == node[ip] and node[vm] == node[ip]
+
+def _resistances(readings: list[Reading], ref: list[Reading], layout: str, r_sq_ohm: float) -> Resistances:
+    """The readings in R_sq, as ratios to the homogeneous sheet, and in ohm when R_sq is known."""
     r_a = r_b = rs = aniso = math.nan
-    if cts.layout == "vdp":
+    if layout == "vdp":
         r_a, r_b = readings[0].r_four_probe, readings[1].r_four_probe
         rs = vdp_sheet_resistance(r_a, r_b)
         aniso = r_a / r_b if r_b != 0 else math.nan
-    r4, r2 = first.r_four_probe, first.r_two_probe
-    verdict, why = explain(r4=r4, r4_ratio=_ratio(r4, ref[0].r_four_probe), r2_ratio=_ratio(r2, ref[0].r_two_probe),
-                           joined=joined, shorted=shorted, on_path=on_path, conn=conn,
-                           unit="ohm" if matrix_sheet_resistance_ohm is not None else "R_sq",
-                           current_open=math.isinf(r2))
-    if not info.residual <= 1e3 * tol:
-        why += (f" Caution: the linear solver stopped at relative residual {info.residual:.2g} (asked {tol:.0e}), "
-                "so these resistances are not reliable.")
-    return TransportResult(
-        r_four_probe_ohm=r4, r_four_probe_ratio=_ratio(r4, ref[0].r_four_probe),
-        r_two_probe_ratio=_ratio(r2, ref[0].r_two_probe), r_a_ohm=r_a, r_b_ohm=r_b,
-        vdp_sheet_resistance_ohm=rs, anisotropy=aniso, current_contacts_connected=joined,
-        voltage_probes_on_path=on_path, voltage_probes_shorted=shorted, spanning_x=conn["spanning_x"],
-        spanning_y=conn["spanning_y"], sc_fraction=conn["sc_fraction"],
-        largest_cluster_fraction=conn["largest_cluster_fraction"], current_fraction_in_sc=frac_sc,
-        verdict=verdict, explanation=why, model=model, contacts=cts.layout,
-        contact_positions_px=[[c[1], c[0]] for c in cts.centres], threshold_A=thr,
-        resistance_unit="ohm" if matrix_sheet_resistance_ohm is not None else "matrix_sheet_resistance",
-        r_two_probe_ohm=r2, residual=info.residual, iterations=info.iterations, method=info.method,
-        n_unknowns=info.n_unknowns, noise_clamped_pixels=clamped, pixel_size_m=tuple(pitch),
-        potential=first.potential[net.node], current_density=density, superconducting=sc_mask,
-        clusters=conn["labels"], contact_pixels=cts.pixels)
+    r4, r2 = readings[0].r_four_probe, readings[0].r_two_probe
+    return Resistances(
+        r_four_probe_rsq=r4, r_two_probe_rsq=r2, r_four_probe_ratio=_ratio(r4, ref[0].r_four_probe),
+        r_two_probe_ratio=_ratio(r2, ref[0].r_two_probe), r_a_rsq=r_a, r_b_rsq=r_b, vdp_sheet_resistance_rsq=rs,
+        anisotropy=aniso, matrix_sheet_resistance_ohm=r_sq_ohm, r_four_probe_ohm=r4 * r_sq_ohm,
+        r_two_probe_ohm=r2 * r_sq_ohm, r_a_ohm=r_a * r_sq_ohm, r_b_ohm=r_b * r_sq_ohm,
+        vdp_sheet_resistance_ohm=rs * r_sq_ohm)
+
+
+def _span(cts: Contacts, inp: MapInput) -> tuple[float, float]:
+    """Distance between the current contacts' centres, pixels and m (NaN when the pitch is unknown)."""
+    (y0, x0), (y1, x1) = cts.centres[0], cts.centres[1]
+    dy, dx = inp.pixel_size_m
+    return float(math.hypot(y1 - y0, x1 - x0)), float(math.hypot((y1 - y0) * dy, (x1 - x0) * dx))
+
+
+def _scale_text(span_px: float, span_m: float) -> str:
+    if math.isfinite(span_m):
+        return f"current contacts {span_m * 1e6:.3g} µm apart"
+    return f"current contacts {span_px:.0f} pixels apart"
 
 
 def _ratio(r: float, r_ref: float) -> float:
@@ -434,37 +495,48 @@ def _ratio(r: float, r_ref: float) -> float:
     return r / r_ref
 
 
-def explain(*, r4, r4_ratio, r2_ratio, joined, shorted, on_path, conn, unit, current_open) -> tuple[str, str]:
-    """Verdict (one of :data:`VERDICTS`) and one plain sentence saying why."""
-    sc = conn["sc_fraction"]
-    lc = conn["largest_cluster_fraction"]
-    if joined and on_path:
+def explain(res: Resistances, conn: Connectivity, *, scale: str) -> tuple[str, str]:
+    """Step 3, the classification: verdict (one of :data:`VERDICTS`) and what contacts at the map's scale would see.
+
+    ``scale`` says that scale (``"current contacts 7.7 µm apart"``); the sentence starts with it,
+    because the verdict is about this map, not about a millimetre sample (that is
+    :func:`scprobe.transport.percolate`'s question).
+    """
+    verdict, why = _classify(res, conn)
+    return verdict, f"Contacts at the map's scale ({scale}) would see this: {why}"
+
+
+def _classify(res: Resistances, conn: Connectivity) -> tuple[str, str]:
+    sc, lc = conn.sc_fraction, conn.largest_cluster_fraction
+    r4, r2 = res.r_four_probe_rsq, res.r_two_probe_rsq
+    if conn.current_contacts_connected and conn.voltage_probes_on_path:
         if sc > 0.5:
             return "bulk_like", (
-                f"Zero four-probe voltage is genuine: one superconducting cluster joins both current contacts and "
+                f"zero four-probe voltage is genuine: one superconducting cluster joins both current contacts and "
                 f"passes both voltage probes, and superconducting pixels are the majority ({sc:.1%} of the area).")
         return "percolating_minority", (
-            f"Zero four-probe voltage comes from a percolating minority: a superconducting network covering only "
+            f"zero four-probe voltage comes from a percolating minority: a superconducting network covering only "
             f"{sc:.1%} of the area (largest cluster {lc:.1%}) joins the current contacts and passes both voltage "
             f"probes, so zero resistance here does not imply bulk superconductivity.")
-    if joined:
+    if conn.current_contacts_connected:
         return "bypass", (
-            "Zero four-probe voltage because the current flows between the current contacts along a superconducting "
+            "zero four-probe voltage because the current flows between the current contacts along a superconducting "
             "path that does not reach the voltage probes, which therefore see no potential difference whatever the "
             f"rest of the sample does (superconducting area {sc:.1%}).")
-    if shorted:
+    if conn.voltage_probes_shorted:
         return "probe_short", (
-            "Zero four-probe voltage because a superconducting filament shorts the two voltage probes while no "
+            "zero four-probe voltage because a superconducting filament shorts the two voltage probes while no "
             "superconducting path joins the current contacts; the sample between the current contacts is resistive "
-            f"(two-probe resistance {r2_ratio:.3g} x that of a homogeneous sheet).")
-    if current_open:
-        return "resistive", ("No conducting path joins the current contacts, so the two-probe resistance is infinite "
+            f"(two-probe resistance {res.r_two_probe_ratio:.3g} x that of a homogeneous sheet).")
+    if math.isinf(r2):
+        return "resistive", ("no conducting path joins the current contacts, so the two-probe resistance is infinite "
                              "and no four-probe voltage is defined.")
     if not np.isfinite(r4):
-        return "resistive", ("The voltage probes lie on a piece of the sample that no conducting path joins to the "
+        return "resistive", ("the voltage probes lie on a piece of the sample that no conducting path joins to the "
                              "current contacts, so their potential is undefined and a voltmeter would read nothing "
                              "meaningful.")
+    ohm = f", {res.r_four_probe_ohm:.4g} ohm" if math.isfinite(res.r_four_probe_ohm) else ""
     return "resistive", (
-        f"Finite four-probe resistance {r4:.4g} {unit} ({r4_ratio:.3g} x a homogeneous sheet with the same contacts): "
-        f"no superconducting path joins the current contacts and no filament shorts the voltage probes "
-        f"(superconducting area {sc:.1%}, largest cluster {lc:.1%}).")
+        f"a finite four-probe resistance of {r4:.4g} R_sq{ohm} ({res.r_four_probe_ratio:.3g} x a homogeneous sheet "
+        f"with the same contacts): no superconducting path joins the current contacts and no filament shorts the "
+        f"voltage probes (superconducting area {sc:.1%}, largest cluster {lc:.1%}).")

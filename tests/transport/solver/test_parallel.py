@@ -95,7 +95,7 @@ def test_two_core_four_probe_is_bit_identical(monkeypatch):
     serial = fourprobe.four_probe(mask, contacts="vdp", method="amg")
     monkeypatch.setattr(parallel, "FORK_MIN_UNKNOWNS", 0)
     forked = fourprobe.four_probe(mask, contacts="vdp", method="amg")
-    assert forked.method == "amg" and forked.r_a_ohm > 0
+    assert forked.solver.method == "amg" and forked.resistance.r_a_rsq > 0
     assert forked.to_dict() == serial.to_dict()
     assert np.array_equal(forked.current_density, serial.current_density)
     assert np.array_equal(forked.potential, serial.potential, equal_nan=True)

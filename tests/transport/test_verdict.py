@@ -72,3 +72,36 @@ def test_consistency_of_a_result_object():
 def test_consistency_needs_a_percolation_result():
     with pytest.raises(ParameterError, match="percolation result"):
         consistency({"p_zero": 1.0}, t_zero_K=1.0)
+
+
+def test_demo_headline_says_percolating_minority_in_3d(tmp_path):
+    """The demo study (seed 0, 512 px): bulk rho reaches zero, the 0.2 mm crystal is 3-D, and the map's 10 %
+    superconducting minority percolates in 3-D but not in 2-D; the headline says so with both dimensions'
+    numbers and intervals."""
+    import tomllib
+
+    from scprobe.bulk import analyze_bulk
+    from scprobe.io import open_scan
+    from scprobe.simulate.study import simulate_study
+    from scprobe.study.headline import four_probe as four_probe_answer
+    from scprobe.transport import percolate
+
+    study_file = simulate_study(tmp_path / "study", seed=0, size=512)
+    spec = tomllib.loads(study_file.read_text())
+    p, sample = spec["percolation"], spec["sample"]
+    scan = open_scan(study_file.parent / "scans" / "A01_1p5K-current-fwd.bcrf")
+    perc = percolate(scan, sample_size_m=p["sample_size_m"], realizations=p["realizations"], seed=p["seed"],
+                     thickness_m=min(sample["dimensions_mm"]) * 1e-3)
+    bulk = analyze_bulk(resistivity=study_file.parent / spec["bulk"]["resistivity"])
+    ok = {"status": "ok"}
+    stages = {"percolation": {"units": {"sample": {**ok, "result": perc.to_dict()}}},
+              "bulk": {"units": {"sample": {**ok, "result": bulk.to_dict()}}}}
+    answer = four_probe_answer(stages)
+    c = answer["consistency"]
+    assert perc.dim_chosen == 3 and c["dim"] == 3
+    assert c["status"] == "explained_by_minority" and c["bulk_zero_resistance"]
+    assert "zero resistance explained by a percolating superconducting minority" in answer["statement"]
+    assert perc.two_d.percolates == "no" and perc.three_d.percolates == "yes"
+    # the simulator's surface holds ~10 % superconductor: below the 2-D critical fraction, above the 3-D one
+    assert c["critical_fraction_3d_upper"] < c["area_fraction"] < c["critical_fraction_2d_lower"]
+    assert " in 2-D and " in c["statement"] and " in 3-D (95 %)" in c["statement"]

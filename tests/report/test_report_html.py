@@ -51,11 +51,14 @@ def _summary(tmp_path: Path) -> Path:
                 "result": {"label": "a", "conducting_fraction": 0.1, "noise_floor_A": 1.2e-10, "threshold_A": 5e-10,
                            "edge_width_m": {"median": 3.1e-8}, "history": [],
                            "metadata": {"comment": EVIL},
-                           "states": [{"current_A": 5.5e-6, "fraction": 0.6}, {"current_A": 3.5e-6, "fraction": 0.4}]}}}},
+                           "states": [{"current_A": 5.5e-6, "fraction": 0.6}, {"current_A": 3.5e-6, "fraction": 0.4}]},
+                "units": {"label": "", "conducting_fraction": "1", "noise_floor_A": "A", "threshold_A": "A",
+                          "edge_width_m": "m", "states": {"current_A": "A", "fraction": "1"}}}}},
             "bulk": {"status": "failed", "note": "", "seconds": 0.1, "units": {"sample": {
                 "status": "failed", "note": "", "error": "bulk/rho.dat: column 'Temperature (K)' " + EVIL,
                 "seconds": 0.1, "files": [], "figures": ["figures/bulk/bulk.png"],
-                "result": {"gamma_mJ_mol_K2": 0.807, "gamma_err_mJ_mol_K2": 0.004}}}},
+                "result": {"gamma_J_mol_K2": 0.000807, "gamma_err_J_mol_K2": 0.000004},
+                "units": {"gamma_J_mol_K2": "J/(mol K^2)", "gamma_err_J_mol_K2": "J/(mol K^2)"}}}},
             "composition": {"status": "skipped", "note": "no [composition] data", "seconds": 0.0, "units": {}},
         },
         "timing": {"total_seconds": 1.1, "workers": 1},
@@ -65,15 +68,37 @@ def _summary(tmp_path: Path) -> Path:
     return path
 
 
-def test_values_carry_units_prefixes_and_uncertainties():
+def test_every_declarable_unit_has_a_display():
+    from scprobe.report.html import UNIT_DISPLAY
+    from scprobe.results import UNITS
+
+    assert set(UNITS) <= set(UNIT_DISPLAY)
+
+
+def test_values_carry_their_declared_units_prefixes_and_uncertainties():
     assert format_value(3.1e-8, "m") == "31 nm"
     assert format_value(5.5e-6, "A") == "5.5 µA"
-    assert format_value(0.807, "mJ/(mol K²)", 0.004) == "0.807 ± 0.004 mJ/(mol K²)"
-    rows = {r["quantity"]: r for r in quantity_rows({"gamma_mJ_mol_K2": 0.807, "gamma_err_mJ_mol_K2": 0.004,
-                                                     "edge_width_m": {"median": 3.1e-8}})}
-    assert rows["gamma_mJ_mol_K2"]["value"] == "0.807 ± 0.004 mJ/(mol K²)"
-    assert "gamma_err_mJ_mol_K2" not in rows
-    assert rows["edge_width_m.median"]["unit"] == "m"
+    assert format_value(0.000807, "J/(mol K^2)", 0.000004) == "0.807 ± 0.004 mJ/(mol K²)"
+    assert format_value(2.5e-13, "m^2") == "0.25 µm²"
+    assert format_value(0.1068, "R_sq") == "0.1068 R□"
+    assert format_value(3054, "count") == "3054"
+    assert format_value(-0.0, "px") == "0 px" and format_value(-1e-7, "") == "-1 × 10⁻⁷"
+    assert format_value([-0.0, 2.0], "px") == "0, 2 px"
+    units = {"gamma_J_mol_K2": "J/(mol K^2)", "gamma_err_J_mol_K2": "J/(mol K^2)", "edge_width_m": "m",
+             "r_four_probe_rsq": "R_sq"}
+    rows = {r["key"]: r for r in quantity_rows({"gamma_J_mol_K2": 0.000807, "gamma_err_J_mol_K2": 0.000004,
+                                                "edge_width_m": {"median": 3.1e-8}, "r_four_probe_rsq": 0.1,
+                                                "tc_lower_K": 8.0}, units)}
+    assert rows["gamma_J_mol_K2"]["value"] == "0.807 ± 0.004 mJ/(mol K²)"
+    assert "gamma_err_J_mol_K2" not in rows
+    assert rows["edge_width_m.median"]["unit"] == "m" and rows["edge_width_m.median"]["value"] == "31 nm"
+    assert rows["r_four_probe_rsq"]["value"] == "0.1 R□"
+    # undeclared: no unit is guessed from the key's suffix
+    assert rows["tc_lower_K"]["value"] == "8" and rows["tc_lower_K"]["unit"] is None
+    # human labels: no raw keys, a lower bound is named as one
+    assert rows["tc_lower_K"]["quantity"] == "Tc lower bound"
+    assert rows["edge_width_m.median"]["quantity"] == "Edge width: median"
+    assert rows["r_four_probe_rsq"]["quantity"] == "R four probe"
 
 
 def test_report_is_self_contained_and_escapes_study_text(tmp_path):
@@ -90,7 +115,7 @@ def test_report_is_self_contained_and_escapes_study_text(tmp_path):
     # headline answers come before the first stage section, methods before the stages too
     assert html.index("Is the sample homogeneous?") < html.index("Methods") < html.index('id="stage-map"')
     assert "No processing was applied to the maps of a" in html
-    assert "0.807 ± 0.004" in html and "5.5 µA" in html
+    assert "0.807 ± 0.004" in html and "5.5" in html and "Current (A)" in html  # states table, unit in the header
 
 
 def test_report_regenerates_from_summary_alone(tmp_path):

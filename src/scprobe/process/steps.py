@@ -34,6 +34,9 @@ from scprobe.process.scars import remove_scars
 logger = logging.getLogger(__name__)
 
 LEVELLING_CHANNELS = ("topography",)
+#: Every step name (as parsed and as recorded in a scan's history) with the words a methods text uses.
+STEPS = {"scars": "horizontal scar removal", "rows": "row alignment", "plane": "plane levelling",
+         "poly": "polynomial background subtraction", "crop": "cropping"}
 
 
 def parse_steps(steps: str | Sequence[str]) -> list[tuple[str, tuple]]:

@@ -284,8 +284,9 @@ def traces_figure(scan, result, path, label: str | None = None) -> Path | None:
     units = {"topography": ("height (nm)", 1e9), "deflection": ("deflection (V)", 1.0),
              result.channel: ("current (µA)", 1e6)}
     dy, dx = pixel_size(scan)
-    fig = new_figure(10.5, 4.2 * len(chans))
-    axes = fig.subplots(len(chans), 2, squeeze=False)
+    # one column per channel, forward on top of backward: the pair to compare is one above the other
+    fig = new_figure(5.2 * len(chans), 8.6)
+    axes = fig.subplots(2, len(chans), squeeze=False).T
     for row, ch in enumerate(chans):
         imgs = [display(np.asarray(get_channel(scan, ch, d).values, dtype=float)) for d in ("forward", "backward")]
         s = imgs[0][1]
@@ -297,7 +298,7 @@ def traces_figure(scan, result, path, label: str | None = None) -> Path | None:
                            f"{ch.capitalize()}, {('forward', 'backward')[col]}",
                            cmap=CURRENT_CMAP if ch == result.channel else ("viridis" if ch == "deflection"
                                                                            else TOPO_CMAP), vmin=lo, vmax=hi)
-        colorbar(fig, axes[row, 1], im, name)
+        fig.colorbar(im, ax=list(axes[row]), fraction=0.046, pad=0.02, label=name)
     fig.suptitle(scan_title(scan, label) + " — raw traces, no processing")
     return save_figure(fig, path)
 

@@ -16,7 +16,7 @@ from scprobe.bulk import BulkResult, HeatCapacityResult
 from scprobe.report._style import BLUE as _BLUE
 from scprobe.report._style import GREY as _GREY
 from scprobe.report._style import RED as _RED
-from scprobe.report._style import fnum, new_figure, panel_letter, save_figure, styled
+from scprobe.report._style import new_figure, panel_letter, save_figure, styled
 
 __all__ = ["FIGURE_NAMES", "bulk_figures", "figure_bulk", "figure_debye"]
 
@@ -62,7 +62,7 @@ def _panel_chi(ax, c) -> None:
     ax.set_title(f"N = {c.demag_factor:.3f}{field}")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(r"$\chi_v$ (SI, demag. corrected)")
-    ax.legend(frameon=False)
+    ax.legend()
 
 
 def _panel_hc(ax, h: HeatCapacityResult) -> None:
@@ -87,18 +87,9 @@ def _panel_hc(ax, h: HeatCapacityResult) -> None:
         ax.plot(np.r_[ts, h.tc_K, tn], np.r_[sc(ts), nb(h.tc_K), nb(tn)] * 1e3, "-", lw=1, color=_RED,
                 label="equal-entropy step")
         ax.set_title(rf"$T_c$ = {h.tc_K:.2f} K, $\Delta C/\gamma_n T_c$ = {h.jump_ratio:.2f}")
-    gap = getattr(h, "gap_fit", None)
-    if gap is not None and getattr(gap, "curve_T_K", None) is not None:
-        # the model's C/T less the same lattice term as the data, so both sit on one scale
-        tg = np.asarray(gap.curve_T_K, dtype=float)
-        model = (np.asarray(gap.curve_ct_J_molK2, dtype=float) - h.beta_mJ_mol_K4 * 1e-3 * tg ** 2) * 1e3
-        d0, d0e = getattr(h, "delta0_meV", math.nan), getattr(h, "delta0_err_meV", math.nan)
-        flag = " (poor fit)" if getattr(gap, "poor_fit", False) else ""
-        ax.plot(tg, model, "-", lw=1.2, color="#2ca02c",
-                label=rf"$\alpha$ model: $\Delta_0$ = {fnum(d0, '.3g')} $\pm$ {fnum(d0e, '.1g')} meV{flag}")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(r"$C_{el}/T$ (mJ mol$^{-1}$ K$^{-2}$)")
-    ax.legend(frameon=False)
+    ax.legend()
 
 
 def _panel_mh(ax, m) -> None:

@@ -42,3 +42,16 @@ def test_demo_json(fake_simulator, tmp_path, cli):
     assert set(res["stages"].values()) <= {"ok", "skipped"}
     assert Path(res["report_file"]).is_file() and Path(res["summary_file"]).is_file()
     assert set(res["headline"]) == {"homogeneous", "four_probe", "reproducible", "fluctuating"}
+
+
+def test_progress_lines_on_stderr_when_not_a_terminal(fake_simulator, tmp_path, cli):
+    """CI logs and batch jobs: one line per finished unit (stage, unit, seconds) on stderr, stdout stays JSON."""
+    code, out, err = cli("demo", "--out", tmp_path / "demo", "--json", "--workers", "1", "--no-figures")
+    assert code == 0, err
+    json.loads(out)
+    lines = [ln for ln in err.splitlines() if ln.startswith("study ")]
+    assert lines and lines[0].startswith("study 1/")
+    import re
+
+    assert all(re.fullmatch(r"study \d+/\d+ \w+ .+ \(\d+\.\d s\)", ln) for ln in lines), lines
+    assert any(" map " in ln for ln in lines)

@@ -60,11 +60,26 @@ def mass_spectrum_figure(site, path: str | os.PathLike, *, max_Da: float | None 
         top = max_Da or float(np.percentile(m, 99.9)) * 1.05
         edges = np.arange(0.0, top + SPECTRUM_BIN_DA, SPECTRUM_BIN_DA)
         counts = np.histogram(m, bins=edges)[0]
-    fig = new_figure(11.0, 4.0)
-    ax = fig.subplots()
+    rng = site.ranges
+    zooms = _peak_windows(edges, counts, rng) if rng is not None else []
+    fig = new_figure(11.0, 7.0 if zooms else 4.0)
+    if zooms:
+        grid = fig.add_gridspec(2, len(zooms), height_ratios=[1.3, 1])
+        ax = fig.add_subplot(grid[0, :])
+        for k, (el, lo, hi, win) in enumerate(zooms):
+            zx = fig.add_subplot(grid[1, k])
+            sel = (edges[:-1] >= win[0]) & (edges[1:] <= win[1])
+            zx.stairs(counts[sel], edges[:-1][sel].tolist() + [edges[1:][sel][-1]], fill=True, color="0.25")
+            zx.axvspan(lo, hi, color=_colour(el, k), alpha=0.3, lw=0)
+            zx.set_xlim(*win)
+            zx.set_ylim(0, counts[sel].max() * 1.1 if sel.any() and counts[sel].max() > 0 else 1)
+            zx.set_xlabel("m/n (Da)")
+            zx.set_ylabel("counts (count)")
+            zx.set_title(f"{el}: strongest peak, linear scale")
+    else:
+        ax = fig.subplots()
     ax.stairs(np.maximum(counts, 0.5), edges, baseline=0.5, fill=True, color="0.25")
     ax.set_yscale("log")
-    rng = site.ranges
     if rng is not None:
         shown = set()
         for lo, hi, s in zip(rng.low_Da, rng.high_Da, rng.species):
@@ -76,12 +91,28 @@ def mass_spectrum_figure(site, path: str | os.PathLike, *, max_Da: float | None 
             ax.axvspan(lo, hi, color=_colour(main, int(s)), alpha=0.35 if atoms.sum() == 1 else 0.2, lw=0, label=lab)
         ax.legend(ncol=4, loc="upper right")
     ax.set_xlim(0, max_Da or float(edges[-1]))
-    ax.set_ylim(0.5, None)
+    ax.set_ylim(0.5, max(float(counts.max()), 1.0) * 5)  # headroom: no peak is clipped at the top
     ax.set_xlabel("Mass-to-charge-state ratio (Da)")
     ax.set_ylabel(f"counts per {fnum(edges[1] - edges[0], 'g')} Da (count)")
     ax.set_title(f"{Path(site.file).name}: {site.ions_total:,} ions, {fnum(100 * site.unranged_fraction, '.1f')} % "
                  "unranged")
     return save_figure(fig, path)
+
+
+def _peak_windows(edges, counts, rng, n: int = 4) -> list[tuple[str, float, float, tuple[float, float]]]:
+    """The strongest ranged peak of up to ``n`` elements: ``(element, low, high, zoom window)`` in Da."""
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    best: dict[str, tuple[float, float, float]] = {}
+    for lo, hi, s in zip(rng.low_Da, rng.high_Da, rng.species):
+        atoms = rng.atoms_per_ion[s]
+        if atoms.sum() != 1:
+            continue  # molecular ions: the element's own peak shows the shape
+        el = rng.elements[int(np.argmax(atoms))]
+        total = float(counts[(centres >= lo) & (centres <= hi)].sum())
+        if total > best.get(el, (0.0, 0, 0))[0]:
+            best[el] = (total, float(lo), float(hi))
+    chosen = sorted(best.items(), key=lambda kv: -kv[1][0])[:n]
+    return [(el, lo, hi, (lo - 0.4, hi + 0.8)) for el, (_, lo, hi) in sorted(chosen, key=lambda kv: kv[1][1])]
 
 
 @styled

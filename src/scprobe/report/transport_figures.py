@@ -120,8 +120,8 @@ def percolation_figure(result, path: str | Path) -> Path:
     pos = r[r > 0]
     if pos.size:
         ax.hist(pos, bins=max(5, min(30, pos.size)), color="#444444")
-    ax.set_xlabel("R4 / R4(homogeneous sheet)")
-    ax.set_ylabel("realisations")
+    ax.set_xlabel("R4 / R4 of a homogeneous sheet (ratio)")
+    ax.set_ylabel("realisations (count)")
     ax.set_title(f"R ratios: {zero} of {r.size} exactly zero")
     ax = axes[2]
     crit = np.asarray(chosen.critical_fractions, float)
@@ -133,8 +133,8 @@ def percolation_figure(result, path: str | Path) -> Path:
                    label=f"needed at {result.sample_size_m * 1e3:g} mm: {chosen.critical_fraction_at_sample:.3f}")
         ax.axvspan(chosen.critical_fraction_lower, chosen.critical_fraction_upper, color="black", alpha=0.1,
                    label="95 % interval")
-    ax.set_xlabel("superconducting fraction at first spanning")
-    ax.set_ylabel("realisations")
+    ax.set_xlabel("superconducting fraction at first spanning (0..1)")
+    ax.set_ylabel("realisations (count)")
     for ax in axes[1:]:
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend()

@@ -180,8 +180,8 @@ def test_measured_vs_truth_table(demo):
     truth_regions, measured_regions = by["1.5K: Region count"]
     assert int(truth_regions) > 5 and measured_regions == truth_regions
     assert by["1.5K: Conducting fraction"][1] != "not measured"
-    assert any(q.startswith("Bulk:") and m != "not measured" for q, (t, m) in by.items())
-    assert any(q.startswith("needle1:") and m != "not measured" for q, (t, m) in by.items())
+    assert any(q.startswith("Bulk:") and m != "not measured" for q, (t, m) in by.items()), by
+    assert any(q.startswith("needle1:") and m != "not measured" for q, (t, m) in by.items()), by
 
 
 def test_report_is_self_contained_and_small(demo):

@@ -53,7 +53,7 @@ LABELS = {
     "tc": "Tc", "rrr": "RRR", "rho0": "ρ₀", "jc": "Jc", "sc": "superconducting", "vdp": "van der Pauw",
     "rsq": "", "ohm": "", "pct": "", "at": "", "px": "", "m": "", "k": "", "a": "A", "b": "B",
     "fwd": "forward", "bwd": "backward", "p10": "10th percentile", "p90": "90th percentile", "std": "std. dev.",
-    "n": "number of", "r": "R", "r4": "R4", "fe": "Fe", "se": "Se", "te": "Te", "edx": "EDX", "sem": "SEM",
+    "r": "R", "r4": "R4", "fe": "Fe", "se": "Se", "te": "Te", "edx": "EDX", "sem": "SEM",
     "apt": "APT", "hc": "heat capacity", "mh": "M(H)", "dim": "dimension", "id": "ID", "bic": "BIC",
 }
 #: Unit suffixes dropped from a key when its label is made (the unit is shown with the value).
@@ -124,8 +124,8 @@ def label_of(key: str) -> str:
         tokens = part.split("_")
         while len(tokens) > 1 and tokens[-1] in _SUFFIX_TOKENS:
             tokens.pop()
-        words = []
-        for t in tokens:
+        words = ["number of"] if tokens[0] == "n" and len(tokens) > 1 else []
+        for t in tokens[len(words):]:
             if t in ("lower", "upper"):
                 words.append(f"{t} bound")
             elif t.lower() in LABELS:
@@ -135,7 +135,8 @@ def label_of(key: str) -> str:
         text = " ".join(w for w in words if w)
         parts.append(text or part)
     text = ": ".join(parts)
-    return text[:1].upper() + text[1:]
+    # capitalise a Latin first letter only (a Greek symbol keeps its case: ρ₀ is not Ρ₀)
+    return text[:1].upper() + text[1:] if text[:1].isascii() else text
 
 
 def _unit_at(units: Any, key: str) -> Any:

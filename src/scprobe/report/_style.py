@@ -23,7 +23,7 @@ from scprobe.io.base import atomic_path
 #: rc parameters of every figure (applied while a figure is drawn and saved).
 STYLE = {
     "font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
-    "legend.fontsize": 7, "legend.frameon": False, "figure.dpi": 100, "savefig.dpi": 150,
+    "legend.fontsize": 8, "legend.frameon": False, "figure.dpi": 100, "savefig.dpi": 150,
     "axes.spines.top": False, "axes.spines.right": False, "image.interpolation": "nearest",
     "axes.formatter.useoffset": False,
 }

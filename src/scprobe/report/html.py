@@ -57,7 +57,7 @@ LABELS = {
     "apt": "APT", "hc": "heat capacity", "mh": "M(H)", "dim": "dimension", "id": "ID", "bic": "BIC",
 }
 #: Unit suffixes dropped from a key when its label is made (the unit is shown with the value).
-_SUFFIX_TOKENS = {"K", "m", "A", "V", "s", "ohm", "rsq", "px", "deg", "Da", "m2", "um", "nm", "Oe", "T", "Hz", "eV",
+_SUFFIX_TOKENS = {"K", "m", "A", "V", "s", "ohm", "rsq", "px", "deg", "Da", "m2", "um", "nm", "Oe", "T", "Hz", "eV", "meV",
                   "mJ", "mol", "K2", "K4", "at", "pct", "A_m2", "A_cm2", "g", "mm", "cm3", "emu"}
 
 
@@ -443,6 +443,10 @@ def _find_key(d: Any, name: str, units: Any = None):
 
 #: Truth keys of a scan and where the map result holds the measured value (dotted path) when named otherwise.
 _SCAN_ALIASES = {"region_count": "regions.count", "edge_width_m": "edge_width_m.median"}
+#: Bulk truth keys and the result key (or dotted path) that holds scprobe's value of the same quantity.
+_BULK_ALIASES = {"gamma_mJ_mol_K2": "gamma0_mJ_mol_K2", "gap_meV": "delta0_meV", "alpha": "gap_ratio",
+                 "tc_onset_hc_K": "heat_capacity.tc_onset_K",
+                 "superconducting_fraction_hc": "sc_electronic_fraction"}
 #: Truth keys that describe the simulation rather than something scprobe measures.
 _NOT_MEASURED = {"scprobe_version", "seed", "size_px", "note", "convention", "files", "area", "recooled",
                  "overlay_scan", "file", "region", "mask_file", "mask_backward_file", "current_clean_file",
@@ -510,21 +514,33 @@ def truth_rows(summary: dict, truth: dict) -> list[dict[str, str]]:
         for key, t in sect.items():
             if key in _NOT_MEASURED or isinstance(t, (dict, list)):
                 continue
-            add(f"{label_of(section)}: {label_of(key)}", t, _find_key(res, key, units))
+            alias = _BULK_ALIASES.get(key, key)
+            if "." in alias:
+                v = _get(res, alias)
+                found = (v, _unit_of_path(units, alias)) if v is not None else None
+            else:
+                found = _find_key(res, alias, units)
+            add(f"{label_of(section)}: {label_of(key)}", t, found)
     comp = truth.get("composition") or {}
     res, units = unit_rec("composition", "sample")
-    sites = {s.get("name", ""): (s, _unit_at(units, "sites")) for s in res.get("sites") or [] if isinstance(s, dict)}
-    names = res.get("site_names") or []
-    for i, s in enumerate(res.get("sites") or []):
-        if i < len(names):
-            sites[names[i]] = (s, _unit_at(units, "sites"))
+    # sites are in the study's [composition] order, named there
+    names = [s.get("name") for s in ((summary.get("options") or {}).get("composition") or {}).get("sites") or []]
+    site_list = [s for s in res.get("sites") or [] if isinstance(s, dict)]
+    sites = {n: (s, i) for i, (n, s) in enumerate(zip(names, site_list))}
+    ratios = {c.get("ratio", "").replace("/", "_").lower(): c for c in res.get("comparisons") or []
+              if isinstance(c, dict)}
     for needle, t in (comp.get("needles") or {}).items():
-        site, su = sites.get(needle, ({}, None))
+        site, i = sites.get(needle, ({}, None))
+        su = _unit_at(units, "sites")
         for key, tv in _leaves(t):
             if key.split(".")[0] in _NOT_MEASURED or key.startswith(("nominal", "atoms_below_cap")):
                 continue
-            v = _get(site, key)
-            found = (v, _unit_of_path(su, key)) if v is not None else None
+            path = {"ions": "ions_total"}.get(key, key)
+            v = _get(site, path)
+            found = (v, _unit_of_path(su, path)) if v is not None else None
+            ratio = ratios.get(key.removesuffix("_ratio"))
+            if found is None and ratio is not None and i is not None and i < len(ratio.get("values", [])):
+                found = (ratio["values"][i], "1")
             add(f"{needle}: {label_of(key)}", tv, found)
     return rows
 

@@ -177,5 +177,8 @@ def test_percolate_bad_input():
             percolate(mask, pixel_size_m=1e-8, sample_size_m=size)
     with pytest.raises(ParameterError, match="thickness"):
         percolate(mask, pixel_size_m=1e-8, thickness_m=-1.0)
+    # 10000 realisations ran for over an hour without a word: refused up front
+    with pytest.raises(ParameterError, match="realizations"):
+        percolate(mask, pixel_size_m=1e-8, realizations=10_000)
     with pytest.raises(ParameterError):
         percolation_threshold((1, 10), realizations=4)

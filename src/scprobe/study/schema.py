@@ -123,7 +123,7 @@ class Percolation(_Table):
     """``[percolation]``: extrapolation of the map's statistics to the sample size."""
 
     sample_size_m: PositiveFloat = 1e-3
-    realizations: Annotated[int, Field(ge=2, le=10_000)] = 8
+    realizations: Annotated[int, Field(ge=2, le=1000)] = 8  # transport.extrapolate.MAX_REALIZATIONS
     dim: Literal[2, 3] | None = None  # None: chosen from [sample] dimensions_mm and the map
     seed: Annotated[int, Field(ge=0)] = 0
 

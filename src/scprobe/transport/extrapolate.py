@@ -47,7 +47,8 @@ from scprobe.transport.solver import Forked, small_pages, work_timeout, worth_fo
 
 logger = logging.getLogger(__name__)
 
-#: Largest simulated grid per side (2-D, 3-D): keeps a realisation to about a second.
+#: Largest simulated grid per side (2-D, 3-D): the four-probe solve of a realisation stays small
+#: (docs/transport.md has the timings).
 MAX_CELLS_PER_SIDE = {2: 256, 3: 48}
 #: Smallest simulated grid per side: its quarter-size crops (the third size) keep 8 cells.
 MIN_CELLS_PER_SIDE = 32
@@ -61,6 +62,9 @@ PAD_FRACTION = 0.02
 THICK_3D = 10.0
 #: A film at most this many out-of-plane correlation lengths thick percolates as a 2-D sheet.
 THIN_2D = 1.0
+#: Most realisations per dimension accepted: each costs a four-probe solve in 2-D and in 3-D, so
+#: more would run for hours without making the intervals much narrower (they shrink as 1/sqrt(N)).
+MAX_REALIZATIONS = 1000
 #: Largest sample side accepted, m.
 MAX_SAMPLE_SIZE_M = 1.0
 #: Two-sided 95 % normal quantile.
@@ -429,8 +433,9 @@ def _validate(sample_size_m, realizations, seed, dim, thickness_m, out_of_plane_
             and 0 < sample_size_m <= MAX_SAMPLE_SIZE_M):
         raise ParameterError(f"sample size must be a length in m in (0, {MAX_SAMPLE_SIZE_M:g}], got {sample_size_m!r}")
     if isinstance(realizations, bool) or not isinstance(realizations, (int, np.integer)) \
-            or not 2 <= realizations <= 10_000:
-        raise ParameterError(f"realizations must be an integer between 2 and 10000, got {realizations!r}")
+            or not 2 <= realizations <= MAX_REALIZATIONS:
+        raise ParameterError(f"realizations must be an integer between 2 and {MAX_REALIZATIONS}, "
+                             f"got {realizations!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
     for name, v in (("thickness", thickness_m), ("out-of-plane correlation length", out_of_plane_correlation_m)):

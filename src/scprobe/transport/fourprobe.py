@@ -34,7 +34,7 @@ MODELS = ("classified", "proportional")
 VERDICTS = ("bulk_like", "percolating_minority", "bypass", "probe_short", "resistive")
 #: Relative residual of the current pattern inside contracted clusters.  It feeds the current map and
 #: current_fraction_in_sc only; on a 2048^2 map, going from 1e-6 to 1e-3 moves the fraction by 1e-6
-#: (relative) and the map by < 1e-4 of its peak, and saves 4 s.
+#: (relative) and the map by < 1e-4 of its peak (docs/transport.md has the time it saves).
 INTERNAL_TOL = 1e-3
 
 

@@ -20,7 +20,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 
 _INV_E = math.exp(-1.0)
 
@@ -106,10 +106,10 @@ def percolation_threshold(shape, realizations: int = 20, seed: int = 0) -> tuple
 class MapStatistics(Result):
     """Area fraction and two-point correlation of a superconducting mask (lengths in m)."""
 
-    area_fraction: float
-    correlation_length_along_m: float
-    correlation_length_across_m: float
-    orientation_deg: float
+    area_fraction: float = quantity("1")
+    correlation_length_along_m: float = quantity("m")
+    correlation_length_across_m: float = quantity("m")
+    orientation_deg: float = quantity("deg")
 
 
 def autocorrelation(mask: np.ndarray) -> np.ndarray:

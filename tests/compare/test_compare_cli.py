@@ -30,7 +30,9 @@ def test_compare_json_and_figures(cli, files, tmp_path):
                 "topography_rms_m"):
         assert key in d
     assert set(d["overlap"]) == {"jaccard", "retained", "lost", "gained", "boundary_shift_m"}
-    assert set(d["spots"]) == {"count_a", "count_b", "diameter_m", "persistence", "inside_reference_fraction"}
+    assert set(d["spots"]) == {"count_a", "count_b", "diameter_m", "persistence", "inside_reference_fraction",
+                               "border_a", "border_b", "confidence", "min_diameter_m"}
+    assert d["comparable"] is True and d["note"] == ""
     assert np.abs(np.array(d["shift_px"]) - files["truth"]["shift"]).max() < 0.2
     assert d["same_area"] is True
     for path in d["figures"].values():
@@ -66,6 +68,9 @@ def test_compare_errors_are_one_line(cli, files, tmp_path, synth):
     code, out, err = cli("compare", files["a"], far, "--json")
     assert code == 2 and out == "" and err.startswith("error: scans do not overlap")
     assert cli("compare", files["a"], far, "--force", "--json")[0] == 0
+    # a scan without a backward trace is never compared with itself
+    code, out, err = cli("compare", files["a"], files["a"], "--json")
+    assert code == 2 and out == "" and "without a backward trace" in err and err.count("\n") == 1
     (tmp_path / "bad.npy").write_bytes(b"not an array")
     code, _, err = cli("compare", files["a"], files["b"], "--reference", tmp_path / "bad.npy")
     assert code == 2 and "bad.npy" in err and "\n" == err[-1] and err.count("\n") == 1

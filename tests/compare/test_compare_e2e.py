@@ -8,6 +8,7 @@ import pytest
 
 from scprobe.analysis.map import analyze_map
 from scprobe.compare import compare_scans, register, temperature_series
+from scprobe.errors import ParameterError
 from scprobe.io import open_scan
 from scprobe.simulate import simulate_study
 
@@ -52,6 +53,29 @@ def test_metastable_spots(study):
     # the 1.5 K scan itself as reference: registered onto the 20 K scan first (measured: exact)
     r = compare_scans(scans["20K"], scans["20K"], reference_mask=scans["1.5K"])
     assert abs(r.spots.inside_reference_fraction - spots["fraction_in_1p5K_mask"]) < 0.05
+
+
+def test_different_areas_are_not_compared(study):
+    _, truth, scans = study
+    r = compare_scans(scans["1.5K"], scans["B-1.5K"])
+    assert not r.comparable and r.note.startswith("not comparable: pixel sizes differ")
+    d = r.to_dict()
+    assert d["comparable"] is False and d["overlap"] is None and d["spots"] is None
+    assert r.units()["overlap"]["jaccard"] == "1"
+    forced = compare_scans(scans["1.5K"], scans["B-1.5K"], force=True)
+    assert forced.comparable and forced.overlap.jaccard < 0.3
+
+
+def test_no_spots_without_dots(study):
+    """8 K: no metastable dots in the truth, so no spot in either trace (border pieces of regions are flagged)."""
+    _, truth, scans = study
+    assert "spots" not in truth["scans"]["8K"] or not truth["scans"]["8K"]["spots"]["count_forward"]
+    r = compare_scans(scans["8K"], scans["8K"])
+    assert r.spots.count_a == 0 and r.spots.count_b == 0
+    assert np.all(r.spots_a.significance >= 4.75)
+    one_trace = scans["8K"].sel(direction="forward")
+    with pytest.raises(ParameterError, match="backward"):
+        compare_scans(one_trace, one_trace)
 
 
 def test_local_tc_within_one_step(study):

@@ -29,7 +29,7 @@ def test_integer_shift_is_exact(synth):
     a, b, t = synth.shifted_pair(shape=(128, 128), shift=(4.0, -3.0), seed=5)
     r = compare_scans(a, b)
     assert r.overlap.jaccard == pytest.approx(1.0, abs=1e-3)
-    assert r.overlap.boundary_shift_m["median"] == 0.0
+    assert r.overlap.boundary_shift_m.median == 0.0
 
 
 def test_boundary_shift_of_dilated_mask():
@@ -38,8 +38,8 @@ def test_boundary_shift_of_dilated_mask():
     grown = np.hypot(yy - 60, xx - 60) < 33
     res = mask_overlap(disk, grown, (15e-9, 15e-9))
     # every boundary pixel of B is ~3 px from A's boundary
-    assert res.boundary_shift_m["median"] == pytest.approx(3 * 15e-9, rel=0.15)
-    assert res.boundary_shift_m["p90"] < 4 * 15e-9
+    assert res.boundary_shift_m.median == pytest.approx(3 * 15e-9, rel=0.15)
+    assert res.boundary_shift_m.p90 < 4 * 15e-9
     assert res.retained == 1.0 and res.lost == 0.0
     assert res.gained == pytest.approx((grown.sum() - disk.sum()) / disk.sum())
     assert res.jaccard == pytest.approx(disk.sum() / grown.sum())

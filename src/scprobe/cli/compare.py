@@ -71,7 +71,8 @@ def compare(
     spot_diameter_m: float = typer.Option(75e-9, "--spot-diameter-m", help="Expected spot diameter, m."),
     match_tolerance_m: float = typer.Option(None, "--match-tolerance-m", help="Largest centre distance of one spot "
                                             "in both traces, m (default 0.2 spot diameters)."),
-    force: bool = typer.Option(False, "--force", help="Compare even if pixel sizes differ or scans hardly overlap."),
+    force: bool = typer.Option(False, "--force", help="Compare even if pixel sizes differ, scans hardly overlap or "
+                               "show different areas."),
     out: Path = typer.Option(None, "--out", help="Folder for compare.json and the figures."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -85,6 +86,8 @@ def compare(
     result = compare_scans(scan_a, scan_b, threshold_A=threshold_A, reference_mask=mask, force=force,
                            spot_diameter_m=spot_diameter_m, directions=_parse_directions(directions),
                            match_tolerance_m=match_tolerance_m)
+    if not result.comparable:  # different areas: no overlap numbers without --force
+        raise ParameterError(f"{result.note.removeprefix('not comparable: ')}; pass --force to compare anyway")
     summary = {**result.to_dict(), "directions": list(result.directions), "threshold_A": list(result.threshold_A)}
     if out is not None:
         from scprobe.report import compare_figures as cf
@@ -111,8 +114,8 @@ def compare(
     t.add_row("same area", f"{reg.same_area} (topography residual {residual})")
     t.add_row("Jaccard", _fmt(ov.jaccard))
     t.add_row("retained / lost / gained", f"{_fmt(ov.retained)} / {_fmt(ov.lost)} / {_fmt(ov.gained)}")
-    t.add_row("boundary shift median / p90", f"{_fmt(ov.boundary_shift_m['median'], 1e9, '.3g', ' nm')} / "
-              f"{_fmt(ov.boundary_shift_m['p90'], 1e9, '.3g', ' nm')}")
+    t.add_row("boundary shift median / p90", f"{_fmt(ov.boundary_shift_m.median, 1e9, '.3g', ' nm')} / "
+              f"{_fmt(ov.boundary_shift_m.p90, 1e9, '.3g', ' nm')}")
     t.add_row("spots A / B", f"{sp.count_a} / {sp.count_b}, diameter {_fmt(sp.diameter_m, 1e9, '.0f', ' nm')}")
     t.add_row("spot persistence", _fmt(sp.persistence))
     if sp.inside_reference_fraction is not None:

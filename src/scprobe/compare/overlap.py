@@ -14,7 +14,17 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
+
+
+@dataclass(frozen=True)
+class BoundaryShift(Result):
+    """Distance from each boundary pixel of ``B`` to the nearest boundary pixel of ``A``."""
+
+    median: float = quantity("m")
+    p90: float = quantity("m")
+    mean: float = quantity("m")
+    n_pixels: int = quantity("count")
 
 
 @dataclass(frozen=True)
@@ -31,16 +41,16 @@ class OverlapResult(Result):
         ``|A & ~B| / |A|`` = ``1 - retained``.
     gained : float
         ``|B & ~A| / |A|``: newly conducting area, as a fraction of the first mask's area.
-    boundary_shift_m : dict
+    boundary_shift_m : BoundaryShift
         ``median``, ``p90``, ``mean`` (m) of the distance from each boundary pixel of
         ``B`` to the nearest boundary pixel of ``A``, and ``n_pixels`` (boundary pixels of B).
     """
 
-    jaccard: float
-    retained: float
-    lost: float
-    gained: float
-    boundary_shift_m: dict
+    jaccard: float = quantity("1")
+    retained: float = quantity("1")
+    lost: float = quantity("1")
+    gained: float = quantity("1")
+    boundary_shift_m: BoundaryShift = None
 
 
 def boundary(mask: np.ndarray) -> np.ndarray:
@@ -108,10 +118,9 @@ def mask_overlap(mask_a: np.ndarray, mask_b: np.ndarray, pixel_size_m=(1.0, 1.0)
     retained = n_both / n_a if n_a else math.nan
     gained = (n_b - n_both) / n_a if n_a else math.nan
     d = boundary_distances(a, b, pixel_size_m)
-    shift = {"median": float(np.median(d)) if d.size else math.nan,
-             "p90": float(np.percentile(d, 90)) if d.size else math.nan,
-             "mean": float(d.mean()) if d.size else math.nan,
-             "n_pixels": int(d.size)}
+    shift = BoundaryShift(median=float(np.median(d)) if d.size else math.nan,
+                          p90=float(np.percentile(d, 90)) if d.size else math.nan,
+                          mean=float(d.mean()) if d.size else math.nan, n_pixels=int(d.size))
     return OverlapResult(jaccard=jaccard, retained=retained, lost=1.0 - retained if n_a else math.nan,
                          gained=gained, boundary_shift_m=shift)
 

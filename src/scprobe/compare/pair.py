@@ -14,11 +14,14 @@ import numpy as np
 import xarray as xr
 
 from scprobe.analysis.mask import region_mask
-from scprobe.compare.overlap import OverlapResult, mask_overlap
-from scprobe.compare.registration import RegistrationResult, align, common_shape, common_slices, register
-from scprobe.compare.spots import SpotResult, SpotTable, detect_spots, spot_statistics
+from scprobe.compare.overlap import BoundaryShift, OverlapResult, mask_overlap
+from scprobe.analysis.edges import WIDTH_PER_SIGMA
+from scprobe.compare.registration import (RegistrationResult, align, common_shape, common_slices,
+                                          pixel_size_problem, register)
+from scprobe.compare.spots import (DEFAULT_PSF_SIGMA_PX, FWHM_PER_SIGMA, SpotResult, SpotTable, detect_spots,
+                                   spot_statistics)
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, field_units
 from scprobe.scan import channel, directions as scan_directions, pixel_size
 
 logger = logging.getLogger(__name__)
@@ -38,8 +41,16 @@ class CompareResult(Result):
     Attributes
     ----------
     registration : RegistrationResult
-    overlap : OverlapResult
-    spots : SpotResult
+    overlap : OverlapResult or None
+        None when the scans are not comparable (see ``comparable``).
+    spots : SpotResult or None
+        None when the scans are not comparable.
+    comparable : bool
+        False when registration says the scans do not overlap or show different areas
+        (and ``force`` was not given): no overlap or persistence numbers are computed
+        (:meth:`~scprobe.compare.registration.RegistrationResult.overlap_problem`).
+    note : str
+        Why the scans are not comparable ("" when they are).
     directions : (str, str)
         Traces of ``a`` and ``b`` that were compared.
     threshold_A : (float, float)
@@ -51,30 +62,32 @@ class CompareResult(Result):
     mask_a, mask_b_aligned : ndarray of bool
         Conducting masks (:func:`~scprobe.analysis.mask.region_mask`) on ``a``'s grid
         (``mask_b_aligned`` False outside the common area).
-    spots_a, spots_b_aligned : SpotTable
+    spots_a, spots_b_aligned : SpotTable or None
         Spots of both traces, centres on ``a``'s grid.
-    spot_keep_a, spot_keep_b, spot_matches : ndarray
+    spot_keep_a, spot_keep_b, spot_matches : ndarray or None
         Counted spots and their matched pairs (see :func:`~scprobe.compare.spots.spot_statistics`).
     scan_a, scan_b : xarray.Dataset
         The inputs, for figures (not copied; never modified).
     """
 
     registration: RegistrationResult
-    overlap: OverlapResult
-    spots: SpotResult
+    overlap: OverlapResult | None
+    spots: SpotResult | None
     directions: tuple[str, str]
     threshold_A: tuple[float, float]
     pixel_size_m: tuple[float, float]
     common: tuple[slice, slice] = field(repr=False)
     mask_a: np.ndarray = field(repr=False)
     mask_b_aligned: np.ndarray = field(repr=False)
-    spots_a: SpotTable = field(repr=False)
-    spots_b_aligned: SpotTable = field(repr=False)
-    spot_keep_a: np.ndarray = field(repr=False)
-    spot_keep_b: np.ndarray = field(repr=False)
-    spot_matches: np.ndarray = field(repr=False)
+    spots_a: SpotTable | None = field(repr=False)
+    spots_b_aligned: SpotTable | None = field(repr=False)
+    spot_keep_a: np.ndarray | None = field(repr=False)
+    spot_keep_b: np.ndarray | None = field(repr=False)
+    spot_matches: np.ndarray | None = field(repr=False)
     scan_a: xr.Dataset = field(repr=False)
     scan_b: xr.Dataset = field(repr=False)
+    comparable: bool = True
+    note: str = ""
 
     def to_dict(self) -> dict:
         reg = self.registration
@@ -83,10 +96,20 @@ class CompareResult(Result):
             "shift_m": list(reg.shift_m),
             "registration_confidence": reg.registration_confidence,
             "same_area": reg.same_area,
-            "overlap": self.overlap.to_dict(),
-            "spots": self.spots.to_dict(),
-            "topography_rms_m": jsonable(reg.topography_residual_rms_m),
+            "comparable": self.comparable,
+            "note": self.note,
+            "overlap": self.overlap.to_dict() if self.overlap is not None else None,
+            "spots": self.spots.to_dict() if self.spots is not None else None,
+            "topography_rms_m": reg.topography_residual_rms_m if math.isfinite(reg.topography_residual_rms_m)
+            else None,
         }
+
+    def units(self) -> dict:
+        reg = field_units(self.registration)
+        return {"shift_px": reg["shift_px"], "shift_m": reg["shift_m"],
+                "registration_confidence": reg["registration_confidence"], "same_area": "", "comparable": "",
+                "note": "", "overlap": field_units(OverlapResult(0.0, 0.0, 0.0, 0.0, BoundaryShift(0.0, 0.0, 0.0, 0))),
+                "spots": field_units(SpotResult(0, 0, 0.0, 0.0, None)), "topography_rms_m": "m"}
 
     def image_a(self, name: str) -> np.ndarray:
         """Channel ``name`` of ``a`` (the compared trace), cropped to the compared shape."""
@@ -109,8 +132,17 @@ def same_scan(a: xr.Dataset, b: xr.Dataset) -> bool:
 
 
 def default_directions(a: xr.Dataset, b: xr.Dataset) -> tuple[str, str]:
-    """Forward vs backward for one scan with both traces (metastability), else forward vs forward."""
-    if same_scan(a, b) and "backward" in scan_directions(a):
+    """Forward vs backward for one scan (metastability), else forward vs forward.
+
+    Raises
+    ------
+    ParameterError
+        ``a`` and ``b`` are one scan without a backward trace: it would be compared with itself.
+    """
+    if same_scan(a, b):
+        if "backward" not in scan_directions(a):
+            raise ParameterError("the two scans are one scan without a backward trace: comparing it with itself "
+                                 "says nothing; give two different scans, or a scan with both traces")
         return "forward", "backward"
     return "forward", "forward"
 
@@ -163,7 +195,9 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
         scan of the area (registered and thresholded, see :func:`reference_from_scan`);
         the fraction of ``a``'s spots inside it is reported.
     force : bool
-        Compare even when pixel sizes differ or the scans do not overlap.
+        Compare even when pixel sizes differ, the scans do not overlap, or registration says they
+        show different areas (without it such a pair is ``comparable=False``: no overlap, no spots,
+        and ``note`` says why).
     spot_diameter_m : float
         Expected spot diameter, m (paper ~75 nm).
     directions : (str, str), optional
@@ -178,13 +212,13 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     -------
     CompareResult
         ``to_dict()``: ``shift_px``, ``shift_m``, ``registration_confidence``,
-        ``same_area``, ``overlap``, ``spots``, ``topography_rms_m``.
+        ``same_area``, ``comparable``, ``note``, ``overlap``, ``spots``, ``topography_rms_m``.
 
     Raises
     ------
     ParameterError
-        Missing channels or traces, pixel sizes that differ, scans that do not
-        overlap (unless ``force``), or a reference mask of the wrong shape.
+        Missing channels or traces, a scan without a backward trace compared with itself,
+        or a reference mask of the wrong shape.
 
     Examples
     --------
@@ -207,7 +241,13 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     dirs = tuple(directions) if directions is not None else default_directions(a, b)
     if len(dirs) != 2:
         raise ParameterError(f"directions must name two traces, got {dirs!r}")
-    reg = register(a, b, channel=registration_channel(a, b), upsample=upsample, directions=dirs, force=force)
+    if same_scan(a, b) and dirs[0] == dirs[1]:
+        raise ParameterError(f"both sides are the {dirs[0]} trace of one scan: a trace compared with itself "
+                             "says nothing")
+    # the shift is measured whatever the pixel sizes and the overlap; whether the numbers may be
+    # compared is decided from them
+    reg = register(a, b, channel=registration_channel(a, b), upsample=upsample, directions=dirs, force=True)
+    problem = "" if force else (pixel_size_problem(a, b) or reg.overlap_problem())
     ca, cb = common_shape(np.asarray(channel(a, "current", dirs[0]).values, dtype=float),
                           np.asarray(channel(b, "current", dirs[1]).values, dtype=float))
     dy, dx = pixel_size(a)
@@ -219,6 +259,13 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
         # bilinear resampling of the 0/1 mask and a 0.5 cut puts the boundary at sub-pixel precision
         mask_b_al = align(mask_b.astype(float), reg.shift_px, order=1) > 0.5
     common = common_slices(ca.shape, reg.shift_px)
+    if problem:
+        # no overlap or different areas: an overlap or a spot persistence would be a number about nothing
+        return CompareResult(
+            registration=reg, overlap=None, spots=None, directions=dirs, threshold_A=(ta, tb),
+            pixel_size_m=(dy, dx), common=common, mask_a=mask_a, mask_b_aligned=mask_b_al,
+            spots_a=None, spots_b_aligned=None, spot_keep_a=None, spot_keep_b=None, spot_matches=None,
+            scan_a=a, scan_b=b, comparable=False, note=f"not comparable: {problem}")
     valid = np.zeros(ca.shape, dtype=bool)
     valid[common] = True
     overlap = mask_overlap(mask_a[common], mask_b_al[common], (dy, dx))
@@ -235,21 +282,32 @@ def compare_scans(a: xr.Dataset, b: xr.Dataset, *, threshold_A: float | None = N
     # half-maximum area, whatever the threshold, which only decides what is detected; a cut at a
     # fraction of the strongest current would drop every dot weaker than that when strong
     # regions share the map
+    sigma_px = _psf_sigma_px(regions_a, regions_b, (dy, dx))
     spots_a = detect_spots(ca, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=ta,
-                           noise_offset_A=regions_a.noise.noise_offset_A)
+                           noise_offset_A=regions_a.noise.noise_offset_A, noise_rms_A=regions_a.noise.noise_rms_A,
+                           psf_sigma_px=sigma_px)
     spots_b = detect_spots(cb, (dy, dx), spot_diameter_m=spot_diameter_m, threshold_A=tb,
-                           noise_offset_A=regions_b.noise.noise_offset_A)
-    spots_b = SpotTable(spots_b.centres_px - np.asarray(reg.shift_px), spots_b.diameters_px, spots_b.peaks_A)
+                           noise_offset_A=regions_b.noise.noise_offset_A, noise_rms_A=regions_b.noise.noise_rms_A,
+                           psf_sigma_px=sigma_px).shifted(reg.shift_px)
     if match_tolerance_m is None:
         match_tolerance_m = MATCH_TOLERANCE_DIAMETERS * spot_diameter_m
     if not (math.isfinite(match_tolerance_m) and match_tolerance_m > 0):
         raise ParameterError(f"match tolerance must be a positive length in m, got {match_tolerance_m!r}")
     tol = match_tolerance_m / math.sqrt(dy * dx)
-    spot_res, keep_a, keep_b, matches = spot_statistics(spots_a, spots_b, (dy, dx), tolerance_px=tol,
-                                                        valid=valid, reference_mask=reference_mask)
+    spot_res, keep_a, keep_b, matches = spot_statistics(
+        spots_a, spots_b, (dy, dx), tolerance_px=tol, valid=valid, reference_mask=reference_mask,
+        min_diameter_m=FWHM_PER_SIGMA * sigma_px * math.sqrt(dy * dx))
     return CompareResult(
         registration=reg, overlap=overlap, spots=spot_res, directions=dirs, threshold_A=(ta, tb),
         pixel_size_m=(dy, dx), common=common, mask_a=mask_a, mask_b_aligned=mask_b_al,
         spots_a=spots_a, spots_b_aligned=spots_b, spot_keep_a=keep_a, spot_keep_b=keep_b,
         spot_matches=matches, scan_a=a, scan_b=b,
     )
+
+
+def _psf_sigma_px(regions_a, regions_b, pixel_size_m) -> float:
+    """PSF standard deviation from the edge fits of either map, px (the default without edges)."""
+    for rm in (regions_a, regions_b):
+        if rm.edges is not None and rm.edges.width_m.size:
+            return float(np.median(rm.edges.width_m)) / WIDTH_PER_SIGMA / math.sqrt(pixel_size_m[0] * pixel_size_m[1])
+    return DEFAULT_PSF_SIGMA_PX

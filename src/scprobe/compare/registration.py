@@ -25,7 +25,7 @@ from skimage.registration import phase_cross_correlation
 from scprobe.errors import ParameterError
 from scprobe.process.levelling import subtract_plane
 from scprobe.process.rows import align_rows_array
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 from scprobe.scan import channel as scan_channel
 from scprobe.scan import pixel_size
 
@@ -62,13 +62,32 @@ class RegistrationResult(Result):
     topography_residual_rms_m : float
         Robust RMS (1.4826 MAD) of the aligned topography difference (plane and line
         offsets removed) on the common area, m.
+    peak_distinctness : float
+        0..1: distinctness of the topography correlation peak alone.
+    overlap_fraction : float
+        Fraction (0..1) of ``a``'s pixels that ``b`` covers after the shift.
     """
 
-    shift_px: tuple[float, float]
-    shift_m: tuple[float, float]
-    registration_confidence: float
-    same_area: bool
-    topography_residual_rms_m: float
+    shift_px: tuple[float, float] = quantity("px")
+    shift_m: tuple[float, float] = quantity("m")
+    registration_confidence: float = quantity("1")
+    same_area: bool = quantity("")
+    topography_residual_rms_m: float = quantity("m")
+    peak_distinctness: float = quantity("1", default=1.0)
+    overlap_fraction: float = quantity("1", default=1.0)
+
+    def overlap_problem(self, channel: str = "topography") -> str:
+        """Why the two scans cannot be compared, or "" when they overlap and show the same area."""
+        sy, sx = self.shift_px
+        if self.peak_distinctness < MIN_DISTINCTNESS or self.overlap_fraction < MIN_OVERLAP_FRACTION:
+            return (f"scans do not overlap: best {channel} match at shift {sy:.1f}, {sx:.1f} px covers "
+                    f"{self.overlap_fraction:.0%} of the first scan with peak distinctness "
+                    f"{self.peak_distinctness:.2f} (need >= {MIN_OVERLAP_FRACTION:.0%} and >= {MIN_DISTINCTNESS})")
+        if not self.same_area:
+            return (f"scans show different areas: after the best {channel} match (shift {sy:.1f}, {sx:.1f} px) "
+                    f"the topography differs by {self.topography_residual_rms_m:.3g} m RMS, more than "
+                    f"{SAME_AREA_RATIO:g} x the topography itself")
+        return ""
 
 
 def level(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
@@ -201,15 +220,21 @@ def align(image_b: np.ndarray, shift_px, *, order: int = 1) -> np.ndarray:
     return out
 
 
-def check_pixel_sizes(a, b, *, force: bool = False) -> None:
-    """Raise ParameterError when the scans' pixel sizes differ by more than the tolerance."""
+def pixel_size_problem(a, b) -> str:
+    """Why the scans' pixel sizes are not "the same" (beyond the tolerance), or "" when they are."""
     pa, pb = pixel_size(a), pixel_size(b)
     for axis, va, vb in zip("yx", pa, pb):
-        if abs(va - vb) > PIXEL_SIZE_TOLERANCE * max(va, vb) and not force:
-            raise ParameterError(
-                f"pixel sizes differ along {axis}: {va:.4g} m vs {vb:.4g} m (tolerance "
-                f"{PIXEL_SIZE_TOLERANCE:.0%}); resample one scan or pass force=True (--force)"
-            )
+        if abs(va - vb) > PIXEL_SIZE_TOLERANCE * max(va, vb):
+            return (f"pixel sizes differ along {axis}: {va:.4g} m vs {vb:.4g} m (tolerance "
+                    f"{PIXEL_SIZE_TOLERANCE:.0%})")
+    return ""
+
+
+def check_pixel_sizes(a, b, *, force: bool = False) -> None:
+    """Raise ParameterError when the scans' pixel sizes differ by more than the tolerance."""
+    problem = pixel_size_problem(a, b)
+    if problem and not force:
+        raise ParameterError(f"{problem}; resample one scan or pass force=True (--force)")
 
 
 def common_shape(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,19 +333,19 @@ def register(a, b, *, channel: str = "topography", upsample: int = 100, directio
             n_agree += agrees
     confidence = distinct * (1 + n_agree) / (1 + n_conf)
     frac = overlap_fraction(za.shape, shift)
+    dy, dx = pixel_size(a)
     if not force and (distinct < MIN_DISTINCTNESS or frac < MIN_OVERLAP_FRACTION):
-        raise ParameterError(
-            f"scans do not overlap: best {channel} match at shift {shift[0]:.1f}, {shift[1]:.1f} px covers "
-            f"{frac:.0%} of the first scan with peak distinctness {distinct:.2f} (need >= "
-            f"{MIN_OVERLAP_FRACTION:.0%} and >= {MIN_DISTINCTNESS}); pass force=True (--force) to compare anyway"
-        )
+        no_residual = RegistrationResult((float(shift[0]), float(shift[1])), (0.0, 0.0), 0.0, False, math.nan,
+                                         distinct, frac)
+        raise ParameterError(f"{no_residual.overlap_problem(channel)}; pass force=True (--force) to compare anyway")
     residual, signal = topography_residual(za, zb, shift, slow)
     same = bool(np.isfinite(residual) and signal > 0 and residual < SAME_AREA_RATIO * signal)
-    dy, dx = pixel_size(a)
     return RegistrationResult(
         shift_px=(float(shift[0]), float(shift[1])),
         shift_m=(float(shift[0] * dy), float(shift[1] * dx)),
         registration_confidence=float(confidence),
         same_area=same,
         topography_residual_rms_m=residual,
+        peak_distinctness=float(distinct),
+        overlap_fraction=float(frac),
     )

@@ -10,6 +10,7 @@ from typing import Any
 import xarray as xr
 
 from scprobe.study.loader import Study
+from scprobe.study.units import Status
 
 
 @dataclass
@@ -30,6 +31,8 @@ class StageOutput:
     objects : dict
         The result objects (with their arrays) and inputs a renderer draws the unit's figures
         from; never written to the summary.
+    status : Status
+        ``Status.OK``, or ``Status.NOT_COMPARABLE`` when the unit's inputs cannot be compared.
     """
 
     result: dict[str, Any]
@@ -37,6 +40,7 @@ class StageOutput:
     note: str = ""
     units: dict[str, Any] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict, repr=False)
+    status: Status = Status.OK
 
 
 def slug(text: str) -> str:

@@ -125,7 +125,7 @@ def run_unit(study_path: str, out_dir: str, stage: str, unit: Unit, render: Rend
         fig_dir = out / "figures" / stage / unit_slug(unit.key)
         figures = render.figures(stage, unit.key, res.objects, fig_dir) if render is not None else []
         rec.update(result=jsonable(res.result), units=jsonable(res.units), figures=relpaths(figures, out),
-                   files=relpaths(res.files, out), note=res.note)
+                   files=relpaths(res.files, out), note=res.note, status=res.status)
     except Exception as exc:  # a failing stage is recorded, and the run goes on
         error = str(exc) if isinstance(exc, ScprobeError) else f"{type(exc).__name__}: {exc}"
         rec.update(status=Status.FAILED, error=error)
@@ -252,7 +252,8 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
             continue
         units = {u.key: done[(s, u)] for s, u in tasks if s == name}
         status = Status.of_stage(r["status"] for r in units.values())
-        notes = sorted({r["note"] for r in units.values() if r["status"] == Status.SKIPPED and r["note"]})
+        notes = sorted({r["note"] for r in units.values()
+                        if r["status"] in (Status.SKIPPED, Status.NOT_COMPARABLE) and r["note"]})
         stages[name] = {"status": status, "note": "; ".join(notes), "units": units}
     summary = {
         "scprobe_version": __version__,

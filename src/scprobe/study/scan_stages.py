@@ -18,7 +18,7 @@ from scprobe.io.naming import split_filename
 from scprobe.io.nc import write_scan
 from scprobe.study.common import StageOutput, processed_scan, slug, write_mask_gwy
 from scprobe.study.loader import Study
-from scprobe.study.units import Unit
+from scprobe.study.units import Status, Unit
 #: Units of the context fields the map stage adds to each result.
 MAP_CONTEXT_UNITS = {"label": "", "area": "", "temperature_K": "K", "bias_V": "V", "recooled": "", "sequence": "1",
                      "shape_px": "px", "pixel_size_m": "m", "history": ""}
@@ -127,16 +127,17 @@ def compare_unit(study: Study, out_dir: Path, unit: Unit) -> StageOutput:
         la, lb = unit.labels
         a, b = processed_scan(study, la), processed_scan(study, lb)
         ref_label = None
-        # an adjacent area is not expected to overlap: compare anyway, so that same_area says so
-        result = compare_scans(a, b, threshold_A=thr, force=(kind == "area"))
+        # an adjacent area need not be the same area: then the result says "not comparable"
+        result = compare_scans(a, b, threshold_A=thr)
         labels = [la, lb]
     d = result.to_dict()
     spots = d.get("spots") or {}
     empty = kind == "fwd_bwd" and not (spots.get("count_a") or spots.get("count_b"))
-    note = "no conducting spots in either trace" if empty else ""
+    note = result.note or ("no conducting spots in either trace" if empty else "")
     return StageOutput({"kind": kind, "labels": labels, "reference_scan": ref_label, **d}, [], note,
                        units={"kind": "", "labels": "", "reference_scan": "", **result.units()},
-                       objects={"result": result, "kind": kind})
+                       objects={"result": result, "kind": kind},
+                       status=Status.OK if result.comparable else Status.NOT_COMPARABLE)
 
 
 # ---------------------------------------------------------------- series

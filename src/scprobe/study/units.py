@@ -22,6 +22,8 @@ class Status(str, Enum):
     OK = "ok"
     SKIPPED = "skipped"
     FAILED = "failed"
+    #: the unit's inputs cannot be compared (different areas): an answer, not a failure
+    NOT_COMPARABLE = "not comparable"
 
     def __str__(self) -> str:
         return self.value
@@ -34,11 +36,10 @@ class Status(str, Enum):
 
     @classmethod
     def of_stage(cls, statuses) -> Status:
-        """A stage's status from its units': failed if any failed, else ok if any ran, else skipped."""
+        """A stage's status from its units': failed if any failed, else ok if any ran, else not comparable
+        if any was, else skipped."""
         statuses = set(statuses)
-        if cls.FAILED in statuses:
-            return cls.FAILED
-        return cls.OK if cls.OK in statuses else cls.SKIPPED
+        return next((s for s in (cls.FAILED, cls.OK, cls.NOT_COMPARABLE) if s in statuses), cls.SKIPPED)
 
 
 #: Unit kinds: what the labels of a unit are.

@@ -20,9 +20,10 @@ import os
 FORK_MIN_UNKNOWNS = 200_000
 #: Time allowed to a child for any work, s, plus :data:`TIMEOUT_PER_UNKNOWN` per unknown.
 TIMEOUT_BASE_S = 60.0
-#: Time allowed per unknown of the work, s: some 20 times the set-up and solve time of a network
-#: unknown on a loaded 2-core machine, so only a child that hangs ever reaches it.
-TIMEOUT_PER_UNKNOWN_S = 2e-5
+#: Time allowed per unknown of the work, s: some 25 times the set-up and solve time of a network
+#: unknown on a quiet 2-core machine (2 us) and 3.5 times that at a load average of 15 on it
+#: (14 us), so only a child that hangs reaches it; a child that merely runs late is recomputed.
+TIMEOUT_PER_UNKNOWN_S = 5e-5
 
 
 def free_cores() -> int:

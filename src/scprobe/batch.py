@@ -9,6 +9,7 @@ sorted by path, so it is identical whatever the number of workers.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -23,7 +24,7 @@ from typing import Any
 from scprobe.distributed import run_tasks
 from scprobe.errors import ParameterError, ScprobeError
 from scprobe.io import atomic_path, atomic_write
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, jsonable, quantity
 from scprobe.scan import sha256_file
 
 #: Columns every row has, in this order; the map analysis' scalar outputs follow, sorted.
@@ -36,16 +37,18 @@ RETRIES = 2
 class BatchResult(Result):
     """Counts and outputs of one batch run (``seconds`` is wall time, s)."""
 
-    processed: int
-    skipped: int
-    failed: int
-    table_csv: Path
-    table_parquet: Path
-    seconds: float
+    processed: int = quantity("count")
+    skipped: int = quantity("count")
+    failed: int = quantity("count")
+    table_csv: Path = quantity("")
+    table_parquet: Path = quantity("")
+    seconds: float = quantity("s")
 
 
 def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files matching the glob patterns (``**`` recurses), absolute, de-duplicated and sorted.
+    """Files matching the glob patterns (``**`` recurses), resolved, de-duplicated and sorted.
+
+    Paths are resolved, so one file reached through ``..`` or a symbolic link is one row.
 
     Raises
     ------
@@ -55,11 +58,13 @@ def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[Path]:
     files: set[Path] = set()
     for pat in patterns:
         pat = os.fspath(pat)
-        hits = [Path(p) for p in glob.glob(pat, recursive=True)] if glob.has_magic(pat) else [Path(pat)]
+        # a file that exists is itself, even when its name has glob characters ("run[old]/x.bcrf")
+        literal = os.path.isfile(pat) or not glob.has_magic(pat)
+        hits = [Path(pat)] if literal else [Path(p) for p in glob.glob(pat, recursive=True)]
         hits = [p for p in hits if p.is_file()]
         if not hits:
             raise ParameterError(f"no files match {pat!r}")
-        files.update(p.absolute() for p in hits)
+        files.update(p.resolve() for p in hits)
     return sorted(files, key=lambda p: p.as_posix())
 
 
@@ -183,6 +188,7 @@ def run_batch(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     files = expand_inputs(patterns)
     out = Path(out_dir).absolute()
     rows_dir = out / "rows"
+    created = [d for d in (out, rows_dir) if not d.exists()]
     rows_dir.mkdir(parents=True, exist_ok=True)
     todo, rows = [], []
     for f in files:
@@ -206,5 +212,14 @@ def run_batch(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
             progress(len(rows), total)
 
     _run(todo, threshold_A, workers, scheduler, on_row)
+    if todo and failed == len(rows):
+        # nothing could be analysed: a usage error, and nothing is left behind
+        for path, _ in todo:
+            (rows_dir / f"{row_key(path)}.json").unlink(missing_ok=True)
+        for d in reversed(created):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        first = next(r["error"] for r in rows if r["error"])
+        raise ScprobeError(f"every file failed ({failed} of {total}); the first: {first}")
     csv, parquet = assemble_table(rows, out)
     return BatchResult(len(todo), skipped, failed, csv, parquet, time.perf_counter() - t0)

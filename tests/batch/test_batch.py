@@ -114,7 +114,7 @@ def _free_port() -> int:
 def test_local_cluster_gives_the_same_table(maps, in_process, tmp_path, cli):
     folder, _ = maps
     code, out, err = cli("batch", str(folder / "*.bcrf"), "--out", tmp_path / "out", "--workers", "2", "--json")
-    assert code == 0, err
+    assert code == 1, err  # one file failed: exit 1, its row says why
     res = json.loads(out)
     assert set(res) == {"processed", "skipped", "failed", "table_csv", "table_parquet", "seconds"}
     assert (res["processed"], res["failed"]) == (N_GOOD + 1, 1)
@@ -143,7 +143,7 @@ def test_external_scheduler_with_two_workers(maps, in_process, tmp_path, cli):
             client.wait_for_workers(2, timeout=60)
         code, out, err = cli("batch", str(folder / "*.bcrf"), "--out", tmp_path / "out", "--scheduler", addr,
                              "--json")
-        assert code == 0, err
+        assert code == 1, err  # one file failed
         res = json.loads(out)
         assert (res["processed"], res["skipped"], res["failed"]) == (N_GOOD + 1, 0, 1)
         assert Path(res["table_csv"]).read_bytes() == in_process[1].table_csv.read_bytes()

@@ -5,6 +5,8 @@ Every user error becomes one line ``error: ...`` on stderr and exit code 2
 """
 from __future__ import annotations
 
+import errno
+import functools
 import importlib
 import logging
 import pkgutil
@@ -68,6 +70,7 @@ def _metavar(param) -> str | None:
     return _METAVARS.get(name, "TEXT")
 
 
+@functools.lru_cache(maxsize=1)
 def _command():
     """The click command tree with plain metavars (FILE, DIR, FLOAT ...) in ``--help``."""
     import typer.main
@@ -99,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except typer.Exit as exc:
         return exc.exit_code
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.errno not in _USER_ERRNOS:
+            err_console.print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug and "
+                              "report it", markup=False, soft_wrap=True)
+            return 1
+        # the system refused a path the user gave (disk full, read-only, too long ...): their input, not a bug
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        err_console.print(f"error: {where}{exc.strerror}", markup=False, soft_wrap=True)
+        return 2
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("error: interrupted", markup=False)
         return 130
@@ -118,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
             logger.removeHandler(handler)
         if verbose:
             logger.setLevel(logging.NOTSET)
+
+
+#: OSError numbers that describe the user's paths or disk, reported as bad input (exit 2).
+_USER_ERRNOS = {getattr(errno, n) for n in ("ENOSPC", "EROFS", "EACCES", "EPERM", "EDQUOT", "EFBIG", "ENAMETOOLONG",
+                                            "ENOTDIR", "EISDIR", "EEXIST", "ELOOP", "ENOENT", "ENXIO")
+                if hasattr(errno, n)}
 
 
 def _is_usage_error(exc: Exception) -> bool:

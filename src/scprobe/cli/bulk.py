@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json
 from scprobe.errors import FormatError, ParameterError
 
 
@@ -135,6 +135,7 @@ def bulk(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Bulk superconducting figures: Tc criteria, shielding fraction, Debye fit, gap and jump, Bean Jc(H)."""
+    check_output(out)
     from scprobe.bulk import SampleGeometry, analyze_bulk
     from scprobe.io import atomic_write
     from scprobe.results import jsonable

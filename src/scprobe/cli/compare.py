@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json, number
 from scprobe.errors import ParameterError
 
 def load_reference(path: Path):
@@ -63,13 +64,16 @@ def _fmt(x, scale=1.0, spec=".3g", unit=""):
 def compare(
     a: Path = typer.Argument(..., help="Any file of the first scan (its siblings are picked up)."),
     b: Path = typer.Argument(..., help="Any file of the second scan; the same scan compares forward vs backward."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for both maps, A: every "
+    threshold_A: float = typer.Option(None, "--threshold-A", callback=number(0),
+                                      help="Conduction threshold for both maps, A: every "
                                       "pixel above it conducts (default: the mask of `scprobe map`)."),
     reference: Path = typer.Option(None, "--reference", help="Low-T conducting mask (.npy, .png or .gwy mask) "
                                    "on the first scan's grid, or a low-T scan file (registered and thresholded)."),
     directions: str = typer.Option(None, "--directions", help="Traces of A and B, e.g. forward,backward."),
-    spot_diameter_m: float = typer.Option(75e-9, "--spot-diameter-m", help="Expected spot diameter, m."),
-    match_tolerance_m: float = typer.Option(None, "--match-tolerance-m", help="Largest centre distance of one spot "
+    spot_diameter_m: float = typer.Option(75e-9, "--spot-diameter-m", callback=number(0, open_low=True),
+                                          help="Expected spot diameter, m."),
+    match_tolerance_m: float = typer.Option(None, "--match-tolerance-m", callback=number(0, open_low=True),
+                                            help="Largest centre distance of one spot "
                                             "in both traces, m (default 0.2 spot diameters)."),
     force: bool = typer.Option(False, "--force", help="Compare even if pixel sizes differ, scans hardly overlap or "
                                "show different areas."),
@@ -77,11 +81,12 @@ def compare(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Registration shift, overlap of conducting masks and spot persistence between two scans."""
+    check_output(out)
     from scprobe.compare import compare_scans
     from scprobe.io import open_scan
 
     scan_a = open_scan(a)
-    scan_b = scan_a if Path(a).resolve() == Path(b).resolve() else open_scan(b)
+    scan_b = scan_a if os.path.realpath(a) == os.path.realpath(b) else open_scan(b)
     mask = load_reference(reference) if reference is not None else None
     result = compare_scans(scan_a, scan_b, threshold_A=threshold_A, reference_mask=mask, force=force,
                            spot_diameter_m=spot_diameter_m, directions=_parse_directions(directions),
@@ -132,7 +137,7 @@ def _open_distinct(files: list[Path]) -> list:
     scans, seen = [], set()
     for f in files:
         scan = open_scan(f)
-        key = frozenset(r.get("sha256") for r in scan.attrs.get("source_files", [])) or str(Path(f).resolve())
+        key = frozenset(r.get("sha256") for r in scan.attrs.get("source_files", [])) or os.path.realpath(f)
         if key in seen:
             continue
         seen.add(key)
@@ -174,13 +179,15 @@ def series(
     files: list[Path] = typer.Argument(..., help="One file of each scan of the series."),
     temperatures: str = typer.Option(None, "--temperatures", help="Temperature of each scan, K: T1,T2,... "
                                      "(default: from the file headers)."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for all maps, A: every "
+    threshold_A: float = typer.Option(None, "--threshold-A", callback=number(0),
+                                      help="Conduction threshold for all maps, A: every "
                                       "pixel above it conducts (default: the mask of `scprobe map`)."),
     force: bool = typer.Option(False, "--force", help="Align even if pixel sizes differ or scans hardly overlap."),
     out: Path = typer.Option(None, "--out", help="Folder for series.json, the Tc map (.npy, .nc, .gwy) and figures."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Temperature series: conducting fraction vs T and the local Tc map."""
+    check_output(out)
     from scprobe.compare import temperature_series
 
     scans = _open_distinct(files)

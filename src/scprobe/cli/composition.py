@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json, number
 from scprobe.errors import ParameterError
 
 
@@ -14,20 +14,23 @@ def composition(
     apt: list[Path] = typer.Option([], "--apt", help="Atom-probe needle (.pos or .epos); repeat for each site."),
     ranges: Path = typer.Option(None, "--ranges", help="Range file (.rrng or .rng)."),
     sem: Path = typer.Option(None, "--sem", help="SEM image (TIFF) of an area containing the cAFM field."),
-    sem_pixel_size_m: float = typer.Option(None, "--sem-pixel-size-m", help="SEM pixel size in m (default: from the TIFF)."),
+    sem_pixel_size_m: float = typer.Option(None, "--sem-pixel-size-m", callback=number(0, open_low=True),
+                                           help="SEM pixel size in m (default: from the TIFF)."),
     map_: list[Path] = typer.Option([], "--map", help="cAFM scan: one file (siblings are found) or all its files."),
     control_points: str = typer.Option(None, "--control-points",
                                        help="'xs,ys,xm,ym;...': SEM px and cAFM px of matching points."),
     site: list[str] = typer.Option([], "--site", help="Lift-out site 'name:x,y' in SEM pixels; repeat."),
     edx: list[Path] = typer.Option([], "--edx", help="EDX element count map (TIFF or CSV); repeat."),
     edx_elements: str = typer.Option(None, "--edx-elements", help="Elements of the EDX maps, e.g. Fe,Se,Te."),
-    cap_threshold_at_pct: float = typer.Option(None, "--cap-threshold-at-pct",
+    cap_threshold_at_pct: float = typer.Option(None, "--cap-threshold-at-pct", callback=number(0, 100),
                                                help="O level (at.%) ending the apex cap (default: automatic)."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold of the map, A."),
+    threshold_A: float = typer.Option(None, "--threshold-A", callback=number(0),
+                                      help="Conduction threshold of the map, A."),
     out: Path = typer.Option(None, "--out", help="Folder for the figures (PNG) and composition.json."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """APT composition per site with counting errors, site ratios, SEM/cAFM overlay and EDX homogeneity."""
+    check_output(out)
     from scprobe.composition import analyze_composition
 
     if not (apt or sem or edx):

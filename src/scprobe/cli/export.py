@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+from scprobe.cli._app import JSON_OPTION, app, check_output, choice, console, emit_json
 
 
 class Target(str, Enum):
@@ -21,7 +21,8 @@ def export(
     to: Target = typer.Option(..., "--to", help="Output format."),
     out: Path = typer.Option(None, "--out", metavar="FILE", help="Output file (default: <input stem>.<format> here)."),
     channel: str = typer.Option(None, "--channel", help="Only this channel (png default: current)."),
-    direction: str = typer.Option("forward", "--direction", help="Trace drawn in a PNG: forward or backward."),
+    direction: str = typer.Option("forward", "--direction", callback=choice("forward", "backward"),
+                                  help="Trace drawn in a PNG: forward or backward."),
     linear: bool = typer.Option(False, "--linear", help="PNG: linear colour scale also for current."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -29,12 +30,11 @@ def export(
     from scprobe.io import open_scan, save_scan
     from scprobe.scan import directions as scan_directions
 
-    if direction not in ("forward", "backward"):
-        raise typer.BadParameter(f"must be forward or backward, got {direction!r}", param_hint="--direction")
-    scan = open_scan(file)
     target = Path(out) if out is not None else Path.cwd() / f"{file.stem}.{to.value}"
     if target.is_dir():
         target = target / f"{file.stem}.{to.value}"
+    check_output(target, folder=False)
+    scan = open_scan(file)
     save_scan(scan, target, to.value, channel=channel, direction=direction, log=False if linear else None)
     if to.value == "png":
         written = [f"{channel or ('current' if 'current' in scan.data_vars else next(iter(scan.data_vars)))} "

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json
+from scprobe.cli._app import JSON_OPTION, app, check_output, choice, console, emit_json, number
 
 
 def _fmt(v, unit: str = "", digits: int = 3) -> str:
@@ -61,14 +61,20 @@ def _summary(d: dict, figures: list[Path]) -> None:
 def map_command(
     file: Path = typer.Argument(..., help="A current map (BCR/BCRF with its Daisy siblings, .gwy, .sxm, .ibw, .nc)."),
     channel: str = typer.Option("current", "--channel", help="Channel to analyse."),
-    direction: str = typer.Option("forward", "--direction", help="Trace: forward or backward."),
+    direction: str = typer.Option("forward", "--direction", callback=choice("forward", "backward"),
+                                  help="Trace: forward or backward."),
     process: str = typer.Option(None, "--process",
                                 help="Processing steps, e.g. scars,rows:median,plane,poly:3,crop:x0,y0,x1,y1."),
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Detection threshold, A (default from the noise)."),
-    tip_radius_m: float = typer.Option(10e-9, "--tip-radius-m", help="Tip contact radius, m."),
-    resistivity_ohm_m: float = typer.Option(None, "--resistivity-ohm-m", help="Sample resistivity, Ohm m."),
-    saturation_A: float = typer.Option(None, "--saturation-A", help="Amplifier limit, A (default: detect clipping)."),
-    bias_V: float = typer.Option(None, "--bias-V", help="Override the bias from the header, V."),
+    threshold_A: float = typer.Option(None, "--threshold-A", callback=number(0),
+                                      help="Detection threshold, A (default from the noise)."),
+    tip_radius_m: float = typer.Option(10e-9, "--tip-radius-m", callback=number(0, open_low=True),
+                                       help="Tip contact radius, m."),
+    resistivity_ohm_m: float = typer.Option(None, "--resistivity-ohm-m", callback=number(0, open_low=True),
+                                            help="Sample resistivity, Ohm m."),
+    saturation_A: float = typer.Option(None, "--saturation-A", callback=number(0, open_low=True),
+                                       help="Amplifier limit, A (default: detect clipping)."),
+    bias_V: float = typer.Option(None, "--bias-V", callback=number(nonzero=True),
+                                 help="Override the bias from the header, V."),
     force: bool = typer.Option(False, "--force", help="Analyse a channel whose unit is not A."),
     boundary: str = typer.Option("auto", "--boundary",
                                  help="Region extent: half-max (blur-corrected), threshold, or auto "
@@ -77,6 +83,7 @@ def map_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Single current map: noise floor, conducting mask, regions, states, edges, artefact checks."""
+    check_output(out)
     from scprobe.analysis import analyze_map
     from scprobe.io import open_scan
     from scprobe.process import apply_steps

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json, err_console, progress_enabled
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json, err_console, number, progress_enabled
 
-WORKERS = typer.Option(1, "--workers", "-w", help="Worker processes (1 runs in this process).")
+WORKERS = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (1 runs in this process).")
 SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
 
 
@@ -76,20 +76,21 @@ def run(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run every stage the study has data for: summary.json, figures, .nc/.gwy data and report.html."""
-    out = out if out is not None else study.parent / "scprobe-out"
+    out = check_output(out if out is not None else study.parent / "scprobe-out")
     raise typer.Exit(_run_and_print(study, out, workers, scheduler, as_json, figures))
 
 
 @app.command()
 def demo(
     out: Path = typer.Option(Path("scprobe-demo"), "--out", "-o", help="Folder for the simulated study and results."),
-    seed: int = typer.Option(0, "--seed", help="Random seed of the simulated sample."),
-    size: int = typer.Option(512, "--size", help="Scan size in pixels."),
+    seed: int = typer.Option(0, "--seed", callback=number(0), help="Random seed of the simulated sample."),
+    size: int = typer.Option(512, "--size", callback=number(32, 1024), help="Scan size in pixels."),
     workers: int = WORKERS,
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Write figures (off: numbers only, faster)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Simulate the default study, then run it; the report's path is the last line printed."""
+    check_output(out)
     from scprobe.simulate import simulate_study
 
     if not as_json:
@@ -104,10 +105,12 @@ def batch(
     out: Path = typer.Option(Path("scprobe-batch"), "--out", "-o", help="Output folder (rows/, results.csv/.parquet)."),
     workers: int = WORKERS,
     scheduler: str = SCHEDULER,
-    threshold_A: float = typer.Option(None, "--threshold-A", help="Conduction threshold for every map, A."),
+    threshold_A: float = typer.Option(None, "--threshold-A", callback=number(0),
+                                      help="Conduction threshold for every map, A."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Map analysis of many files on dask, one row per file; re-runs skip files already done."""
+    check_output(out)
     from scprobe.batch import run_batch
 
     bar, update = _progress(as_json, "batch")
@@ -119,7 +122,9 @@ def batch(
         res = run_batch(patterns, out, **kwargs)
     if as_json:
         emit_json(res.to_dict())
-        return
-    console.print(f"processed {res.processed} (failed {res.failed}), skipped {res.skipped} already done, "
-                  f"in {res.seconds:.1f} s", markup=False)
-    console.print(f"table: {res.table_csv}\n       {res.table_parquet}", markup=False, soft_wrap=True)
+    else:
+        console.print(f"processed {res.processed} (failed {res.failed}), skipped {res.skipped} already done, "
+                      f"in {res.seconds:.1f} s", markup=False)
+        console.print(f"table: {res.table_csv}\n       {res.table_parquet}", markup=False, soft_wrap=True)
+    # 0 every file analysed, 1 some failed (their rows say why); every file failing is an error (exit 2)
+    raise typer.Exit(1 if res.failed else 0)

@@ -7,20 +7,22 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json, err_console, progress_enabled
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json, err_console, number, progress_enabled
 from scprobe.errors import ParameterError
 
 
 @app.command()
 def simulate(
     outdir: Path = typer.Argument(..., help="Folder to write the study into (created)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same bytes."),
-    size: int = typer.Option(512, "--size", help="Scan size in pixels per side (pixel pitch stays 15 nm)."),
+    seed: int = typer.Option(0, "--seed", callback=number(0), help="Random seed; the same seed gives the same bytes."),
+    size: int = typer.Option(512, "--size", callback=number(32, 1024),
+                             help="Scan size in pixels per side (pixel pitch stays 15 nm)."),
     set_: list[str] = typer.Option([], "--set", help="Override a model parameter, NAME=VALUE (repeatable), "
                                    "e.g. --set area_fraction=0.2 --set state_currents_A=[5e-6,2e-6]."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Simulate a cryogenic cAFM study of a heterogeneous superconductor, with its ground truth."""
+    check_output(outdir, "OUTDIR")
     from scprobe.simulate import simulate_study
     from scprobe.simulate.study import STEPS
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scprobe.cli._app import JSON_OPTION, app, console, emit_json, progress_enabled
+from scprobe.cli._app import JSON_OPTION, app, check_output, console, emit_json, number, progress_enabled
 from scprobe.errors import ParameterError
 
 
@@ -30,19 +30,24 @@ def transport(
     contacts: str = typer.Option("vdp", "--contacts",
                                  help="vdp | linear | bar | explicit pixels X,Y;X,Y;X,Y;X,Y (I+, I-, V+, V-)."),
     model: str = typer.Option("classified", "--model", help="classified | proportional."),
-    threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A "
+    threshold_A: float | None = typer.Option(None, "--threshold-A", callback=number(0),
+                                             help="Superconducting threshold, A "
                                              "(default: from the noise floor)."),
     matrix_sheet_resistance_ohm: float | None = typer.Option(
-        None, "--matrix-sheet-resistance-ohm", help="Matrix sheet resistance R_sq, ohm: adds values in ohm to the "
-        "R_sq ones."),
+        None, "--matrix-sheet-resistance-ohm", callback=number(0, open_low=True),
+        help="Matrix sheet resistance R_sq, ohm: adds values in ohm to the R_sq ones."),
     matrix_resistivity_ohm_m: float | None = typer.Option(
-        None, "--matrix-resistivity-ohm-m", help="Matrix resistivity, Ohm m (with --thickness-m: R_sq = rho / t)."),
-    thickness_m: float | None = typer.Option(None, "--thickness-m", help="Sample thickness, m."),
-    contact_radius_px: float = typer.Option(0.0, "--contact-radius-px", help="Radius of point contacts, pixels."),
+        None, "--matrix-resistivity-ohm-m", callback=number(0, open_low=True),
+        help="Matrix resistivity, Ohm m (with --thickness-m: R_sq = rho / t)."),
+    thickness_m: float | None = typer.Option(None, "--thickness-m", callback=number(0, open_low=True),
+                                             help="Sample thickness, m."),
+    contact_radius_px: float = typer.Option(0.0, "--contact-radius-px", callback=number(0),
+                                            help="Radius of point contacts, pixels."),
     out: Path | None = typer.Option(None, "--out", help="Write transport.json and transport.png here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Four-probe / van der Pauw measurement simulated on the map, with a verdict on zero resistance."""
+    check_output(out)
     from scprobe.io import open_scan
     from scprobe.scan import channel
     from scprobe.transport import four_probe
@@ -95,19 +100,25 @@ def transport(
 @app.command()
 def percolate(
     file: Path = typer.Argument(..., help="Scan file."),
-    sample_size_m: float = typer.Option(1e-3, "--sample-size-m", help="Sample side, m."),
+    sample_size_m: float = typer.Option(1e-3, "--sample-size-m", callback=number(0, open_low=True),
+                                        help="Sample side, m."),
     thickness_m: float | None = typer.Option(
-        None, "--thickness-m", help="Sample thickness, m: chooses 2-D or 3-D against the map's correlation lengths."),
-    realizations: int = typer.Option(16, "--realizations", help="Sample realisations per dimension."),
+        None, "--thickness-m", callback=number(0, open_low=True),
+        help="Sample thickness, m: chooses 2-D or 3-D against the map's correlation lengths."),
+    realizations: int = typer.Option(16, "--realizations", callback=number(2, 10_000),
+                                     help="Sample realisations per dimension."),
     dim: int | None = typer.Option(None, "--dim", help="2 (film) or 3 (bulk): overrides the choice by thickness."),
     seed: int = typer.Option(0, "--seed", help="Random seed (>= 0)."),
     out_of_plane_correlation_m: float | None = typer.Option(
-        None, "--out-of-plane-correlation-m", help="3-D correlation length along z, m (default: across length)."),
-    threshold_A: float | None = typer.Option(None, "--threshold-A", help="Superconducting threshold, A."),
+        None, "--out-of-plane-correlation-m", callback=number(0, open_low=True),
+        help="3-D correlation length along z, m (default: across length)."),
+    threshold_A: float | None = typer.Option(None, "--threshold-A", callback=number(0),
+                                             help="Superconducting threshold, A."),
     out: Path | None = typer.Option(None, "--out", help="Write percolate.json and percolation.png here."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Extrapolate the map's statistics to a sample in 2-D and 3-D: probability of zero four-probe resistance."""
+    check_output(out)
     from scprobe.io import open_scan
     from scprobe.transport import percolate as run_percolate
     from scprobe.transport.solver import enable_small_pages
@@ -118,6 +129,11 @@ def percolate(
     if seed < 0:
         raise ParameterError(f"--seed must be a non-negative integer, got {seed}")
     scan = open_scan(file)
+    field_m = max(scan.sizes["x"] * scan.attrs["pixel_size_m"],
+                  scan.sizes["y"] * scan.attrs.get("pixel_size_y_m", scan.attrs["pixel_size_m"]))
+    if sample_size_m < field_m:
+        raise ParameterError(f"--sample-size-m {sample_size_m:g} m is smaller than the map it extrapolates "
+                             f"({field_m:.3g} m)")
     kwargs = dict(sample_size_m=sample_size_m, realizations=realizations, dim=dim, thickness_m=thickness_m,
                   seed=seed, out_of_plane_correlation_m=out_of_plane_correlation_m, threshold_A=threshold_A)
     if progress_enabled(as_json):

@@ -133,14 +133,56 @@ def check_path(path: str | os.PathLike) -> Path:
     """Return ``path`` as a Path after checking it is a readable, non-empty regular file."""
     p = Path(path)
     if not p.exists():
+        if p.is_symlink():
+            raise FormatError(p, "broken or looping symbolic link")
         raise FormatError(p, "no such file")
     if p.is_dir():
         raise FormatError(p, "is a directory, not a file")
+    if not p.is_file():  # a FIFO or a device would block or never end
+        raise FormatError(p, "not a regular file (a pipe, socket or device)")
     if not os.access(p, os.R_OK):
         raise FormatError(p, "permission denied")
     if p.stat().st_size == 0:
         raise FormatError(p, "file is empty")
     return p
+
+
+#: Plausible ranges of the quantities every scan reader reports; one check for all readers (:func:`check_scan`).
+PIXEL_SIZE_RANGE_M = (1e-12, 1.0)
+TEMPERATURE_RANGE_K = (0.0, 1000.0)
+BIAS_RANGE_V = (-1000.0, 1000.0)
+
+
+def check_scan(path, *, pixel_size_m: tuple[float, float], temperature_K: float | None = None,
+               bias_V: float | None = None) -> None:
+    """Refuse a scan whose header quantities are impossible, naming the file and the quantity.
+
+    Parameters
+    ----------
+    path : path-like
+        The file the values come from.
+    pixel_size_m : (float, float)
+        ``(dy, dx)``; each finite and within :data:`PIXEL_SIZE_RANGE_M`.
+    temperature_K, bias_V : float, optional
+        NaN or None means "not in the file"; otherwise finite and within
+        :data:`TEMPERATURE_RANGE_K` / :data:`BIAS_RANGE_V`.
+    """
+    for name, v in zip(("pixel size along y", "pixel size along x"), pixel_size_m):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and
+                PIXEL_SIZE_RANGE_M[0] <= v <= PIXEL_SIZE_RANGE_M[1]):
+            raise FormatError(path, f"{name} {v!r} m is not a length between {PIXEL_SIZE_RANGE_M[0]:g} and "
+                                    f"{PIXEL_SIZE_RANGE_M[1]:g} m")
+    for name, v, (lo, hi), unit in (("temperature", temperature_K, TEMPERATURE_RANGE_K, "K"),
+                                    ("bias", bias_V, BIAS_RANGE_V, "V")):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi):
+            raise FormatError(path, f"{name} {v!r} is not a value in {unit} between {lo:g} and {hi:g}")
+
+
+def real_path(path: str | os.PathLike) -> Path:
+    """``path`` with symbolic links and ``..`` resolved; never raises (a loop stays as it is)."""
+    return Path(os.path.realpath(path))
 
 
 def to_float(path, key: str, value: str | None, *, positive: bool = False) -> float:

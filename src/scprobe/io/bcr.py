@@ -175,11 +175,12 @@ def read(path: str | os.PathLike) -> list[Channel]:
 
     xunit, xpow = parse_unit(meta.get("xunit"), "nm")
     yunit, ypow = parse_unit(meta.get("yunit"), "nm")
+    # Gwyddion silently takes 1 um for a length <= 0; a size that is not positive is refused here instead
     xreal = yreal = 1e-6
-    if "xlength" in meta and to_float(p, "xlength", meta["xlength"]) > 0:
-        xreal = float(meta["xlength"].split()[0]) * 10.0 ** xpow
-    if "ylength" in meta and to_float(p, "ylength", meta["ylength"]) > 0:
-        yreal = float(meta["ylength"].split()[0]) * 10.0 ** ypow
+    if "xlength" in meta:
+        xreal = to_float(p, "xlength", meta["xlength"], positive=True) * 10.0 ** xpow
+    if "ylength" in meta:
+        yreal = to_float(p, "ylength", meta["ylength"], positive=True) * 10.0 ** ypow
     position = None
     if "xoffset" in meta or "yoffset" in meta:
         position = (

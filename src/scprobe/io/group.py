@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from scprobe.errors import FormatError
-from scprobe.io.base import Channel
+from scprobe.io.base import Channel, check_scan, real_path
 from scprobe.io.naming import base_name, quantity_from_name, split_filename
 from scprobe.io.registry import detect, image_extensions, read_channels
 from scprobe.scan import file_record, make_scan
@@ -71,8 +71,8 @@ def scan_files(paths: str | os.PathLike | Sequence[str | os.PathLike], siblings:
             out.append(p)
     seen, unique = set(), []
     for p in out:
-        if p.resolve() not in seen:
-            seen.add(p.resolve())
+        if real_path(p) not in seen:
+            seen.add(real_path(p))
             unique.append(p)
     return unique
 
@@ -146,6 +146,9 @@ def open_scan(
         from scprobe.io.nc import read_scan
 
         scan = read_scan(files[0])
+        a = scan.attrs
+        check_scan(files[0], pixel_size_m=(a.get("pixel_size_y_m", a.get("pixel_size_m")), a.get("pixel_size_m")),
+                   temperature_K=a.get("temperature_K"), bias_V=a.get("bias_V"))
         return _override(scan, temperature_K, bias_V)
     entries: dict[tuple[str, str], tuple[Channel, Path]] = {}
     for f in files:
@@ -185,6 +188,7 @@ def open_scan(
     md = dict(current.metadata)
     temp = temperature_K if temperature_K is not None else _first(entries, "temperature_K")
     bias = bias_V if bias_V is not None else _first(entries, "bias_V")
+    check_scan(first_path, pixel_size_m=(dy, dx), temperature_K=temp, bias_V=bias)
     slow = str(md.get("slow_scan", "horizontal")).lower()
     # a reader that hashed the bytes it decoded (Channel.sha256) saves reading the file again
     hashed = {f: ch.sha256 for ch, f in entries.values() if ch.sha256}
@@ -229,9 +233,12 @@ def _add_masks(scan: xr.Dataset, entries, dirs, shape) -> None:
 
 
 def _first(entries, key):
-    for ch, _ in entries.values():
+    for ch, f in entries.values():
         if key in ch.metadata:
-            return float(ch.metadata[key])
+            try:
+                return float(ch.metadata[key])
+            except (TypeError, ValueError):
+                raise FormatError(f, f"{key} {ch.metadata[key]!r} is not a number") from None
     return None
 
 

@@ -21,7 +21,9 @@ from scprobe.io.apt import ELEMENTS
 from scprobe.io.base import atomic_path, check_path, parse_unit
 
 #: Largest image accepted (pixels); a header cannot make a reader allocate more.
-MAX_PIXELS = 1 << 28
+MAX_PIXELS = 1 << 26
+#: Largest believable ratio of decoded to stored bytes of a compressed image (zlib tops out near 1032).
+MAX_EXPANSION = 1100
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,15 @@ def read_tiff(path: str | os.PathLike) -> Image:
     try:
         with tifffile.TiffFile(p) as tif:
             page = tif.pages[0]
-            if int(np.prod(page.shape)) > MAX_PIXELS:
-                raise FormatError(p, f"image of shape {page.shape} is too large")
+            pixels = int(np.prod(page.shape))
+            if pixels > MAX_PIXELS:
+                raise FormatError(p, f"image of shape {page.shape} is too large (more than {MAX_PIXELS} pixels)")
+            # checked before decoding: a few KB of zlib must not become gigabytes
+            claimed = pixels * page.dtype.itemsize if page.dtype is not None else pixels
+            room = p.stat().st_size * (1 if page.compression == 1 else MAX_EXPANSION)
+            if claimed > room:
+                raise FormatError(p, f"image of shape {page.shape} needs {claimed} bytes, more than the "
+                                     f"{p.stat().st_size}-byte file can hold")
             data = page.asarray()
             pixel = _tiff_pixel_size(tif)
     except FormatError:

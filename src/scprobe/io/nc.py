@@ -44,7 +44,12 @@ def _encode(attrs: dict) -> dict:
 
 def _decode(path, attrs: dict) -> dict:
     attrs = dict(attrs)
-    names = json.loads(attrs.pop(_JSON_KEY, "[]"))
+    try:
+        names = json.loads(attrs.pop(_JSON_KEY, "[]"))
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise TypeError("not a list of names")
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise FormatError(path, f"attribute {_JSON_KEY!r} is not a JSON list of names ({exc})") from None
     for k, v in attrs.items():
         if isinstance(v, np.generic):
             attrs[k] = v.item()
@@ -71,6 +76,7 @@ def write_scan(scan: xr.Dataset, path: str | os.PathLike) -> Path:
 def read_scan(path: str | os.PathLike) -> xr.Dataset:
     """Read a Scan written by :func:`write_scan` (or any NetCDF image with ``y``/``x`` dims)."""
     p = check_path(path)
+    _check_storage(p)
     try:
         with xr.open_dataset(p, engine="h5netcdf") as ds:
             claimed = sum(v.dtype.itemsize * math.prod(v.shape) for v in ds.variables.values())
@@ -91,6 +97,37 @@ def read_scan(path: str | os.PathLike) -> xr.Dataset:
     if "direction" in ds.coords:
         ds = ds.assign_coords(direction=[str(d) for d in ds["direction"].values])
     return ds
+
+
+#: A variable may claim this much memory whatever its storage (small fill-value-only variables are fine).
+_SMALL_BYTES = 64 * 2**20
+
+
+def _check_storage(p: Path) -> None:
+    """Refuse variables whose size in memory is far beyond the bytes the file stores for them.
+
+    A chunked HDF5 dataset that was never written stores nothing and reads as its fill
+    value: a file of a few KB could make the reader allocate gigabytes.  Compression
+    (zlib at most ~1000:1) is allowed for by :data:`_MAX_EXPANSION`.
+    """
+    import h5py
+
+    def visit(name, obj):
+        if not isinstance(obj, h5py.Dataset):
+            return
+        claimed = obj.dtype.itemsize * math.prod(obj.shape)
+        stored = obj.id.get_storage_size()
+        if claimed > _SMALL_BYTES and claimed > _MAX_EXPANSION * stored:
+            raise FormatError(p, f"variable {name!r} claims {claimed} bytes but the file stores {stored} for it: "
+                                 "corrupt or a decompression bomb")
+
+    try:
+        with h5py.File(p, "r") as f:
+            f.visititems(visit)
+    except FormatError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise FormatError(p, f"cannot read NetCDF file: {type(exc).__name__}: {exc}") from exc
 
 
 def _size(ds: xr.Dataset, dim: str, step: float) -> tuple[float, float]:

@@ -358,6 +358,12 @@ def column(qd: QDFile, candidates: str | Sequence[str], *, bridge: int | None = 
     values = pd.to_numeric(qd.data[name], errors="coerce").to_numpy(dtype=float)
     if np.isnan(values).all() and qd.data[name].notna().any():
         raise FormatError(qd.path, f"column {name!r} is not numeric")
+    # empty cells (NaN) are normal in MultiVu files; an infinite value or a negative temperature is not
+    if np.isinf(values).any():
+        raise FormatError(qd.path, f"column {name!r} holds an infinite value (row {int(np.isinf(values).argmax()) + 1})")
+    if column_unit(name) == "K" and (values < 0).any():
+        raise FormatError(qd.path, f"column {name!r} holds a negative temperature (row "
+                                   f"{int((values < 0).argmax()) + 1})")
     return values
 
 

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from scprobe.errors import ParameterError
+from scprobe.io.base import real_path
 
 #: Formats :func:`save_scan` writes, by name and extension.
 SAVE_FORMATS = ("gwy", "nc", "png")
@@ -12,13 +13,12 @@ SAVE_FORMATS = ("gwy", "nc", "png")
 
 def input_paths(scan) -> set[Path]:
     """Resolved paths of the raw files a Scan was read from (its ``source_files`` provenance)."""
-    return {Path(r["path"]).resolve() for r in scan.attrs.get("source_files", []) if r.get("path")}
+    return {real_path(r["path"]) for r in scan.attrs.get("source_files", []) if r.get("path")}
 
 
 def refuse_input(target: str | os.PathLike, inputs) -> None:
     """Raise :class:`ParameterError` when ``target`` is one of ``inputs``: a writer never replaces raw data."""
-    t = Path(target).resolve()
-    if t in {Path(p).resolve() for p in inputs}:
+    if real_path(target) in {real_path(p) for p in inputs}:
         raise ParameterError(f"{target}: refusing to overwrite an input file; choose another output")
 
 

@@ -1,6 +1,7 @@
 """What every stage of a study run shares: outputs, figures, scans, file names."""
 from __future__ import annotations
 
+import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ class ScanCache:
         stats = []
         for f in scan_files(list(files)):
             st = f.stat()
-            stats.append((str(f.resolve()), st.st_size, st.st_mtime_ns))
+            stats.append((os.path.realpath(f), st.st_size, st.st_mtime_ns))
         key = (tuple(stats), temperature_K, bias_V, slow_scan)
         if key in self._scans:
             self._scans.move_to_end(key)

@@ -28,6 +28,10 @@ _KEY_RE = re.compile(r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A
 _INLINE_KEY_RE = re.compile(r"[{,]\s*([A-Za-z0-9_-]+)\s*=")
 
 
+#: Largest study file read (a study lists files and options; megabytes of TOML are a mistake or an attack).
+MAX_STUDY_BYTES = 1 << 20
+
+
 class StudyError(FormatError):
     """A study file that cannot be used; ``problems`` lists ``(key, line, message)``."""
 
@@ -204,6 +208,8 @@ def parse_study(text: str, path: str | os.PathLike = "study.toml", *, check_file
     path = Path(path).absolute()
     try:
         data: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        raise StudyError(path, [("", None, "not valid TOML: arrays or tables nested too deeply")]) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise StudyError(path, [("", int(m.group(1)) if m else None, f"not valid TOML: {exc}")]) from None
@@ -226,8 +232,15 @@ def parse_study(text: str, path: str | os.PathLike = "study.toml", *, check_file
 def load_study(path: str | os.PathLike, *, check_files: bool = True) -> Study:
     """Read and validate a study file (see :func:`parse_study`)."""
     p = Path(path)
+    if p.is_dir():
+        raise StudyError(p, [("", None, "is a folder; give its study file (study.toml)")])
     if not p.is_file():
-        raise StudyError(p, [("", None, "no such study file")])
+        what = "broken or looping symbolic link" if p.is_symlink() and not p.exists() else \
+            ("not a regular file (a pipe, socket or device)" if p.exists() else "no such study file")
+        raise StudyError(p, [("", None, what)])
+    if p.stat().st_size > MAX_STUDY_BYTES:
+        raise StudyError(p, [("", None, f"{p.stat().st_size} bytes: a study file is at most "
+                                        f"{MAX_STUDY_BYTES // 2**20} MiB of TOML")])
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

@@ -129,11 +129,6 @@ def percolate(
     if seed < 0:
         raise ParameterError(f"--seed must be a non-negative integer, got {seed}")
     scan = open_scan(file)
-    field_m = max(scan.sizes["x"] * scan.attrs["pixel_size_m"],
-                  scan.sizes["y"] * scan.attrs.get("pixel_size_y_m", scan.attrs["pixel_size_m"]))
-    if sample_size_m < field_m:
-        raise ParameterError(f"--sample-size-m {sample_size_m:g} m is smaller than the map it extrapolates "
-                             f"({field_m:.3g} m)")
     kwargs = dict(sample_size_m=sample_size_m, realizations=realizations, dim=dim, thickness_m=thickness_m,
                   seed=seed, out_of_plane_correlation_m=out_of_plane_correlation_m, threshold_A=threshold_A)
     if progress_enabled(as_json):

@@ -18,8 +18,9 @@ with every run.
    BLAS / OpenMP threads); scprobe's solver runs on one.
 3. The huge-page switch (``scprobe.transport.solver.pages``): ``four_probe`` with and without it.
 4. ``scprobe transport`` on a 2048^2 netCDF scan in a child process: wall seconds (target < 10 s),
-   CPU seconds of the command and its helpers (what a busy machine cannot inflate much), and peak RSS of the process tree (target < 3 GB): the largest ``ru_maxrss`` of the command and
-   its forked helpers, and the peak proportional set size of the tree sampled every 0.1 s.
+   CPU seconds of the command and its helpers (what a busy machine cannot inflate much), and peak
+   RSS of the process tree (target < 3 GB): the largest ``ru_maxrss`` of the command and its
+   forked helpers, and the peak proportional set size of the tree sampled every 0.1 s.
 """
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ def whole_against_solve(n: int, repeat: int) -> None:
     w, s = _median(whole), _median(solve)
     print(f"{n}^2 four_probe (current map, default mask, vdp): whole {w:.2f} s ({_runs(whole)}); "
           f"its solve (set-up + 2 configurations, one process) {s:.2f} s ({_runs(solve)}); "
-          f"whole / solve = {w / s:.2f} (target <= 1.3); {first.n_unknowns} unknowns, {first.iterations} iterations",
+          f"whole / solve = {w / s:.2f} (target <= 1.3); {first.solver.n_unknowns} unknowns, "
+          f"{first.solver.iterations} iterations",
           flush=True)
 
 

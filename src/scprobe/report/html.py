@@ -514,6 +514,15 @@ def truth_rows(summary: dict, truth: dict) -> list[dict[str, str]]:
         for key, t in sect.items():
             if key in _NOT_MEASURED or isinstance(t, (dict, list)):
                 continue
+            if section == "local_tc" and key == "tc_K":
+                # the series measures an interval, never "the" Tc: show it, and whether it holds the truth
+                lo, hi = _get(res, "series.map_tc_lower_K"), _get(res, "series.map_tc_upper_K")
+                if isinstance(lo, (int, float)) and isinstance(t, (int, float)):
+                    inside = t >= lo and (hi is None or t < hi)
+                    rows.append({"quantity": "Local Tc: interval of the map", "truth": format_value(t, "K"),
+                                 "measured": f"[{format_value(lo, 'K')}, {format_value(hi, 'K') if hi else '∞'})",
+                                 "error": "inside" if inside else "outside"})
+                    continue
             alias = _BULK_ALIASES.get(key, key)
             if "." in alias:
                 v = _get(res, alias)

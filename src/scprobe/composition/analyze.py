@@ -43,6 +43,14 @@ class CompositionResult(Result):
                 "edx": {k: v.to_dict() for k, v in self.edx.items()},
                 "overlay": None if self.overlay is None else self.overlay.to_dict()}
 
+    def units(self) -> dict:
+        """Declared units of :meth:`to_dict` (the EDX tests and the overlay declare their own)."""
+        out = dict(super().units())
+        out["edx"] = {k: v.units() for k, v in self.edx.items()}
+        if self.overlay is not None:
+            out["overlay"] = self.overlay.units()
+        return out
+
 
 def _site_entries(sites) -> list[tuple[str, tuple[float, float] | None, str | None]]:
     """(name, sem_xy_px or None, apt path or None) from study tables, tuples or 'name:x,y' strings."""

@@ -44,6 +44,10 @@ class EdxHomogeneity(Result):
         return {"dispersion_index": self.dispersion_index, "p_value": self.p_value,
                 "homogeneous": bool(self.homogeneous), "min_detectable_contrast": self.min_detectable_contrast}
 
+    def units(self) -> dict:
+        """Declared units of :meth:`to_dict` (dimensionless statistics; the contrast a fraction)."""
+        return {"dispersion_index": "1", "p_value": "1", "homogeneous": "", "min_detectable_contrast": "1"}
+
 
 def bin_counts(counts: np.ndarray, bin_px: int, mask: np.ndarray | None = None) -> np.ndarray:
     """Sums over ``bin_px`` x ``bin_px`` blocks (edge remainders dropped); with ``mask``

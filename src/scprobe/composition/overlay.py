@@ -85,6 +85,11 @@ class OverlayResult(Result):
                 "shift_m": jsonable(list(self.shift_m)), "residual_m": jsonable(self.residual_m),
                 "sites": [s.to_dict() for s in self.sites]}
 
+    def units(self) -> dict:
+        """Declared units of :meth:`to_dict`."""
+        return {"scale": "1", "rotation_deg": "deg", "shift_m": "m", "residual_m": "m",
+                "sites": {"name": "", "region": "", "distance_to_boundary_m": "m"}}
+
     @property
     def transform(self) -> SimilarityTransform:
         """cAFM metres -> SEM metres."""

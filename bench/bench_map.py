@@ -1,9 +1,14 @@
-"""Full single-map analysis of a 4096 x 4096 current map (target < 5 s on 2 cores).
+"""Full single-map analysis of a 4096 x 4096 current map (target < 5 s on 2 cores) and its peak memory.
 
 The map comes from the simulator (sample landscape + instrument model).  The
 peer is Gwyddion's threshold grain marking on the same current map
 (``gwy-oracle time mark-threshold``), the only part of the analysis Gwyddion
 does in one call; the ratio printed is scprobe's full analysis over it.
+
+Memory: ``scprobe map FILE --json`` runs in a child process on the map written as Daisy
+BCRF files (topography, deflection, current), and its peak resident set (``VmHWM``)
+is printed against the input size, the current map as float64 (target <= 4x); the
+resident set of a child that only imports scprobe is printed too, as the floor.
 
 Usage: python bench/bench_map.py [--size N] [--repeat R]
 """
@@ -14,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +31,8 @@ from scprobe.scan import make_scan
 from scprobe.simulate import InstrumentParams, SampleParams, measure, sample_landscape
 
 TARGET_S = 5.0
+#: Peak resident memory of ``scprobe map`` at most this many times the current map (float64).
+TARGET_RSS_RATIO = 4.0
 ORACLE_CANDIDATES = (Path(__file__).resolve().parents[2] / "shared/tools/gwy-oracle/gwy-oracle",
                      Path.home() / ".cache/gwy-oracle/gwy-oracle")
 
@@ -34,6 +42,38 @@ def oracle() -> str | None:
         if cand.is_file() and os.access(cand, os.X_OK):
             return str(cand)
     return shutil.which("gwy-oracle")
+
+
+def child_peak_rss(code: str, *args: str) -> int:
+    """Peak resident set of a fresh Python running ``code`` with ``args``, bytes.
+
+    Read from the child's own ``VmHWM`` (Linux): ``ru_maxrss`` would carry the RSS of this
+    (large) parent across fork and exec.
+    """
+    wrapper = ("import sys\n"
+               f"sys.argv = ['x', *{list(args)!r}]\n"
+               f"exec({code!r})\n"
+               "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
+    res = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    return int(res.stdout.strip().splitlines()[-1]) * 1024
+
+
+def peak_rss_of_map(scan, folder: Path) -> tuple[int, int]:
+    """Peak RSS of ``scprobe map`` on ``scan`` written as BCRF files, and of importing scprobe alone, bytes."""
+    from scprobe.io import bcr
+
+    px = scan.attrs["pixel_size_m"]
+    ny, nx = scan.sizes["y"], scan.sizes["x"]
+    for name, unit in (("topography", "m"), ("deflection", "V"), ("current", "A")):
+        bcr.write(folder / f"bench-{name}-fwd.bcrf", np.asarray(scan[name].values), (ny * px, nx * px), unit,
+                  header={"temperature": 1.5})
+    cli = ("from scprobe.cli import run\nimport contextlib, io\n"
+           "with contextlib.redirect_stdout(io.StringIO()):\n"
+           "    try:\n        run()\n    except SystemExit as e:\n        assert not e.code, e.code\n")
+    peak = child_peak_rss(cli, "map", str(folder / "bench-current-fwd.bcrf"), "--json")
+    floor = child_peak_rss("import scprobe.cli, scprobe.analysis, scprobe.io")
+    return peak, floor
 
 
 def main() -> None:
@@ -62,6 +102,12 @@ def main() -> None:
     # CPU time shows what the analysis costs when other jobs share the cores
     print(f"scprobe analyze_map: {ours:.2f} s wall, {float(np.median(cpu)):.2f} s CPU (median of {args.repeat}); "
           f"target {TARGET_S} s, ratio to target {ours / TARGET_S:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        peak, floor = peak_rss_of_map(scan, Path(tmp))
+    size = traces["current"].size * 8
+    print(f"scprobe map peak RSS: {peak / 2**20:.0f} MiB = {peak / size:.2f} x the input "
+          f"({size / 2**20:.0f} MiB float64 current; import floor {floor / 2**20:.0f} MiB, "
+          f"above it {(peak - floor) / size:.2f} x); target <= {TARGET_RSS_RATIO:g} x")
     exe = oracle()
     if exe:
         with tempfile.TemporaryDirectory() as tmp:

@@ -26,6 +26,14 @@ def test_json_output(cli, current_file):
     assert d["spreading_resistance_ohm"] == pytest.approx(75.0)
     assert d["contact_limited"] is True
     assert d["figures"] == []
+    # with a mean free path: both regimes side by side, the regime chosen from l / a
+    code, out, err = cli("map", path, "--json", "--resistivity-ohm-m", "3e-6", "--mean-free-path-m", "1e-6")
+    assert code == 0, err
+    c = json.loads(out)["contact"]
+    assert c["regime"] == "ballistic" and c["knudsen_ratio"] == pytest.approx(100.0)
+    assert c["maxwell_ohm"] == pytest.approx(75.0) and c["sharvin_ohm"] == pytest.approx(4 * 3e-6 * 1e-6 / (3 * np.pi * 1e-16))
+    code, out, _ = cli("map", path, "--resistivity-ohm-m", "3e-6", "--mean-free-path-m", "1e-6")
+    assert code == 0 and "ballistic" in out and "Sharvin" in out
 
 
 def test_process_and_figures(cli, current_file, tmp_path):

@@ -109,8 +109,9 @@ def saturation(current: np.ndarray, saturation_A: float | None) -> tuple[float, 
         if top <= 0 or at_top < max(10, int(1e-4 * n_valid)):
             return 0.0, None
         saturation_A = top
-    with np.errstate(invalid="ignore"):
-        frac = np.count_nonzero(np.abs(current) >= saturation_A * (1 - 1e-9)) / n_valid
+    limit = saturation_A * (1 - 1e-9)
+    with np.errstate(invalid="ignore"):  # two comparisons: no full-size |current| temporary
+        frac = (np.count_nonzero(current >= limit) + np.count_nonzero(current <= -limit)) / n_valid
     return float(frac), float(saturation_A)
 
 
@@ -168,7 +169,8 @@ def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noi
         if name == channel or name not in scan.data_vars:
             return None
         try:
-            return np.asarray(get_channel(scan, name, d).values, dtype=float)
+            # the regular subsample only: statistics need ~1e6 pixels, and no full-size copy is made
+            return np.asarray(get_channel(scan, name, d).values[::s, ::s], dtype=float)
         except Exception:  # the other trace may be absent
             return None
 
@@ -177,14 +179,12 @@ def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noi
     grad = None
     if topo is not None:
         dy, dx = float(scan.attrs.get("pixel_size_y_m", scan.attrs["pixel_size_m"])), float(scan.attrs["pixel_size_m"])
-        gy, gx = np.gradient(topo[::s, ::s], dy * s, dx * s)  # on the subsample: enough for a correlation
+        gy, gx = np.gradient(topo, dy * s, dx * s)
         grad = np.hypot(gx, gy)
     checks = {
-        "topography_correlation": _corr_check(logc, None if topo is None else topo[::s, ::s], "topography",
-                                              "topography"),
+        "topography_correlation": _corr_check(logc, topo, "topography", "topography"),
         "topography_gradient_correlation": _corr_check(logc, grad, "topography", "the topography gradient"),
-        "deflection_correlation": _corr_check(logc, None if defl is None else defl[::s, ::s], "deflection",
-                                              "deflection"),
+        "deflection_correlation": _corr_check(logc, defl, "deflection", "deflection"),
     }
     other = "backward" if direction == "forward" else "forward"
     back = trace("topography", other) if "direction" in scan.dims else None

@@ -35,7 +35,7 @@ _DEFAULT_SIGMA_PX = 1.0
 
 
 #: Largest number of spots whose point-spread-function fit enters the junction resistance.
-MAX_FITTED_SPOTS = 200
+MAX_FITTED_SPOTS = 50
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 
 #: Threshold = offset + NOISE_SIGMAS * rms when no threshold is given.
 NOISE_SIGMAS = 5.0
@@ -28,10 +28,10 @@ NO_REFERENCE_SIGMAS = 20.0
 class NoiseResult(Result):
     """Noise statistics of the non-conducting pixels (amperes)."""
 
-    noise_offset_A: float
-    noise_rms_A: float
-    noise_floor_A: float
-    n_noise_pixels: int
+    noise_offset_A: float = quantity("A")
+    noise_rms_A: float = quantity("A")
+    noise_floor_A: float = quantity("A")
+    n_noise_pixels: int = quantity("count")
 
 
 def noise_stats(current: np.ndarray, *, seed_fraction: float = 0.2, clip_sigmas: float = 5.0,

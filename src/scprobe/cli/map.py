@@ -21,6 +21,8 @@ def _summary(d: dict, figures: list[Path]) -> None:
                   f"bias = {_fmt(d['bias_V'], 'V')}", style="bold")
     if d["processing"]:
         console.print("processing: " + ", ".join(h["step"] for h in d["processing"]))
+    if d["reference_note"]:
+        console.print(d["reference_note"], markup=False)
     t = Table(show_header=False, box=None)
     rows = [
         ("noise offset / RMS / floor", f"{_fmt(d['noise_offset_A'], 'A')} / {_fmt(d['noise_rms_A'], 'A')} / "
@@ -36,8 +38,11 @@ def _summary(d: dict, figures: list[Path]) -> None:
         ("edge width 10-90 %", f"median {_fmt(d['edge_width_m']['median'], 'm')} (p10 "
                                f"{_fmt(d['edge_width_m']['p10'], 'm')}, p90 {_fmt(d['edge_width_m']['p90'], 'm')}, "
                                f"{d['edge_width_m']['n_profiles']} profiles)"),
-        ("junction resistance", _fmt(d["junction_resistance_ohm"], "Ohm")),
+        ("junction resistance", f"{_fmt(d['junction_resistance_ohm'], 'Ohm')} (from {d['junction_source']})"),
         ("spreading resistance", _fmt(d["spreading_resistance_ohm"], "Ohm")
+         + ("" if d["contact"] is None else
+            f" ({d['contact']['regime']}: Maxwell {_fmt(d['contact']['maxwell_ohm'], 'Ohm')}, "
+            f"Sharvin {_fmt(d['contact']['sharvin_ohm'], 'Ohm')})")
          + ("" if d["contact_limited"] is None else
             ("  -> current limited by the tip contact" if d["contact_limited"] else "  -> not contact limited"))),
         ("saturated fraction", _fmt(d["saturated_fraction"], digits=3)),
@@ -70,7 +75,11 @@ def map_command(
     tip_radius_m: float = typer.Option(10e-9, "--tip-radius-m", callback=number(0, open_low=True),
                                        help="Tip contact radius, m."),
     resistivity_ohm_m: float = typer.Option(None, "--resistivity-ohm-m", callback=number(0, open_low=True),
-                                            help="Sample resistivity, Ohm m."),
+                                            help="Normal-state sample resistivity, Ohm m (Maxwell and Sharvin "
+                                                 "spreading resistances)."),
+    mean_free_path_m: float = typer.Option(None, "--mean-free-path-m", callback=number(0, open_low=True),
+                                           help="Electronic mean free path, m: picks the contact regime "
+                                                "(diffusive assumed without it)."),
     saturation_A: float = typer.Option(None, "--saturation-A", callback=number(0, open_low=True),
                                        help="Amplifier limit, A (default: detect clipping)."),
     bias_V: float = typer.Option(None, "--bias-V", callback=number(nonzero=True),
@@ -92,7 +101,8 @@ def map_command(
     if process:
         scan = apply_steps(scan, process)
     result = analyze_map(scan, channel=channel, direction=direction, threshold_A=threshold_A,
-                         tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m, saturation_A=saturation_A,
+                         tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m,
+                         mean_free_path_m=mean_free_path_m, saturation_A=saturation_A,
                          force=force, boundary=boundary, file=str(file))
     figures: list[Path] = []
     if out is not None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import xarray as xr
 
 from scprobe.study.loader import Study
+from scprobe.study.schema import slug
 from scprobe.study.units import Status
 
 
@@ -42,11 +42,6 @@ class StageOutput:
     units: dict[str, Any] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict, repr=False)
     status: Status = Status.OK
-
-
-def slug(text: str) -> str:
-    """A file-name-safe form of a label (``"re-cooled 8 K"`` -> ``"re-cooled_8_K"``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scan"
 
 
 class ScanCache:
@@ -138,3 +133,48 @@ def write_mask_gwy(scan: xr.Dataset, result, path: Path) -> Path:
 def unit_slug(unit: str) -> str:
     """Folder name of a unit's figures: ``figures/<stage>/<unit_slug(unit)>/`` (``"8K|8K re"`` -> ``8K_vs_8K_re``)."""
     return slug(unit.replace("|", "_vs_"))
+
+
+#: Marks a folder written by ``run_study``: a later run may clear what an earlier one wrote there.
+RUN_MARKER = ".scprobe-run"
+#: What a run writes in its folder (removed before the next run into the same folder).
+RUN_OUTPUTS = ("summary.json", "report.html", "data", "figures", "logs")
+
+
+def prepare_output(out: Path, inputs: list[tuple[str, Path]]) -> Path:
+    """Make ``out`` a clean output folder of one run, refusing any folder that would lose data.
+
+    A run owns its folder: one written by an earlier run (it holds :data:`RUN_MARKER`)
+    is cleared of that run's outputs and of leftover hidden temporaries; a folder that
+    holds any input of the study, or that is not empty and was not written by a run,
+    is refused (naming why), so no raw file is ever replaced by a processed one.
+
+    Raises
+    ------
+    ScprobeError
+        ``out`` holds an input, is a file, or is someone else's non-empty folder.
+    """
+    import shutil
+
+    from scprobe.errors import ScprobeError
+
+    out = Path(out).absolute()
+    real_out = os.path.realpath(out)
+    for key, p in inputs:
+        if os.path.commonpath([real_out, os.path.realpath(p)]) == real_out:
+            raise ScprobeError(f"{out}: holds the study's input {p} ({key}); outputs go to a folder apart from "
+                               "the inputs (pass another --out)")
+    if out.exists() and not out.is_dir():
+        raise ScprobeError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / RUN_MARKER).is_file():
+            raise ScprobeError(f"{out}: not empty and not written by scprobe run; choose a new or empty folder")
+        for entry in out.iterdir():
+            stale = entry.name in RUN_OUTPUTS or (entry.name.startswith(".") and entry.name != RUN_MARKER)
+            if stale and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif stale:
+                entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_MARKER).write_text("written by scprobe run; the next run into this folder replaces its outputs\n")
+    return out

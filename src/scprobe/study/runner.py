@@ -32,7 +32,7 @@ from scprobe.results import jsonable
 from scprobe.scan import sha256_file
 from scprobe.study import sample_stages as ss
 from scprobe.study import scan_stages as sc
-from scprobe.study.common import SCANS, relpaths, unit_slug
+from scprobe.study.common import SCANS, prepare_output, relpaths, unit_slug
 from scprobe.study.headline import headline
 from scprobe.study.loader import Study, load_study
 from scprobe.study.schema import SCHEMA_VERSION
@@ -227,8 +227,7 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
         raise ScprobeError(f"workers must be at least 1, got {workers}")
     t0 = time.perf_counter()
     study = load_study(study_path)
-    out = Path(out_dir).absolute()
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_output(Path(out_dir), study.inputs())
     tasks, skipped = [], {}
     for name, st in STAGES.items():
         units = st.units(study)

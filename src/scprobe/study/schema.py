@@ -8,6 +8,7 @@ loader can name the key and its line for every problem at once.
 from __future__ import annotations
 
 import math
+import os
 import re
 from enum import Enum
 from pathlib import Path
@@ -28,6 +29,25 @@ SCHEMA_CHANGES: dict[int, str] = {
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 FileName = Annotated[str, Field(min_length=1)]
+#: Labels and area names become file and folder names; longer ones would exceed file-name limits.
+MAX_NAME_CHARS = 100
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label (``"re-cooled 8 K"`` -> ``"re-cooled_8_K"``); never ``.`` or ``..``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "scan"
+
+
+def _name(v: str, what: str) -> str:
+    """A label or area name: printable, at most :data:`MAX_NAME_CHARS` characters."""
+    if _CONTROL_RE.search(v):
+        raise ValueError(f"{what} may not contain control characters (NUL, ESC, newline ...)")
+    if len(v) > MAX_NAME_CHARS:
+        raise ValueError(f"{what} is {len(v)} characters long; at most {MAX_NAME_CHARS} (it names output files)")
+    return v
+
+
 _CONTACT_RE = re.compile(r"^\s*-?\d+\s*,\s*-?\d+\s*(;\s*-?\d+\s*,\s*-?\d+\s*){3}$")
 
 
@@ -65,7 +85,12 @@ class ScanEntry(_Table):
     def _label(cls, v: str) -> str:
         if "|" in v:
             raise ValueError("a label may not contain '|' (it separates the labels of compared pairs)")
-        return v
+        return _name(v, "a label")
+
+    @field_validator("area")
+    @classmethod
+    def _area(cls, v: str) -> str:
+        return _name(v, "an area name")
 
     @field_validator("bias_V")
     @classmethod
@@ -151,7 +176,14 @@ class TransportOptions(_Table):
 
 
 class Options(_Table):
-    """``[options]``: per-stage options; an absent table means the stage's defaults."""
+    """``[options]``: per-stage options; an absent table means the stage's defaults.
+
+    ``inputs_outside_study = true`` allows input paths outside the study's folder
+    (absolute, or through ``..``); by default they are refused, so a study cannot
+    publish the path and hash of a system file in its report.
+    """
+
+    inputs_outside_study: bool = False
 
     map: MapOptions = MapOptions()
     compare: CompareOptions = CompareOptions()
@@ -208,14 +240,32 @@ def semantic_errors(spec: StudySpec, root: Path) -> list[Problem]:
     """
     errors: list[Problem] = []
     labels: dict[str, int] = {}
+    slugs: dict[str, int] = {}
     for i, s in enumerate(spec.scans):
         if s.label in labels:
             errors.append(Problem(("scans", i, "label"),
                                   f"duplicate label {s.label!r} (also scans[{labels[s.label]}])", Category.DUPLICATE))
+        elif slug(s.label) in slugs:
+            j = slugs[slug(s.label)]
+            errors.append(Problem(("scans", i, "label"), f"labels {s.label!r} and {spec.scans[j].label!r} "
+                                  f"(scans[{j}]) write the same files ({slug(s.label)!r}); rename one",
+                                  Category.DUPLICATE))
         labels.setdefault(s.label, i)
+        slugs.setdefault(slug(s.label), i)
+    areas: dict[str, str] = {}
+    for i, s in enumerate(spec.scans):
+        other = areas.setdefault(slug(s.area), s.area)
+        if other != s.area:
+            errors.append(Problem(("scans", i, "area"), f"areas {s.area!r} and {other!r} write the same files "
+                                  f"({slug(s.area)!r}); rename one", Category.DUPLICATE))
+    real_root = os.path.realpath(root)
     for loc, path in _file_refs(spec):
         p = root / path
-        if not p.is_file():
+        inside = os.path.commonpath([real_root, os.path.realpath(p)]) == real_root
+        if not inside and not spec.options.inputs_outside_study:
+            errors.append(Problem(loc, f"{path}: outside the study's folder; paths are relative to it (set "
+                                  "[options] inputs_outside_study = true to allow this)", Category.INVALID))
+        elif not p.is_file():
             errors.append(Problem(loc, f"file not found: {p}", Category.MISSING_FILE))
     if spec.transport and spec.transport.scan is not None and spec.transport.scan not in labels:
         errors.append(Problem(("transport", "scan"),

@@ -79,17 +79,20 @@ def aligned_maps_figure(result, path) -> Path:
                          vmin=0, vmax=vmax)
     outline(axes[1, 0], masks[0], px, OUTLINE)
     outline(axes[1, 1], masks[1], px, OUTLINE_B)
-    outline(axes[1, 1], masks[0], px, OUTLINE, lw=0.6, linestyles="dotted")
-    axes[1, 1].legend(handles=[Line2D([], [], color=OUTLINE, ls=":", label="A's regions"),
-                               Line2D([], [], color=OUTLINE_B, label="B's regions")], loc="upper right",
+    comparable = getattr(result, "comparable", True)
+    if comparable:  # A's outline over B only where the two scans show one area
+        outline(axes[1, 1], masks[0], px, OUTLINE, lw=0.6, linestyles="dotted")
+    axes[1, 1].legend(handles=[Line2D([], [], color=OUTLINE, ls=":", label="A's regions")] * comparable
+                      + [Line2D([], [], color=OUTLINE_B, label="B's regions")], loc="upper right",
                       labelcolor="white")
     colorbar(fig, axes[0, 1], im_t, "height (nm)")
     colorbar(fig, axes[1, 1], im_c, "current (µA)")
     for ax, letter in zip(axes.flat, "abcd"):
         panel_letter(ax, letter)
     dy, dx = result.registration.shift_px
+    verdict = "" if comparable else " — not the same area: not compared"
     fig.suptitle(f"Registered on topography: B shifted by ({fnum(dy, '.2f')}, {fnum(dx, '.2f')}) px, "
-                 f"confidence {fnum(result.registration.registration_confidence, '.2f')}")
+                 f"confidence {fnum(result.registration.registration_confidence, '.2f')}{verdict}")
     return save_figure(fig, path)
 
 

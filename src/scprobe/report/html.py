@@ -384,9 +384,12 @@ def caption(stage: str, unit: str, name: str, r: dict) -> str:
         "local_tc_map.png": f"Local Tc of area {r.get('area', unit)} as an interval: (a) the lower bound per pixel "
                             f"(highest temperature at which it conducts; it does not at the next one), grey: never "
                             f"conducting; (b) pixels per interval.",
-        "fig3_aligned_maps.png": f"Scans {pair} registered on topography: topography (top) and current (bottom); "
-                                 f"outlines: the first scan's conducting regions (dotted cyan) and the second's "
-                                 f"(green).",
+        "fig3_aligned_maps.png": (f"Scans {pair} registered on topography: topography (top) and current "
+                                  f"(bottom); outlines: the first scan's conducting regions (dotted cyan) and the "
+                                  f"second's (green)." if r.get("comparable", True) is not False else
+                                  f"Scans {pair}: topography (top) and current (bottom) side by side; registration "
+                                  f"says they show different areas, so nothing is compared (green: the second "
+                                  f"scan's conducting regions)."),
         "fig4_forward_backward.png": f"Fig. 4 — scan {labels[0] if labels else unit}, forward (left) and backward "
                                      f"(right) traces: topography and current, spots outlined in green when found "
                                      f"in both traces and in red when in one only.",

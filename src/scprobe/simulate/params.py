@@ -99,11 +99,13 @@ class SampleParams:
     roughness_m : float
         RMS roughness of the surface, m.
     area_b_stripes : int
-        Number of wide conducting stripes laid across area B (0: area B is like area A).
+        Number of wide conducting stripes laid across area B, which then holds these stripes
+        alone (0: area B is like area A).
     area_b_stripe_width_m : float
         Width of each stripe of area B, m.
     area_b_stripe_angle_deg : float
-        Direction of the stripes of area B, degrees from +x (90: along the columns).
+        Direction of the stripes of area B, degrees from +x (90: along the columns, the fast axis
+        of area B's vertical slow scan, as published).
     """
 
     pixel_size_m: float = 15.5e-9
@@ -141,7 +143,7 @@ class SampleParams:
     roughness_m: float = 0.08e-9
     area_b_stripes: int = 2
     area_b_stripe_width_m: float = 700e-9
-    area_b_stripe_angle_deg: float = 93.0
+    area_b_stripe_angle_deg: float = 90.0
 
     def __post_init__(self):
         _positive(self, "pixel_size_m", "correlation_long_m", "correlation_short_m", "min_region_m2",
@@ -224,7 +226,7 @@ class InstrumentParams:
 
     pixel_size_m: float = 15.5e-9
     tip_radius_m: float = 10e-9
-    psf_sigma_m: float = 8.0e-9
+    psf_sigma_m: float = 7.0e-9
     noise_rms_A: float = 2.5e-11
     noise_offset_A: float = 2.0e-11
     gain_noise: float = 0.004

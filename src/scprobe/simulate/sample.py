@@ -238,9 +238,11 @@ def _boundary_slope(field: np.ndarray, threshold: float) -> float:
 def _add_stripes(field: np.ndarray, threshold: float, window, p: SampleParams, seed: int) -> np.ndarray:
     """Lay ``area_b_stripes`` wide stripes of the phase across ``window`` (y0, x0, ny, nx), domain pixels.
 
-    Each stripe raises the field to ``threshold + slope (w / 2 - |u|)`` with ``u`` the
-    (gently wiggling) distance from its centre line and ``slope`` the field's own gradient at
-    its boundaries, so that the stripe edges have the same sub-pixel geometry as the others.
+    Inside the window (and a short taper around it) the random islands are removed, so that the
+    area holds the stripes alone, as published (Fig. 2c).  Each stripe raises the field to
+    ``threshold + slope (w / 2 - |u|)`` with ``u`` the (gently wiggling) distance from its centre
+    line and ``slope`` the field's own gradient at its boundaries, so that the stripe edges have
+    the same sub-pixel geometry as the others.
     """
     y0, x0, ny, nx = window
     px = p.pixel_size_m
@@ -248,13 +250,17 @@ def _add_stripes(field: np.ndarray, threshold: float, window, p: SampleParams, s
     cy, cx = y0 + (ny - 1) / 2, x0 + (nx - 1) / 2
     y, x = np.mgrid[0:field.shape[0], 0:field.shape[1]]
     wiggle = gaussian_field(field.shape, 1.2e-6 / px, 1.2e-6 / px, 0.0, rng_for(seed, "stripes"))
-    u = (x - cx) * np.sin(a) + (y - cy) * np.cos(a) + 0.12 * p.area_b_stripe_width_m / px * wiggle
+    u = (x - cx) * np.sin(a) + (y - cy) * np.cos(a) + 0.05 * p.area_b_stripe_width_m / px * wiggle
     n = p.area_b_stripes
     centres = np.linspace(-0.24, 0.24, n) * min(ny, nx) if n > 1 else np.zeros(1)
     half = 0.5 * p.area_b_stripe_width_m / px
     slope = _boundary_slope(field, threshold)
     stripes = threshold + slope * (half - np.min(np.abs(u[None] - centres[:, None, None]), axis=0))
-    return np.maximum(field, stripes)
+    # 1 inside the window, falling to 0 over 16 px outside it: the islands fade out smoothly.
+    outside = np.maximum(np.maximum(y0 - y, y - (y0 + ny - 1)), np.maximum(x0 - x, x - (x0 + nx - 1)))
+    weight = np.clip(1 - outside / 16.0, 0, 1)
+    quiet = field - weight * (field.max() - threshold + slope)
+    return np.maximum(quiet, stripes)
 
 
 def sample_landscape(params: SampleParams, seed: int, shape: tuple[int, int] = (1024, 1536),

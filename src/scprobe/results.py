@@ -46,7 +46,7 @@ def jsonable(obj: Any) -> Any:
 UNITS = ("", "1", "count", "K", "m", "m^2", "A", "V", "Ohm", "Ohm m", "Ohm m^2", "R_sq", "s", "Hz",
          "T", "A/m", "A/m^2", "J/(mol K)", "J/(mol K^2)", "J/(mol K^4)", "mJ/(mol K^2)", "mJ/(mol K^4)",
          "eV", "meV", "Oe", "emu/cm^3", "mm", "g", "g/cm^3", "g/mol", "px", "rad", "deg", "Da",
-         "sigma")
+         "sigma", "at.%")
 
 
 def quantity(unit: str, default: Any = dataclasses.MISSING, **kwargs):

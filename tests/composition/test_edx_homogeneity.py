@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage
+from scipy import ndimage, stats
 
 from scprobe.composition import analyze_composition
 from scprobe.composition.edx import bin_counts, edx_homogeneity
@@ -71,7 +71,11 @@ def test_csv_and_tiff_maps_through_analyze(tmp_path):
     r = analyze_composition(edx=[tmp_path / "EDX_Fe.csv", tmp_path / "EDX_Te.tif"])
     assert list(r.edx) == ["Fe", "Te"]
     assert r.to_dict()["edx"]["Fe"] == {k: getattr(r.edx["Fe"], k) for k in
-                                        ("dispersion_index", "p_value", "homogeneous", "min_detectable_contrast")}
+                                        ("dispersion_index", "p_value", "homogeneous", "min_detectable_contrast",
+                                         "min_detectable_rms_contrast", "n_bins", "bin_px", "mean_counts_per_bin")}
+    assert r.units()["edx"]["Fe"] == {"dispersion_index": "1", "p_value": "1", "homogeneous": "",
+                                      "min_detectable_contrast": "1", "min_detectable_rms_contrast": "1",
+                                      "n_bins": "count", "bin_px": "px", "mean_counts_per_bin": "count"}
     assert r.edx["Fe"].homogeneous and r.edx["Te"].homogeneous
     r2 = analyze_composition(edx=[tmp_path / "EDX_Fe.csv"], edx_elements="Se")
     assert list(r2.edx) == ["Se"]
@@ -105,3 +109,17 @@ def test_edx_restricted_to_the_cafm_field(overlay_scene):
     assert e.n_bins * e.bin_px ** 2 < (2.05e-6 * 1.02 / 60e-9) ** 2  # only bins inside the field
     whole = edx_homogeneity(counts, bin_px=e.bin_px)
     assert not whole.homogeneous
+
+
+def test_min_detectable_rms_contrast_is_the_dispersion_tests_limit():
+    """A contrast twice the stated RMS limit is detected almost always, half of it rarely."""
+    rng = np.random.default_rng(3)
+    sign = np.where(ndimage.gaussian_filter(rng.normal(size=(48, 48)), 3) > 0, 1.0, -1.0)
+    null = edx_homogeneity(rng.poisson(10.0, (48, 48)), bin_px=2)
+    limit = null.min_detectable_rms_contrast
+    # 576 bins of 4 px at ~40 counts per bin: D_crit = chi2_0.99(575) / 575
+    assert null.n_bins == 576
+    assert limit == pytest.approx(np.sqrt((stats.chi2.ppf(0.99, 575) / 575 - 1) / null.mean_counts_per_bin), rel=1e-9)
+    rate = {f: np.mean([not edx_homogeneity(rng.poisson(10.0 * (1 + f * limit * sign)), bin_px=2).homogeneous
+                        for _ in range(60)]) for f in (0.5, 2.0)}
+    assert rate[2.0] > 0.9 and rate[0.5] < 0.2

@@ -90,7 +90,8 @@ def _print(result, out) -> None:
     for el, e in result.edx.items():
         verdict = "homogeneous" if e.homogeneous else "INHOMOGENEOUS"
         console.print(f"EDX {el}: D = {e.dispersion_index:.3f}, p = {e.p_value:.3g} ({verdict}); "
-                      f"min detectable contrast {100 * e.min_detectable_contrast:.1f} % "
+                      f"min detectable contrast {100 * e.min_detectable_contrast:.1f} % per bin, "
+                      f"{100 * e.min_detectable_rms_contrast:.1f} % RMS over the map "
                       f"({e.bin_px} px bins, {e.mean_counts_per_bin:.0f} counts/bin)")
     if out is not None:
         console.print(f"figures and composition.json in {out}")

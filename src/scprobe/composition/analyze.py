@@ -16,7 +16,7 @@ from scprobe.composition.sites import RatioComparison, SiteComposition, compare_
 from scprobe.errors import ParameterError
 from scprobe.io.apt import IonData, RangeTable, read_ions, read_ranges
 from scprobe.io.images import Image, element_from_filename, read_edx_map, read_tiff
-from scprobe.results import Result
+from scprobe.results import Result, field_units, internal
 from scprobe.scan import channel, pixel_size
 
 logger = logging.getLogger(__name__)
@@ -35,21 +35,13 @@ class CompositionResult(Result):
     comparisons: list[RatioComparison] = field(default_factory=list)
     edx: dict[str, EdxHomogeneity] = field(default_factory=dict)
     overlay: OverlayResult | None = None
-    site_names: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"sites": [s.to_dict() for s in self.sites],
-                "comparisons": [c.to_dict() for c in self.comparisons],
-                "edx": {k: v.to_dict() for k, v in self.edx.items()},
-                "overlay": None if self.overlay is None else self.overlay.to_dict()}
+    site_names: list[str] = internal(())
 
     def units(self) -> dict:
-        """Declared units of :meth:`to_dict` (the EDX tests and the overlay declare their own)."""
-        out = dict(super().units())
-        out["edx"] = {k: v.units() for k, v in self.edx.items()}
-        if self.overlay is not None:
-            out["overlay"] = self.overlay.units()
-        return out
+        """Declared units, nested like ``to_dict()`` (the EDX results per element)."""
+        return {"sites": field_units(self.sites), "comparisons": field_units(self.comparisons),
+                "edx": {el: e.units() for el, e in self.edx.items()},
+                "overlay": None if self.overlay is None else self.overlay.units()}
 
 
 def _site_entries(sites) -> list[tuple[str, tuple[float, float] | None, str | None]]:

@@ -7,6 +7,9 @@ the test should see.  The smallest detectable contrast follows from the counts p
 bin: one bin differs from the mean at ``n_sigma`` when its relative contrast exceeds
 ``n_sigma / sqrt(mean counts per bin)``.  This states why EDX, with tens of counts
 per pixel, misses a few-percent composition difference that atom probe resolves.
+The dispersion test pools all M bins: it detects a relative RMS contrast ``c`` across
+the bins once ``1 + mean c^2`` exceeds its critical dispersion index
+``chi2_(1-alpha)(M - 1) / (M - 1)``, i.e. ``c_min = sqrt((D_crit - 1) / mean)``.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import numpy as np
 from scipy import stats
 
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 
 #: Homogeneous when the dispersion test's p-value exceeds this.
 ALPHA = 0.01
@@ -28,25 +31,20 @@ class EdxHomogeneity(Result):
 
     JSON keys: ``dispersion_index`` (var/mean of binned counts; 1 for Poisson),
     ``p_value`` (upper tail of chi^2(M - 1)), ``homogeneous`` (p > 0.01),
-    ``min_detectable_contrast`` (relative, 0..1).  ``n_bins``, ``bin_px`` and
-    ``mean_counts_per_bin`` describe the binning.
+    ``min_detectable_contrast`` (relative contrast of one bin, 0..1),
+    ``min_detectable_rms_contrast`` (relative RMS contrast across the bins that the
+    dispersion test detects, 0..1); ``n_bins``, ``bin_px`` and ``mean_counts_per_bin``
+    describe the binning.
     """
 
-    dispersion_index: float
-    p_value: float
-    homogeneous: bool
-    min_detectable_contrast: float
-    n_bins: int = 0
-    bin_px: int = 1
-    mean_counts_per_bin: float = np.nan
-
-    def to_dict(self) -> dict:
-        return {"dispersion_index": self.dispersion_index, "p_value": self.p_value,
-                "homogeneous": bool(self.homogeneous), "min_detectable_contrast": self.min_detectable_contrast}
-
-    def units(self) -> dict:
-        """Declared units of :meth:`to_dict` (dimensionless statistics; the contrast a fraction)."""
-        return {"dispersion_index": "1", "p_value": "1", "homogeneous": "", "min_detectable_contrast": "1"}
+    dispersion_index: float = quantity("1")
+    p_value: float = quantity("1")
+    homogeneous: bool = quantity("")
+    min_detectable_contrast: float = quantity("1")
+    min_detectable_rms_contrast: float = quantity("1", default=np.nan)
+    n_bins: int = quantity("count", default=0)
+    bin_px: int = quantity("px", default=1)
+    mean_counts_per_bin: float = quantity("count", default=np.nan)
 
 
 def bin_counts(counts: np.ndarray, bin_px: int, mask: np.ndarray | None = None) -> np.ndarray:
@@ -100,4 +98,6 @@ def edx_homogeneity(counts: np.ndarray, *, bin_px: int = 1, mask: np.ndarray | N
     d = float(b.var(ddof=1) / mean)
     p = float(stats.chi2.sf((b.size - 1) * d, b.size - 1))
     mdc = n_sigma / float(np.sqrt(mean))
-    return EdxHomogeneity(d, p, p > alpha, mdc, int(b.size), int(bin_px), mean)
+    d_crit = float(stats.chi2.ppf(1 - alpha, b.size - 1)) / (b.size - 1)
+    rms = float(np.sqrt((d_crit - 1) / mean))
+    return EdxHomogeneity(d, p, bool(p > alpha), mdc, rms, int(b.size), int(bin_px), mean)

@@ -15,7 +15,7 @@ content (:mod:`scprobe.composition.registration`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -24,7 +24,7 @@ from skimage.transform import SimilarityTransform
 from scprobe.composition.registration import (Registration, m_to_px, phase_channel, px_to_m, register_scan,
                                               register_topography, scan_feature_channels)
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, internal, quantity
 
 __all__ = ["OverlayResult", "Registration", "SiteRegion", "classify_sites", "m_to_px", "overlay_sem",
            "parse_control_points", "phase_channel", "px_to_m", "register_scan", "register_topography",
@@ -40,15 +40,11 @@ class SiteRegion(Result):
     boundary, m (NaN outside).
     """
 
-    name: str
-    region: str
-    distance_to_boundary_m: float
-    sem_xy_px: tuple[float, float] = (np.nan, np.nan)
-    map_xy_m: tuple[float, float] = (np.nan, np.nan)
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "region": self.region,
-                "distance_to_boundary_m": jsonable(self.distance_to_boundary_m)}
+    name: str = quantity("")
+    region: str = quantity("")
+    distance_to_boundary_m: float = quantity("m")
+    sem_xy_px: tuple[float, float] = internal((np.nan, np.nan))
+    map_xy_m: tuple[float, float] = internal((np.nan, np.nan))
 
 
 @dataclass(frozen=True)
@@ -62,33 +58,23 @@ class OverlayResult(Result):
     ``reliable`` is False when that match cannot be trusted.
     """
 
-    scale: float
-    rotation_deg: float
-    shift_m: tuple[float, float]
-    residual_m: float
+    scale: float = quantity("1")
+    rotation_deg: float = quantity("deg")
+    shift_m: tuple[float, float] = quantity("m")
+    residual_m: float = quantity("m")
     sites: list[SiteRegion]
-    method: str = "control_points"
-    sem: np.ndarray | None = field(default=None, repr=False)
-    sem_pixel_size_m: float = np.nan
-    current: np.ndarray | None = field(default=None, repr=False)
-    mask: np.ndarray | None = field(default=None, repr=False)
-    map_pixel_size_m: tuple[float, float] = (np.nan, np.nan)
-    registration: Registration | None = field(default=None, repr=False)
+    method: str = internal("control_points")
+    sem: np.ndarray | None = internal(None)
+    sem_pixel_size_m: float = internal(np.nan)
+    current: np.ndarray | None = internal(None)
+    mask: np.ndarray | None = internal(None)
+    map_pixel_size_m: tuple[float, float] = internal((np.nan, np.nan))
+    registration: Registration | None = internal(None)
 
     @property
     def reliable(self) -> bool:
         """False when a feature match stands too little above chance or has a close rival."""
         return self.registration is None or self.registration.reliable
-
-    def to_dict(self) -> dict:
-        return {"scale": jsonable(self.scale), "rotation_deg": jsonable(self.rotation_deg),
-                "shift_m": jsonable(list(self.shift_m)), "residual_m": jsonable(self.residual_m),
-                "sites": [s.to_dict() for s in self.sites]}
-
-    def units(self) -> dict:
-        """Declared units of :meth:`to_dict`."""
-        return {"scale": "1", "rotation_deg": "deg", "shift_m": "m", "residual_m": "m",
-                "sites": {"name": "", "region": "", "distance_to_boundary_m": "m"}}
 
     @property
     def transform(self) -> SimilarityTransform:

@@ -12,7 +12,7 @@ import numpy as np
 
 from scprobe.composition.ranging import CompiledRanges, atom_counts
 from scprobe.errors import ParameterError
-from scprobe.results import Result
+from scprobe.results import Result, quantity
 
 
 def depth_from_apex(z_m: np.ndarray, *, order_fraction: float = 0.01) -> np.ndarray:
@@ -52,9 +52,9 @@ class DepthProfile(Result):
         Decomposed atom counts per bin.
     """
 
-    depth_edges_m: np.ndarray
-    elements: tuple[str, ...]
-    atoms: np.ndarray
+    depth_edges_m: np.ndarray = quantity("m")
+    elements: tuple[str, ...] = quantity("")
+    atoms: np.ndarray = quantity("count")
 
     @property
     def depth_centres_m(self) -> np.ndarray:
@@ -131,11 +131,11 @@ class CapResult(Result):
     at the apex and below the cap.
     """
 
-    element: str
-    cap_depth_m: float
-    threshold_at_pct: float
-    apex_at_pct: float
-    bulk_at_pct: float
+    element: str = quantity("")
+    cap_depth_m: float = quantity("m")
+    threshold_at_pct: float = quantity("at.%")
+    apex_at_pct: float = quantity("at.%")
+    bulk_at_pct: float = quantity("at.%")
 
 
 def detect_cap(profile: DepthProfile, *, element: str = "O", threshold_at_pct: float | None = None,

@@ -29,7 +29,7 @@ from skimage.transform import SimilarityTransform, rescale
 
 from scprobe.composition.matching import BANDPASS_PX, FineModel, bandpass, coarse_candidates
 from scprobe.errors import ParameterError
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, quantity
 
 #: Side of the template in the coarse search, pixels.
 COARSE_TEMPLATE_PX = 32
@@ -80,14 +80,14 @@ class Registration(Result):
         and the runner-up reaches at most :data:`MAX_RUNNER_UP` of it.
     """
 
-    scale: float
-    rotation_deg: float
-    shift_m: tuple[float, float]
-    residual_m: float
-    correlation: float
-    chance_correlation: float
-    runner_up_correlation: float
-    reliable: bool
+    scale: float = quantity("1")
+    rotation_deg: float = quantity("deg")
+    shift_m: tuple[float, float] = quantity("m")
+    residual_m: float = quantity("m")
+    correlation: float = quantity("1")
+    chance_correlation: float = quantity("1")
+    runner_up_correlation: float = quantity("1")
+    reliable: bool = quantity("")
 
     @property
     def transform(self) -> SimilarityTransform:
@@ -95,10 +95,6 @@ class Registration(Result):
         return SimilarityTransform(scale=self.scale, rotation=np.deg2rad(self.rotation_deg),
                                    translation=self.shift_m)
 
-    def to_dict(self) -> dict:
-        return {k: jsonable(getattr(self, k)) for k in
-                ("scale", "rotation_deg", "shift_m", "residual_m", "correlation", "chance_correlation",
-                 "runner_up_correlation", "reliable")}
 
 
 def _normalise(a: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ two sites differ significantly in a ratio when ``|z| = |r1 - r2| / sqrt(s1^2 + s
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from scprobe.composition.profile import CapResult, DepthProfile, depth_from_apex
 from scprobe.composition.ranging import CompiledRanges, assign_species, atom_counts, ion_counts, mass_spectrum
 from scprobe.errors import ParameterError
 from scprobe.io.apt import IonData
-from scprobe.results import Result, jsonable
+from scprobe.results import Result, internal, quantity
 
 #: A pair of sites differs significantly above this |z| (docs/physics.md).
 Z_SIGNIFICANT = 3.0
@@ -30,23 +30,18 @@ class SiteComposition(Result):
     ({element: at.%}).  The other attributes feed the figures.
     """
 
-    file: str
-    ions_total: int
-    unranged_fraction: float
-    cap_depth_m: float
-    composition_at_pct: dict[str, float]
-    composition_err_at_pct: dict[str, float]
-    atoms: dict[str, float] = field(default_factory=dict)
-    cap: CapResult | None = None
-    profile: DepthProfile | None = None
-    spectrum_edges_Da: np.ndarray | None = None
-    spectrum_counts: np.ndarray | None = None
-    ranges: CompiledRanges | None = None
-
-    def to_dict(self) -> dict:
-        keys = ("file", "ions_total", "unranged_fraction", "cap_depth_m", "composition_at_pct",
-                "composition_err_at_pct")
-        return {k: jsonable(getattr(self, k)) for k in keys}
+    file: str = quantity("")
+    ions_total: int = quantity("count")
+    unranged_fraction: float = quantity("1")
+    cap_depth_m: float = quantity("m")
+    composition_at_pct: dict[str, float] = quantity("at.%")
+    composition_err_at_pct: dict[str, float] = quantity("at.%")
+    atoms: dict[str, float] = internal(None)
+    cap: CapResult | None = internal(None)
+    profile: DepthProfile | None = internal(None)
+    spectrum_edges_Da: np.ndarray | None = internal(None)
+    spectrum_counts: np.ndarray | None = internal(None)
+    ranges: CompiledRanges | None = internal(None)
 
 
 def composition_from_atoms(atoms: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
@@ -111,11 +106,11 @@ class RatioComparison(Result):
     minus site 1); ``significant`` when ``|z| > 3``.
     """
 
-    ratio: str
-    values: list[float]
-    errors: list[float]
-    z: float
-    significant: bool
+    ratio: str = quantity("")
+    values: list[float] = quantity("1")
+    errors: list[float] = quantity("1")
+    z: float = quantity("sigma")
+    significant: bool = quantity("")
 
 
 def ratio_with_error(a: float, b: float) -> tuple[float, float]:

@@ -401,10 +401,12 @@ def metastable_spots(landscape: Landscape, temperature_K: float, seed: int,
     fwd = f_in + f_out
     persistent = rng.random(len(fwd)) < p.dot_persistence
     bwd = [c for c, keep in zip(fwd, persistent) if keep]
-    # The backward trace has as many dots on average: lost ones re-appear elsewhere.
+    lost = [c for c, keep in zip(fwd, persistent) if not keep]
+    # The backward trace has as many dots on average: lost ones re-appear elsewhere, at least
+    # dot_min_separation_m from where they were (else the rearrangement would not be observable).
     n_new_in = len(f_in) - int(persistent[:len(f_in)].sum())
     n_new_out = len(f_out) - int(persistent[len(f_in):].sum())
-    bwd += _place(cand_in, n_new_in, sep, bwd, rng)
-    bwd += _place(cand_out, n_new_out, sep, bwd, rng)
+    bwd += _place(cand_in, n_new_in, sep, bwd + lost, rng)
+    bwd += _place(cand_out, n_new_out, sep, bwd + lost, rng)
     return {"forward": np.array(fwd).reshape(-1, 2), "backward": np.array(bwd).reshape(-1, 2),
             "persistent": np.asarray(persistent, dtype=bool)}

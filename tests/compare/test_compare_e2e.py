@@ -93,7 +93,9 @@ def test_local_tc_within_one_step(study):
     k_est = np.where(np.isfinite(res.tc_lower_map), np.searchsorted(t, np.nan_to_num(res.tc_lower_map)), -1)
     assert (np.abs(k_est - k_true)[conducting] <= 1).mean() >= 0.95
     frac_true = [truth["scans"][k]["conducting_fraction"] for k in ("1.5K", "8K", "20K", "30K")]
-    assert np.all(np.diff(res.conducting_fraction) <= 0) and res.conducting_fraction[-1] < frac_true[0]
+    # non-increasing; where no local Tc lies between two temperatures (1.5 and 8 K here) the true masks
+    # are equal and the measured fractions differ by edge noise only (measured 6e-5, 2 px)
+    assert np.all(np.diff(res.conducting_fraction) <= 5e-4) and res.conducting_fraction[-1] < frac_true[0]
     # the same mask as ``scprobe map``: identical on the same pixels; the common-area crop
     # (shifts up to 4 px on 192 px) moves the fraction by 0.0035 (measured)
     maps = [analyze_map(scans[k]) for k in ("1.5K", "8K", "20K", "30K")]

@@ -31,8 +31,11 @@ from scprobe.composition.matching import BANDPASS_PX, FineModel, bandpass, coars
 from scprobe.errors import ParameterError
 from scprobe.results import Result, quantity
 
-#: Side of the template in the coarse search, pixels.
+#: Side of the template in the coarse search, pixels ...
 COARSE_TEMPLATE_PX = 32
+#: ... unless that averages more than this many SEM pixels per side: topographic features (step edges,
+#: pits, particles) are a few SEM pixels wide and vanish from coarser images (a 512 px scan failed at 8).
+MAX_COARSE_FACTOR = 4.0
 #: Number of distinct coarse candidates refined.
 CANDIDATES = 4
 #: SEM pixels used when refining every candidate, and when refining the best two.
@@ -156,7 +159,7 @@ def _coarse_search(sem_n, channels, sem_pixel_size_m, dy, dx, scale_range, rotat
     if ty >= sem_n.shape[0] or tx >= sem_n.shape[1] or min(ty, tx) < 8:
         raise ParameterError(f"the cAFM field ({tx} x {ty} SEM px) must be smaller than the SEM image "
                              f"({sem_n.shape[1]} x {sem_n.shape[0]} px) and at least 8 SEM px wide")
-    f = max(1.0, min(ty, tx) / COARSE_TEMPLATE_PX)
+    f = min(max(1.0, min(ty, tx) / COARSE_TEMPLATE_PX), MAX_COARSE_FACTOR)
     sem_c = _normalise(rescale(sem_n, 1 / f, anti_aliasing=True, order=1)) if f > 1 else sem_n
     coarse = [_normalise(rescale(t, 1 / f, anti_aliasing=True, order=1)) if f > 1 else t for t in tmpls]
     r = 0.5 * min(coarse[0].shape)

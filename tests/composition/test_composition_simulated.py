@@ -99,7 +99,7 @@ def test_edx_detects_contrast_with_small_interaction_volume(tmp_path):
     from scprobe.simulate import simulate_study
 
     toml_path = simulate_study(tmp_path, seed=1, size=128, ions_per_needle=2000, edx_interaction_m=1e-7,
-                               edx_counts={"Fe": 80.0, "Se": 30.0, "Te": 50.0})
+                               edx_counts={"Fe": 40.0, "Se": 15.0, "Te": 25.0})
     st = tomllib.loads(toml_path.read_text())
     truth = json.loads((tmp_path / "truth.json").read_text())["composition"]["edx"]
     comp = st["composition"]

@@ -156,7 +156,7 @@ def test_edx_sees_the_contrast_with_a_small_interaction_volume(tmp_path):
     from scprobe.simulate import simulate_study
 
     path = simulate_study(tmp_path, seed=1, size=128, ions_per_needle=2000, edx_interaction_m=1e-7,
-                          edx_counts={"Fe": 80.0, "Se": 30.0, "Te": 50.0})
+                          edx_counts={"Fe": 40.0, "Se": 15.0, "Te": 25.0})
     edx = json.loads((path.parent / "truth.json").read_text())["composition"]["edx"]
     assert edx["homogeneous"] is False and edx["detectable"]["Fe"] and edx["detectable"]["Te"]
     counts = np.loadtxt(path.parent / "edx/EDX_Fe.csv", delimiter=",")

@@ -431,7 +431,7 @@ class CompositionParams:
         EDX pixel size, m (rounded so that a whole number of pixels covers the SEM field).
     edx_counts : dict
         Mean X-ray counts per EDX pixel of each element's line at the matrix composition
-        (the dose of the map); counts scale with the local at.% of the element.
+        (the dose of a quick map: a few counts per pixel and line); counts scale with the local at.%.
     edx_interaction_m : float
         FWHM of the lateral X-ray generation volume (about 1 um at 15-20 kV), m.
     """
@@ -445,7 +445,7 @@ class CompositionParams:
     sem_pixel_size_m: float = 30e-9
     sem_rotation_deg: float = 12.0
     edx_pixel_size_m: float = 200e-9
-    edx_counts: dict = field(default_factory=lambda: {"Fe": 8.0, "Se": 3.0, "Te": 5.0})
+    edx_counts: dict = field(default_factory=lambda: {"Fe": 4.0, "Se": 1.5, "Te": 2.5})
     edx_interaction_m: float = 1.0e-6
 
     def __post_init__(self):

@@ -40,7 +40,7 @@ UNIT_DISPLAY: dict[str, tuple[str, bool, int]] = {
     "rad": ("rad", False, 1), "deg": ("°", False, 1), "Da": ("Da", False, 1), "sigma": ("σ", False, 1),
     "mJ/(mol K^2)": ("mJ/(mol K²)", False, 1), "mJ/(mol K^4)": ("mJ/(mol K⁴)", False, 1), "meV": ("meV", False, 1),
     "Oe": ("Oe", False, 1), "emu/cm^3": ("emu/cm³", False, 1), "mm": ("mm", False, 1), "g": ("g", True, 1),
-    "g/cm^3": ("g/cm³", False, 1), "g/mol": ("g/mol", False, 1),
+    "g/cm^3": ("g/cm³", False, 1), "g/mol": ("g/mol", False, 1), "at.%": ("at.%", False, 1),
 }
 #: Units always shown with one prefix, as the field reports them (Sommerfeld coefficients in mJ).
 FIXED_PREFIX = {"J/(mol K^2)": (1e-3, "m"), "J/(mol K^4)": (1e-3, "m")}

@@ -11,6 +11,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import warnings
 
 import typer
 
@@ -93,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     logger = logging.getLogger("scprobe")
     try:
-        rc = _command().main(args=args, prog_name="scprobe", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not debug:
+                # stderr carries scprobe's own lines only: library warnings show with --debug
+                warnings.simplefilter("ignore")
+                logging.getLogger("tifffile").setLevel(logging.ERROR)
+            rc = _command().main(args=args, prog_name="scprobe", standalone_mode=False)
         return rc if isinstance(rc, int) else 0  # typer.Exit(n) comes back as n in non-standalone mode
     except ScprobeError as exc:
         if debug:

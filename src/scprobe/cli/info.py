@@ -14,6 +14,14 @@ def describe(path: Path) -> dict:
 
     fmt = detect(path)
     out = {"file": str(path), "format": fmt.name, "kind": fmt.kind, "channels": [], "metadata": {}}
+    if fmt.kind == "table":
+        # a file taken for a Quantum Design table by its extension must read as one
+        from scprobe.io.qd import read_table
+
+        qd = read_table(path)
+        out["columns"] = qd.columns
+        out["rows"] = int(len(qd.data))
+        return out
     if fmt.kind != "image":
         return out
     chans = read_channels(path)

@@ -86,6 +86,10 @@ class IonData:
         return self.records[name].astype(np.float64)
 
 
+#: Ions checked per block for non-finite values (bounded memory whatever the file size).
+_CHECK_BLOCK = 1 << 20
+
+
 def _map_records(path, dtype: np.dtype, kind: str) -> IonData:
     p = check_path(path)
     size = p.stat().st_size
@@ -97,6 +101,13 @@ def _map_records(path, dtype: np.dtype, kind: str) -> IonData:
     # byte-swapped (little-endian) floats read as huge, negative or denormal-small values
     if not np.all(np.isfinite(m)) or np.any(m < 0) or np.any(m > 1e4) or np.any((m > 0) & (m < 1e-6)):
         raise FormatError(p, f"implausible mass-to-charge values in the first ions (not a big-endian .{kind} file?)")
+    # a corrupt ion anywhere (NaN or inf position or m/n) would poison every later sum: checked block by block
+    for start in range(0, records.shape[0], _CHECK_BLOCK):
+        blk = records[start:start + _CHECK_BLOCK]
+        for k in ("x", "y", "z", "m"):
+            bad = ~np.isfinite(blk[k])
+            if bad.any():
+                raise FormatError(p, f"ion {start + int(bad.argmax()) + 1} has a non-finite {k} ({kind} file corrupt)")
     return IonData(os.fspath(p), kind, records)
 
 
@@ -112,6 +123,7 @@ def read_epos(path: str | os.PathLike) -> IonData:
 
 def read_ions(path: str | os.PathLike) -> IonData:
     """Read a ``.pos`` or ``.epos`` file, chosen by extension (case-insensitive)."""
+    check_path(path)  # a folder or a missing file says so, not "unknown extension"
     ext = Path(path).suffix.lower()
     if ext == ".pos":
         return read_pos(path)

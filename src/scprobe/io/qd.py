@@ -265,6 +265,10 @@ def read_csv_table(path: str | os.PathLike, mapping: Mapping[str, str] | None = 
         df = _frame(p, body[0].split(), body[1:], sep=r"\s+")
     else:
         df = _frame(p, next(csv.reader([body[0]], delimiter=delim)), body[1:], sep=delim)
+    numeric = sum(bool(pd.to_numeric(df[c], errors="coerce").notna().any()) for c in df.columns)
+    if numeric < 2:
+        # text that merely splits into lines is not a table: x and y need two columns of numbers
+        raise FormatError(p, f"not a table of numbers: {numeric} numeric column(s) in {len(df.columns)}")
     if mapping:
         missing = [src for src in mapping.values() if src not in df.columns]
         if missing:

@@ -99,7 +99,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "needle.pos"
         write_needle(path, args.ions)
-        write_rrng(Path(tmp) / "bench.rrng", ranges)
+        write_rrng(ranges, Path(tmp) / "bench.rrng")
 
         def ours():
             compiled = compile_ranges(table)

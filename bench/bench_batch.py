@@ -35,7 +35,7 @@ def write_maps(folder: Path, n: int, size: int, pixel_m: float = 15e-9) -> list[
         islands = field > np.quantile(field, 0.9)
         cur = ndimage.gaussian_filter(islands * 5.5e-6, 1.0) + rng.normal(2e-11, 2.5e-11, (size, size))
         p = folder / f"bench{k:05d}-current-fwd.bcrf"
-        bcr.write(p, cur, (size * pixel_m, size * pixel_m), "A")
+        bcr.write(cur, p, (size * pixel_m, size * pixel_m), "A")
         paths.append(p)
     return paths
 

@@ -45,7 +45,7 @@ def main() -> None:
     data = rng.normal(5e-9, 1e-9, (n, n))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench-current-fwd.bcrf"
-        bcr.write(path, data, (1e-6, 1e-6), "A")
+        bcr.write(data, path, (1e-6, 1e-6), "A")
         _, offset, _ = bcr.read_header(path)
         fns = {
             "numpy.fromfile (float32)": lambda: np.fromfile(path, dtype="<f4", count=n * n, offset=offset),

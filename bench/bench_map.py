@@ -66,7 +66,7 @@ def peak_rss_of_map(scan, folder: Path) -> tuple[int, int]:
     px = scan.attrs["pixel_size_m"]
     ny, nx = scan.sizes["y"], scan.sizes["x"]
     for name, unit in (("topography", "m"), ("deflection", "V"), ("current", "A")):
-        bcr.write(folder / f"bench-{name}-fwd.bcrf", np.asarray(scan[name].values), (ny * px, nx * px), unit,
+        bcr.write(np.asarray(scan[name].values), folder / f"bench-{name}-fwd.bcrf", (ny * px, nx * px), unit,
                   header={"temperature": 1.5})
     cli = ("from scprobe.cli import run\nimport contextlib, io\n"
            "with contextlib.redirect_stdout(io.StringIO()):\n"

@@ -29,7 +29,7 @@ def main() -> None:
         rng = np.random.default_rng(0)
         cur = rng.normal(0, 1e-11, (64, 64))
         cur[16:40, 16:40] += 2e-6
-        bcr.write(small, cur, (64 * 15e-9, 64 * 15e-9), "A", header={"bias": "0.1", "temperature": "5"})
+        bcr.write(cur, small, (64 * 15e-9, 64 * 15e-9), "A", header={"bias": "0.1", "temperature": "5"})
         cli = [sys.executable, "-m", "scprobe"]
         runs = {
             "python -c pass (floor)": [sys.executable, "-c", "pass"],

@@ -44,7 +44,7 @@ def _bcrf(path: Path, header: dict[str, str] | None = None, n: int = 24, payload
     rng = np.random.default_rng(0)
     cur = rng.normal(0, 1e-11, (n, n))
     cur[6:18, 6:18] += 2e-6
-    bcr.write(path, cur, (n * 15e-9, n * 15e-9), "A", header={"bias": "0.1", "temperature": "5", **(header or {})})
+    bcr.write(cur, path, (n * 15e-9, n * 15e-9), "A", header={"bias": "0.1", "temperature": "5", **(header or {})})
     if payload is not None:
         raw = path.read_bytes()
         path.write_bytes(raw[:2048] + payload)
@@ -301,7 +301,7 @@ def test_bad_input_cell(cls, cmd, good, tmp_path, cli):
             inp = _bcrf(folder / "m[bold]-current-fwd.bcrf",
                         header={"comment": "\x1b]0;owned\x07\x1b[2J [/] [bold]x[/bold] \x9b31m"})
             topo = np.random.default_rng(1).normal(0, 1e-9, (24, 24)).cumsum(axis=1)
-            bcr.write(folder / "m[bold]-topography-fwd.bcrf", topo, (24 * 15e-9, 24 * 15e-9), "m")
+            bcr.write(topo, folder / "m[bold]-topography-fwd.bcrf", (24 * 15e-9, 24 * 15e-9), "m")
             out = tmp_path / "out [/] \x1b[31m"
         elif cls == "out: existing file":
             out.write_text("keep me\n")

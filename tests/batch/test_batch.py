@@ -34,7 +34,7 @@ def _write_map(path: Path, k: int) -> float:
     block = np.zeros((64, 64))
     block[20:30, 10:10 + w] = 5.5e-6
     cur = ndimage.gaussian_filter(block, 1.0) + rng.normal(2e-11, 2.5e-11, (64, 64))
-    bcr.write(path, cur, (64 * PIXEL_M, 64 * PIXEL_M), "A", header={"channel": "current"})
+    bcr.write(cur, path, (64 * PIXEL_M, 64 * PIXEL_M), "A", header={"channel": "current"})
     return 10 * w / 64 ** 2
 
 

@@ -165,7 +165,7 @@ def write_bcr(scan, folder, base):
         for d in dirs:
             arr = scan[name].sel(direction=d).values if "direction" in scan.dims else scan[name].values
             tag = {"forward": "fwd", "backward": "bwd"}[d]
-            bcr.write(folder / f"{base}-{name}-{tag}.bcrf", arr, (ny * px, nx * px), unit, header=header)
+            bcr.write(arr, folder / f"{base}-{name}-{tag}.bcrf", (ny * px, nx * px), unit, header=header)
     return folder / f"{base}-current-fwd.bcrf"
 
 

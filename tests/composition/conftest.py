@@ -56,7 +56,7 @@ def make_needle(path, at_pct, *, n_ions=200_000, depth_nm=120.0, cap_nm=20.0, ca
     r = 30 * np.sqrt(rng.random(n_ions))
     phi = rng.uniform(0, 2 * np.pi, n_ions)
     pos = np.column_stack([r * np.cos(phi), r * np.sin(phi), z_sign * depth]) * 1e-9
-    write_pos(path, pos, mass)
+    write_pos(pos, mass, path)
     return {"mass": mass, "depth_nm": depth, "kind": kind, "background": bg, "in_cap": in_cap}
 
 
@@ -64,7 +64,7 @@ def make_needle(path, at_pct, *, n_ions=200_000, depth_nm=120.0, cap_nm=20.0, ca
 def apt_study(tmp_path_factory):
     """Two needles (nominal and Fe-depleted) and their range file."""
     d = tmp_path_factory.mktemp("apt")
-    write_rrng(d / "FeSeTe.rrng", range_list())
+    write_rrng(range_list(), d / "FeSeTe.rrng")
     make_needle(d / "needle1.pos", NEEDLE1, seed=1)
     make_needle(d / "needle2.pos", NEEDLE2, seed=2, z_sign=-1.0)
     return d
@@ -109,10 +109,10 @@ def overlay_scene(tmp_path_factory):
     mask = field > np.quantile(field, 0.6)
     current = np.where(mask, 5.5e-6, 0.0) + rng.normal(0, 2e-11, mask.shape)
     sem = 120 + 40 * w / w.std() + rng.normal(0, 4, w.shape)
-    write_tiff(d / "sem.tif", sem.astype(np.float32), SEM_PIXEL_M)
+    write_tiff(sem.astype(np.float32), d / "sem.tif", SEM_PIXEL_M)
     size = (MAP_N * MAP_PIXEL_M, MAP_N * MAP_PIXEL_M)
-    bcr.write(d / "scan-topo-fwd.bcrf", topo * 1e-9, size, "m")
-    bcr.write(d / "scan-current-fwd.bcrf", current, size, "A")
+    bcr.write(topo * 1e-9, d / "scan-topo-fwd.bcrf", size, "m")
+    bcr.write(current, d / "scan-current-fwd.bcrf", size, "A")
     dist_in = ndimage.distance_transform_edt(mask)
     dist_out = ndimage.distance_transform_edt(~mask)
     sites = {}

@@ -66,7 +66,7 @@ def test_csv_and_tiff_maps_through_analyze(tmp_path):
     rng = np.random.default_rng(2)
     fe = rng.poisson(40.0, (32, 32))
     np.savetxt(tmp_path / "EDX_Fe.csv", fe, delimiter=",", fmt="%d", header="Fe counts", comments="# ")
-    write_tiff(tmp_path / "EDX_Te.tif", rng.poisson(20.0, (32, 32)).astype(np.uint16), 1e-7)
+    write_tiff(rng.poisson(20.0, (32, 32)).astype(np.uint16), tmp_path / "EDX_Te.tif", 1e-7)
     assert read_edx_map(tmp_path / "EDX_Fe.csv").data.tolist() == fe.tolist()
     r = analyze_composition(edx=[tmp_path / "EDX_Fe.csv", tmp_path / "EDX_Te.tif"])
     assert list(r.edx) == ["Fe", "Te"]

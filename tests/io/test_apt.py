@@ -81,7 +81,7 @@ def test_rng_single_pseudo_ion_mixed_line_endings(data_dir):
 def test_pos_exact_values(tmp_path):
     pos = np.array([[1.5, -2.25, 10.0], [0.0, 3.0, 11.5]]) * 1e-9
     m = np.array([27.98, 64.5])
-    write_pos(tmp_path / "a.pos", pos, m)
+    write_pos(pos, m, tmp_path / "a.pos")
     raw = (tmp_path / "a.pos").read_bytes()
     assert len(raw) == 32
     assert np.frombuffer(raw, ">f4").tolist() == pytest.approx([1.5, -2.25, 10.0, 27.98, 0.0, 3.0, 11.5, 64.5],
@@ -100,7 +100,7 @@ def test_epos_exact_values(tmp_path):
     rec["tof"] = [301.5, 402.25, 999.0]
     rec["delta_pulse"] = [0, 7, 4_000_000_000]
     rec["ions_per_pulse"] = [1, 2, 0]
-    write_epos(tmp_path / "b.epos", {k: rec[k] for k in ("m", "z", "tof", "delta_pulse", "ions_per_pulse")})
+    write_epos({k: rec[k] for k in ("m", "z", "tof", "delta_pulse", "ions_per_pulse")}, tmp_path / "b.epos")
     assert (tmp_path / "b.epos").stat().st_size == 3 * 44
     ions = read_ions(tmp_path / "b.epos")
     assert ions.kind == "epos" and ions.n_ions == 3
@@ -140,7 +140,7 @@ def test_empty_and_unknown_extension(tmp_path):
 
 def test_rrng_round_trip(tmp_path):
     rs = [IonRange(27.9, 28.1, "Fe", (("Fe", 1),)), IonRange(92.7, 93.3, "FeTe", (("Fe", 1), ("Te", 1)))]
-    write_rrng(tmp_path / "r.rrng", rs)
+    write_rrng(rs, tmp_path / "r.rrng")
     t = read_ranges(tmp_path / "r.rrng")
     assert t.ions == ("Fe", "Te")
     assert [(r.low_Da, r.high_Da, r.ion, r.atoms) for r in t.ranges] == [

@@ -55,7 +55,7 @@ def test_matches_gwyddion_attocube_module(tmp_path, gwy_view):
 def test_writer_round_trip_and_grouping_names(tmp_path):
     data = np.random.default_rng(2).normal(5e-9, 1e-9, (10, 14))
     data[2, 3] = np.nan
-    p = asc.write(tmp_path / "s1_height_forward.asc", data, (1e-6, 1.4e-6), "m", channel="height",
+    p = asc.write(data, tmp_path / "s1_height_forward.asc", (1e-6, 1.4e-6), "m", channel="height",
                   offset_m=(1e-7, 2e-7), header={"bias": 0.05})
     (ch,) = read_channels(p)
     assert ch.quantity == "topography" and ch.direction == "forward" and ch.metadata["bias_V"] == 0.05

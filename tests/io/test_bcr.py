@@ -208,7 +208,7 @@ def test_write_read_round_trip(tmp_path, fileformat, unit, little):
     scale = {"m": 1e-8, "A": 1e-9, "V": 2.0}[unit]
     data = rng.normal(0, scale, (24, 40))
     data[3, 5] = np.nan
-    path = bcr.write(tmp_path / f"rt-current-bwd.{fileformat}", data, (3e-7, 5e-7), unit, fileformat=fileformat,
+    path = bcr.write(data, tmp_path / f"rt-current-bwd.{fileformat}", (3e-7, 5e-7), unit, fileformat=fileformat,
                      header={"channel": "sc_current", "direction": "bwd", "bias": "0.05"},
                      scan_position_m=(1e-6, -2e-6), little_endian=little)
     (ch,) = bcr.read(path)
@@ -229,7 +229,7 @@ def test_write_read_round_trip(tmp_path, fileformat, unit, little):
 def test_write_then_gwyddion_reads_same(tmp_path, gwy_view):
     data = np.random.default_rng(5).normal(1e-9, 2e-10, (32, 48))
     for fmt in bcr.FORMATS:
-        path = bcr.write(tmp_path / f"g.{fmt}", data, (6e-7, 9e-7), "A", fileformat=fmt)
+        path = bcr.write(data, tmp_path / f"g.{fmt}", (6e-7, 9e-7), "A", fileformat=fmt)
         res, arrays = gwy_view(path)
         c = res["channels"][0]
         assert c["si_unit_z"] == "A" and (c["yres"], c["xres"]) == (32, 48)
@@ -239,11 +239,11 @@ def test_write_then_gwyddion_reads_same(tmp_path, gwy_view):
 
 def test_writer_refuses_bad_input(tmp_path):
     with pytest.raises(ParameterError):
-        bcr.write(tmp_path / "a.bcrf", np.zeros(5), (1e-6, 1e-6))
+        bcr.write(np.zeros(5), tmp_path / "a.bcrf", (1e-6, 1e-6))
     with pytest.raises(ParameterError):
-        bcr.write(tmp_path / "a.bcrf", np.zeros((2, 2)), (1e-6, 1e-6), unit="K")
+        bcr.write(np.zeros((2, 2)), tmp_path / "a.bcrf", (1e-6, 1e-6), unit="K")
     with pytest.raises(ParameterError):
-        bcr.write(tmp_path / "a.bcrf", np.zeros((2, 2)), (1e-6, 1e-6), header={"bad\nkey": 1})
+        bcr.write(np.zeros((2, 2)), tmp_path / "a.bcrf", (1e-6, 1e-6), header={"bad\nkey": 1})
     assert not (tmp_path / "a.bcrf").exists()
 
 
@@ -276,7 +276,7 @@ def test_provenance_hash_is_of_the_bytes_read(tmp_path):
 
     rng = np.random.default_rng(3)
     for n in (8, 700):  # below and above one decode block
-        path = bcr.write(tmp_path / f"h{n}-current-fwd.bcrf", rng.normal(0, 1e-9, (n, n)), (1e-6, 1e-6), "A")
+        path = bcr.write(rng.normal(0, 1e-9, (n, n)), tmp_path / f"h{n}-current-fwd.bcrf", (1e-6, 1e-6), "A")
         (rec,) = open_scan(path).attrs["source_files"]
         assert rec == {"path": str(path), "sha256": sha256_file(path)}
         ch = bcr.read(path)[0]

@@ -18,8 +18,8 @@ def daisy(tmp_path):
     cur = 10 ** rng.uniform(-12, -6, (20, 30))
     cur[0, 0] = np.nan
     for d in ("fwd", "bwd"):
-        bcr.write(tmp_path / f"m1-current-{d}.bcrf", cur, (2e-7, 3e-7), "A", header={"bias": "0.1"})
-        bcr.write(tmp_path / f"m1-topo-{d}.bcrf", rng.normal(0, 1e-9, (20, 30)), (2e-7, 3e-7), "m")
+        bcr.write(cur, tmp_path / f"m1-current-{d}.bcrf", (2e-7, 3e-7), "A", header={"bias": "0.1"})
+        bcr.write(rng.normal(0, 1e-9, (20, 30)), tmp_path / f"m1-topo-{d}.bcrf", (2e-7, 3e-7), "m")
     return tmp_path
 
 
@@ -100,7 +100,7 @@ def test_png_current_is_log_scaled():
 
 def test_gwy_channels_round_trip_through_export(cli, daisy, tmp_path):
     scan = open_scan(daisy / "m1-topo-fwd.bcrf")
-    gwy.write(tmp_path / "a.gwy", scan)
+    gwy.write(scan, tmp_path / "a.gwy")
     code, _, _ = cli("export", tmp_path / "a.gwy", "--to", "nc", "--out", tmp_path / "a.nc")
     back = nc.read_scan(tmp_path / "a.nc")
     np.testing.assert_array_equal(channel(back, "topography", "backward").values,

@@ -33,8 +33,8 @@ def seeds(data_dir, tmp_path_factory):
     rng = np.random.default_rng(0)
     img = rng.normal(0, 1e-9, (8, 12))
     for fmt in ("bcrstm", "bcrf_unicode"):
-        out[f"s-current-fwd.{fmt}.bcr"] = bcr.write(d / "a.bcr", img, (1e-6, 1e-6), "A", fileformat=fmt).read_bytes()
-    out["s_height_forward.asc"] = asc.write(d / "a.asc", img, (1e-6, 1e-6), "m").read_bytes()
+        out[f"s-current-fwd.{fmt}.bcr"] = bcr.write(img, d / "a.bcr", (1e-6, 1e-6), "A", fileformat=fmt).read_bytes()
+    out["s_height_forward.asc"] = asc.write(img, d / "a.asc", (1e-6, 1e-6), "m").read_bytes()
     scan = make_scan({"current": img}, 1e-8, metadata={"k": [1, 2]})
     out["scan.nc"] = nc.write_scan(scan, d / "a.nc").read_bytes()
     return out

@@ -24,9 +24,9 @@ def daisy(tmp_path):
                                                  ("amp", "deflection", "V", 0.5)]):
         for j, d in enumerate(("fwd", "bwd")):
             truth[q, d] = _img(10 * i + j, scale)
-            bcr.write(tmp_path / f"scan7-{name}-{d}.bcrf", truth[q, d], SIZE, unit,
+            bcr.write(truth[q, d], tmp_path / f"scan7-{name}-{d}.bcrf", SIZE, unit,
                       header={"bias": "0.1", "temperature": "4.2"})
-    bcr.write(tmp_path / "scan8-current-fwd.bcrf", _img(99, 1e-9), SIZE, "A")
+    bcr.write(_img(99, 1e-9), tmp_path / "scan8-current-fwd.bcrf", SIZE, "A")
     return tmp_path, truth
 
 
@@ -59,9 +59,9 @@ def test_siblings_false_and_overrides(daisy):
 
 def test_underscore_forward_backward_names_and_asc(tmp_path):
     a, b = _img(1, 1e-9), _img(2, 1e-9)
-    asc.write(tmp_path / "run3_cur_forward.asc", a, SIZE, "A", channel="cur", direction="forward")
-    asc.write(tmp_path / "run3_cur_backward.asc", b, SIZE, "A", channel="cur", direction="backward")
-    asc.write(tmp_path / "run3_height_forward.asc", a * 10, SIZE, "m", channel="height")
+    asc.write(a, tmp_path / "run3_cur_forward.asc", SIZE, "A", channel="cur", direction="forward")
+    asc.write(b, tmp_path / "run3_cur_backward.asc", SIZE, "A", channel="cur", direction="backward")
+    asc.write(a * 10, tmp_path / "run3_height_forward.asc", SIZE, "m", channel="height")
     scan = open_scan(tmp_path / "run3_cur_backward.asc")
     assert sorted(scan.data_vars) == ["current", "topography"]
     np.testing.assert_allclose(channel(scan, "current", "backward").values, b, rtol=1e-8)
@@ -69,15 +69,15 @@ def test_underscore_forward_backward_names_and_asc(tmp_path):
 
 
 def test_header_keys_win_over_names_and_mapping_wins_over_all(tmp_path):
-    p1 = bcr.write(tmp_path / "first.bcrf", _img(1, 1e-9), SIZE, "A", header={"channel": "sc_current",
+    p1 = bcr.write(_img(1, 1e-9), tmp_path / "first.bcrf", SIZE, "A", header={"channel": "sc_current",
                                                                             "direction": "bwd"})
-    p2 = bcr.write(tmp_path / "second.bcrf", _img(2, 1.0), SIZE, "V", header={"channel": "intensity"})
+    p2 = bcr.write(_img(2, 1.0), tmp_path / "second.bcrf", SIZE, "V", header={"channel": "intensity"})
     scan = open_scan([p1, p2])
     assert sorted(scan.data_vars) == ["current", "deflection"]
     assert list(scan["direction"].values) == ["forward", "backward"]
     assert np.isnan(channel(scan, "current", "forward").values).all()
-    p3 = bcr.write(tmp_path / "s-ch3-fwd.bcrf", _img(3, 1e-9), SIZE, "A")
-    p4 = bcr.write(tmp_path / "s-ch4-fwd.bcrf", _img(4, 1e-8), SIZE, "m")
+    p3 = bcr.write(_img(3, 1e-9), tmp_path / "s-ch3-fwd.bcrf", SIZE, "A")
+    p4 = bcr.write(_img(4, 1e-8), tmp_path / "s-ch4-fwd.bcrf", SIZE, "m")
     scan = open_scan([p3, p4], mapping={"ch3": "current", "ch4": "topography"})
     assert sorted(scan.data_vars) == ["current", "topography"]
     scan = open_scan([p3], mapping={"ch3": "deflection"}, siblings=False)
@@ -88,26 +88,26 @@ def test_header_keys_win_over_names_and_mapping_wins_over_all(tmp_path):
                                             ("intensity", "deflection"), ("error", "deflection"),
                                             ("amp", "deflection"), ("cur", "current"), ("sc_current", "current")])
 def test_channel_aliases(tmp_path, alias, quantity):
-    p = bcr.write(tmp_path / f"x-{alias}-fwd.bcrf", _img(5, 1.0), SIZE, "V")
+    p = bcr.write(_img(5, 1.0), tmp_path / f"x-{alias}-fwd.bcrf", SIZE, "V")
     assert list(open_scan(p).data_vars) == [quantity]
 
 
 def test_inconsistent_shapes_and_pixel_sizes_are_refused(tmp_path):
-    bcr.write(tmp_path / "a-topo-fwd.bcrf", _img(1, 1e-8), SIZE, "m")
-    bcr.write(tmp_path / "a-current-fwd.bcrf", np.ones((8, 24)) * 1e-9, SIZE, "A")
+    bcr.write(_img(1, 1e-8), tmp_path / "a-topo-fwd.bcrf", SIZE, "m")
+    bcr.write(np.ones((8, 24)) * 1e-9, tmp_path / "a-current-fwd.bcrf", SIZE, "A")
     with pytest.raises(FormatError, match="shape"):
         open_scan(tmp_path / "a-topo-fwd.bcrf")
-    bcr.write(tmp_path / "b-topo-fwd.bcrf", _img(1, 1e-8), SIZE, "m")
-    bcr.write(tmp_path / "b-current-fwd.bcrf", _img(2, 1e-9), (SIZE[0], SIZE[1] * 1.01), "A")
+    bcr.write(_img(1, 1e-8), tmp_path / "b-topo-fwd.bcrf", SIZE, "m")
+    bcr.write(_img(2, 1e-9), tmp_path / "b-current-fwd.bcrf", (SIZE[0], SIZE[1] * 1.01), "A")
     with pytest.raises(FormatError, match="pixel size"):
         open_scan(tmp_path / "b-current-fwd.bcrf")
 
 
 def test_folder_and_duplicate_claims(tmp_path):
-    bcr.write(tmp_path / "f-topo-fwd.bcrf", _img(1, 1e-8), SIZE, "m")
-    bcr.write(tmp_path / "f-current-fwd.bcrf", _img(2, 1e-9), SIZE, "A")
+    bcr.write(_img(1, 1e-8), tmp_path / "f-topo-fwd.bcrf", SIZE, "m")
+    bcr.write(_img(2, 1e-9), tmp_path / "f-current-fwd.bcrf", SIZE, "A")
     assert sorted(open_scan(tmp_path).data_vars) == ["current", "topography"]
-    bcr.write(tmp_path / "g-cur-fwd.bcrf", _img(3, 1e-9), SIZE, "A")
+    bcr.write(_img(3, 1e-9), tmp_path / "g-cur-fwd.bcrf", SIZE, "A")
     with pytest.raises(FormatError, match="also in"):
         open_scan(tmp_path)
     empty = tmp_path / "empty"

@@ -29,7 +29,7 @@ def scan():
 
 def test_gwy_write_read_round_trip(tmp_path, scan):
     masks = {"current": channel(scan, "current", "forward").values > 1e-9}
-    path = gwy.write(tmp_path / "s.gwy", scan, masks={"current (forward)": masks["current"]})
+    path = gwy.write(scan, tmp_path / "s.gwy", masks={"current (forward)": masks["current"]})
     chans = read_channels(path)
     titles = [f"{c.name} ({c.direction})" for c in chans]
     assert titles == [f"{v} ({d})" for v in ("topography", "deflection", "current") for d in ("forward", "backward")]
@@ -51,7 +51,7 @@ def test_gwy_write_read_round_trip(tmp_path, scan):
 
 
 def test_gwy_voids_come_back_as_nan(tmp_path, scan):
-    back = open_scan(gwy.write(tmp_path / "v.gwy", scan))
+    back = open_scan(gwy.write(scan, tmp_path / "v.gwy"))
     assert math.isnan(float(channel(back, "current", "forward")[4, 5]))
     assert int(np.isnan(back["current"]).sum()) == 1 and "current_mask" not in back.data_vars
     xr.testing.assert_allclose(back[["topography", "deflection", "current"]], scan[["topography", "deflection",
@@ -59,14 +59,14 @@ def test_gwy_voids_come_back_as_nan(tmp_path, scan):
 
 
 def test_gwy_file_opens_in_gwyfile(tmp_path, scan):
-    path = gwy.write(tmp_path / "o.gwy", scan)
+    path = gwy.write(scan, tmp_path / "o.gwy")
     obj = gwyfile.load(str(path))  # the reference Python parser accepts it
     assert obj["/0/data/title"] == "topography (forward)" and obj["/0/data"].data.shape == (20, 30)
     assert obj["/4/data"]["si_unit_z"]["unitstr"] == "A" and obj["/4/data"]["xreal"] == pytest.approx(4.8e-7)
 
 
 def test_gwy_file_opens_in_gwyddion(tmp_path, scan, gwy_view):
-    path = gwy.write(tmp_path / "o.gwy", scan, masks={"topography": channel(scan, "topography").values > 0})
+    path = gwy.write(scan, tmp_path / "o.gwy", masks={"topography": channel(scan, "topography").values > 0})
     res, arrays = gwy_view(path)
     assert res["ok"] and res["n_channels"] == 6
     c = res["channels"][4]
@@ -82,7 +82,7 @@ def test_gwy_file_opens_in_gwyddion(tmp_path, scan, gwy_view):
 
 def test_gwy_write_refuses_bad_masks(tmp_path, scan):
     with pytest.raises(ParameterError, match="mask"):
-        gwy.write(tmp_path / "b.gwy", scan, masks={"current": np.zeros((3, 3), bool)})
+        gwy.write(scan, tmp_path / "b.gwy", masks={"current": np.zeros((3, 3), bool)})
     assert not (tmp_path / "b.gwy").exists()
 
 

@@ -21,7 +21,7 @@ def write_scan(folder: Path, base: str, current: np.ndarray, topo: np.ndarray, *
     for d, cur, z in traces:
         for ch, data, unit in (("topo", z, "m"), ("current", cur, "A")):
             p = folder / f"{base}-{ch}-{d}.bcrf"
-            bcr.write(p, data, size, unit)
+            bcr.write(data, p, size, unit)
             names.append(f"{folder.name}/{p.name}")
     return names
 

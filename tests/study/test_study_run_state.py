@@ -27,7 +27,7 @@ def test_rewritten_scan_is_analysed_from_the_new_data(tiny_study, tmp_path):
     rng = np.random.default_rng(1)
     new = rng.normal(0, 1e-10, (64, 64))
     new[10:50, 10:50] += 5.5e-6
-    bcr.write(path, new, (64 * PIXEL_M, 64 * PIXEL_M), "A")
+    bcr.write(new, path, (64 * PIXEL_M, 64 * PIXEL_M), "A")
     second = _summary(run_study(tiny_study, tmp_path / "two", figures=False, report=False).summary_file)
     frac2 = second["stages"]["map"]["units"]["1.5K"]["result"]["conducting_fraction"]
     assert frac2 == pytest.approx(40 * 40 / 64**2, rel=0.1)
@@ -47,7 +47,7 @@ def test_cache_key_follows_the_file_on_disk(tiny_study):
         assert load_scan(study, "1.5K") is a  # one read per run
         path = tiny_study.parent / "scans" / "A1-topo-fwd.bcrf"  # a sibling file of the same scan
         data = bcr.read(path)[0].data * 2
-        bcr.write(path, data, (64 * PIXEL_M, 64 * PIXEL_M), "m")
+        bcr.write(data, path, (64 * PIXEL_M, 64 * PIXEL_M), "m")
         b = load_scan(study, "1.5K")
         assert b is not a and float(b["topography"].max()) == pytest.approx(2 * float(a["topography"].max()))
         SCANS.begin("another run")

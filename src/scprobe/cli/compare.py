@@ -166,11 +166,11 @@ def write_tc_map(result, scan, out: Path):
     ny, nx = result.tc_lower_map.shape
     offset = (float(ds["y"].values[0]) - dy / 2, float(ds["x"].values[0]) - dx / 2)
     meta = {"temperatures_K": ",".join(f"{t:g}" for t in result.temperatures_K)}
-    write_gwy(out / "tc_map.gwy", [
+    write_gwy([
         Channel(name="Local Tc lower bound", data=result.tc_lower_map, unit="K", size_m=(ny * dy, nx * dx),
                 offset_m=offset, metadata=meta),
         Channel(name="Local Tc upper bound", data=result.tc_upper_map, unit="K", size_m=(ny * dy, nx * dx),
-                offset_m=offset, metadata=meta)])
+                offset_m=offset, metadata=meta)], out / "tc_map.gwy")
     return result.with_tc_map_file(npy)
 
 

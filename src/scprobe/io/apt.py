@@ -132,7 +132,7 @@ def read_ions(path: str | os.PathLike) -> IonData:
     raise FormatError(path, f"unknown atom-probe extension {ext!r} (expected .pos or .epos)")
 
 
-def write_pos(path: str | os.PathLike, positions_m: np.ndarray, mass_to_charge_Da: np.ndarray) -> None:
+def write_pos(positions_m: np.ndarray, mass_to_charge_Da: np.ndarray, path: str | os.PathLike) -> None:
     """Write a ``.pos`` file atomically from ``(n, 3)`` positions (m) and m/n (Da)."""
     pos = np.asarray(positions_m, dtype=float)
     m = np.asarray(mass_to_charge_Da, dtype=float)
@@ -146,7 +146,7 @@ def write_pos(path: str | os.PathLike, positions_m: np.ndarray, mass_to_charge_D
         fh.write(rec.tobytes())
 
 
-def write_epos(path: str | os.PathLike, fields: dict[str, np.ndarray]) -> None:
+def write_epos(fields: dict[str, np.ndarray], path: str | os.PathLike) -> None:
     """Write an ``.epos`` file atomically; ``fields`` maps :data:`EPOS_DTYPE` names to arrays
     in the stored units (positions in nm); missing fields are written as zeros."""
     unknown = set(fields) - set(EPOS_DTYPE.names)
@@ -363,7 +363,7 @@ def read_ranges(path: str | os.PathLike) -> RangeTable:
     raise FormatError(p, "not a range file (.rrng or .rng)")
 
 
-def write_rrng(path: str | os.PathLike, ranges) -> None:
+def write_rrng(ranges, path: str | os.PathLike) -> None:
     """Write ranges (iterable of :class:`IonRange`) as an IVAS ``.rrng`` file, atomically."""
     ranges = list(ranges)
     ions = []

@@ -119,8 +119,8 @@ def _is_number(t: str) -> bool:
 
 
 def write(
-    path: str | os.PathLike,
     data: np.ndarray,
+    path: str | os.PathLike,
     size_m: tuple[float, float],
     unit: str = "m",
     *,

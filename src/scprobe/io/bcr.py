@@ -215,8 +215,8 @@ def read(path: str | os.PathLike) -> list[Channel]:
 
 
 def write(
-    path: str | os.PathLike,
     data: np.ndarray,
+    path: str | os.PathLike,
     size_m: tuple[float, float],
     unit: str = "m",
     *,
@@ -229,10 +229,10 @@ def write(
 
     Parameters
     ----------
-    path : path-like
-        Destination; written atomically.
     data : ndarray, shape (ny, nx)
         Values in SI units of ``unit``; NaN is written as a void pixel.
+    path : path-like
+        Destination; written atomically.
     size_m : (float, float)
         ``(yreal, xreal)`` in metres.
     unit : {"m", "A", "V"}

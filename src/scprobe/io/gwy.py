@@ -250,8 +250,8 @@ def _entries(scan_or_channels) -> list[tuple[str, np.ndarray, str, tuple, tuple,
 
 
 def write(
-    path: str | os.PathLike,
     scan_or_channels,
+    path: str | os.PathLike,
     masks: Mapping[str, np.ndarray] | None = None,
 ) -> Path:
     """Write a Scan (or a list of Channels) as a .gwy file that Gwyddion opens.
@@ -264,10 +264,10 @@ def write(
 
     Parameters
     ----------
-    path : path-like
-        Destination, written atomically.
     scan_or_channels : xarray.Dataset or list of Channel
         What to write.
+    path : path-like
+        Destination, written atomically.
     masks : mapping, optional
         Channel title or variable name -> boolean mask ``(y, x)`` (or
         ``(direction, y, x)`` for a variable with directions), stored as ``/N/mask``.

@@ -169,7 +169,7 @@ def element_from_filename(path: str | os.PathLike) -> str | None:
     return None
 
 
-def write_tiff(path: str | os.PathLike, data: np.ndarray, pixel_size_m: float | None = None) -> None:
+def write_tiff(data: np.ndarray, path: str | os.PathLike, pixel_size_m: float | None = None) -> None:
     """Write a 2-D image as TIFF, atomically, with its pixel size in the resolution tags
     (centimetre unit) and a JSON ImageDescription."""
     import tifffile

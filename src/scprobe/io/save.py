@@ -67,7 +67,7 @@ def save_scan(scan, path: str | os.PathLike, format: str | None = None, *, chann
     if fmt == "gwy":
         from scprobe.io.gwy import write
 
-        return write(path, subset)
+        return write(subset, path)
     from scprobe.io.nc import write_scan
 
     return write_scan(subset, path)

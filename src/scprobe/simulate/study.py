@@ -179,7 +179,7 @@ def _write_scan(ls: Landscape, ls_first: Landscape, spec: ScanSpec, sp: StudyPar
         _npy(out / truth[clean_key], data["current_clean"])
         for channel, unit in _CHANNELS:
             rel = f"scans/{spec.stem}-{channel}-{tag}.bcrf"
-            bcr.write(out / rel, data[channel], size_m, unit, fileformat="bcrf",
+            bcr.write(data[channel], out / rel, size_m, unit, fileformat="bcrf",
                       header=_header(spec, channel, direction, sp, seq),
                       scan_position_m=(y0 * ip.pixel_size_m, x0 * ip.pixel_size_m))
             files.append(rel)

@@ -126,7 +126,7 @@ def write_mask_gwy(scan: xr.Dataset, result, path: Path) -> Path:
 
     # the mask belongs to the analysed trace only; Gwyddion shows it over that channel
     title = f"{result.channel} ({result.direction})" if "direction" in scan.dims else result.channel
-    write_gwy(path, scan, masks={title: np.asarray(result.mask)})
+    write_gwy(scan, path, masks={title: np.asarray(result.mask)})
     return Path(path)
 
 

@@ -130,3 +130,20 @@ def test_study_error_is_a_user_error_for_the_cli(tmp_path, cli):
     assert code == 2 and out == ""
     assert err.startswith("error: ") and "line 3: sample.name" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("table, words", [
+    ('[transport]\ncontacts = "1,1;1,1;1,1;1,1"\n', "different pixels"),
+    ('[transport]\ncontacts = "-1,0;5,0;9,0;12,0"\n', "non-negative"),
+    ('[options]\nmap = { process = ["scars", "poly:x"] }\n', "unknown processing step 'poly:x'"),
+])
+def test_options_checked_when_the_study_is_loaded(tiny_study, table, words):
+    text = 'schema_version = 1\n\n[sample]\nname = "x"\n\n' + table
+    with pytest.raises(StudyError) as info:
+        parse_study(text, tiny_study)
+    assert words in str(info.value)
+
+
+def test_explicit_contacts_are_parsed_at_load(tiny_study):
+    text = 'schema_version = 1\n\n[sample]\nname = "x"\n\n[transport]\ncontacts = "1,2;30,2;10,2;20,2"\n'
+    assert parse_study(text, tiny_study).spec.transport.contacts == [(1, 2), (30, 2), (10, 2), (20, 2)]

@@ -9,6 +9,7 @@ import pytest
 from scprobe.analysis import noise_stats
 from scprobe.errors import ParameterError
 from scprobe.transport import build_network, four_probe, make_contacts, measure, vdp_sheet_resistance
+from scprobe.transport.contacts import parse_positions
 
 VDP = math.log(2) / math.pi  # R_A / R_sq of a uniform square with corner contacts
 
@@ -161,10 +162,17 @@ def test_isolated_voltage_probe_is_undefined():
 
 
 def test_bad_parameters():
-    with pytest.raises(ParameterError, match="contact"):
-        four_probe(np.zeros((32, 32), bool), contacts="1,2;3,4;5,6")
+    with pytest.raises(ParameterError, match="four positions"):
+        parse_positions("1,2;3,4;5,6")
+    with pytest.raises(ParameterError, match="non-negative"):
+        parse_positions("1,2;3,4;5,6;-1,1")
+    with pytest.raises(ParameterError, match="different pixels"):
+        parse_positions("1,2;1,2;1,2;1,2")
+    assert parse_positions(" 1,2; 3,4;5 ,6;7,8 ") == [(1, 2), (3, 4), (5, 6), (7, 8)]
+    with pytest.raises(ParameterError, match="unknown layout"):
+        four_probe(np.zeros((32, 32), bool), contacts="1,2;3,4;5,6;7,8")
     with pytest.raises(ParameterError, match="outside"):
-        four_probe(np.zeros((32, 32), bool), contacts="1,2;3,4;5,6;99,1")
+        four_probe(np.zeros((32, 32), bool), contacts=[(1, 2), (3, 4), (5, 6), (99, 1)])
     with pytest.raises(ParameterError, match="model"):
         four_probe(np.zeros((32, 32)), model="bogus")
     with pytest.raises(ParameterError, match="sheet resistance"):

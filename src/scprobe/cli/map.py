@@ -95,11 +95,12 @@ def map_command(
     check_output(out)
     from scprobe.analysis import analyze_map
     from scprobe.io import open_scan
-    from scprobe.process import apply_steps
+    from scprobe.process import apply_steps, parse_steps
 
+    steps = parse_steps(process) if process else []
     scan = open_scan(file, bias_V=bias_V)
-    if process:
-        scan = apply_steps(scan, process)
+    if steps:
+        scan = apply_steps(scan, steps)
     result = analyze_map(scan, channel=channel, direction=direction, threshold_A=threshold_A,
                          tip_radius_m=tip_radius_m, resistivity_ohm_m=resistivity_ohm_m,
                          mean_free_path_m=mean_free_path_m, saturation_A=saturation_A,

@@ -55,8 +55,12 @@ def transport(
 
     enable_small_pages()  # this process is ours: numpy's huge pages off in the solver (faster set-up)
 
+    from scprobe.transport.contacts import LAYOUTS, parse_positions
+
+    layout = contacts.strip().lower()
+    spec = layout if layout in LAYOUTS else parse_positions(contacts)
     scan = open_scan(file)
-    result = four_probe(scan, contacts=contacts, model=model, threshold_A=threshold_A,
+    result = four_probe(scan, contacts=spec, model=model, threshold_A=threshold_A,
                         matrix_sheet_resistance_ohm=matrix_sheet_resistance_ohm,
                         matrix_resistivity_ohm_m=matrix_resistivity_ohm_m, thickness_m=thickness_m,
                         contact_radius_px=contact_radius_px)

@@ -39,8 +39,16 @@ STEPS = {"scars": "horizontal scar removal", "rows": "row alignment", "plane": "
          "poly": "polynomial background subtraction", "crop": "cropping"}
 
 
-def parse_steps(steps: str | Sequence[str]) -> list[tuple[str, tuple]]:
-    """Parse a step string or list into ``[(name, args), ...]``; raises ParameterError naming a bad step."""
+def parse_steps(steps: str | Sequence[str | tuple[str, tuple]]) -> list[tuple[str, tuple]]:
+    """Parse a step string or list into ``[(name, args), ...]``; raises ParameterError naming a bad step.
+
+    Items that are already parsed ``(name, args)`` pairs pass through unchanged.
+    """
+    if not isinstance(steps, str) and all(isinstance(s, tuple) for s in steps):
+        bad = [s for s in steps if len(s) != 2 or s[0] not in STEPS]
+        if bad:
+            raise ParameterError(f"unknown processing step {bad[0]!r}; use one of {', '.join(STEPS)}")
+        return list(steps)
     items = [s.strip() for s in (steps.split(",") if isinstance(steps, str) else steps)]
     # crop's coordinates contain commas: re-join the three numbers that follow "crop:x0"
     merged: list[str] = []
@@ -92,8 +100,8 @@ def apply_steps(scan: xr.Dataset, steps: str | Sequence[str], *,
     ----------
     scan : xarray.Dataset
         A Scan; not modified.
-    steps : str or list of str
-        e.g. ``"scars,rows:median,plane"`` (see module docstring).
+    steps : str, list of str or list of (name, args)
+        e.g. ``"scars,rows:median,plane"`` (see module docstring), or what :func:`parse_steps` returns.
     channels : sequence of str, optional
         Channels that ``scars``/``rows``/``plane``/``poly`` act on.  Default: scars on
         every channel, levelling on the topography only.

@@ -155,7 +155,7 @@ def needle_ions(composition_at_pct: dict, cp: CompositionParams, rng: np.random.
     return ions[np.argsort(ions[:, 2], kind="stable")], atoms_below_cap
 
 
-def write_pos(path: Path, ions: np.ndarray) -> None:
+def write_pos(ions: np.ndarray, path: Path) -> None:
     """Write a .pos file: big-endian float32 x, y, z (nm), m/n (Da) per ion."""
     with atomic_write(path) as fh:
         fh.write(np.asarray(ions, dtype=">f4").tobytes())
@@ -279,7 +279,7 @@ def write_composition(outdir, ls: Landscape, window_a, sp: StudyParams, seed: in
         sx, sy = site_xy[name]
         comp = {el: float(a[int(sy) + y0, int(sx) + x0]) for el, a in maps.items()}
         ions, atoms = needle_ions(comp, cp, rng_for(seed, "apt", name))
-        write_pos(out / f"apt/{name}.pos", ions)
+        write_pos(ions, out / f"apt/{name}.pos")
         total = sum(atoms.values())
         at = {el: 100.0 * atoms[el] / total for el in atoms}
         needles_truth[name] = {

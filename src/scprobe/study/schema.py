@@ -16,6 +16,8 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from scprobe.errors import ParameterError
+
 #: The schema version this scprobe reads and the simulator writes.
 SCHEMA_VERSION = 1
 #: What each schema version changed; a file written for an older version is told
@@ -48,7 +50,6 @@ def _name(v: str, what: str) -> str:
     return v
 
 
-_CONTACT_RE = re.compile(r"^\s*-?\d+\s*,\s*-?\d+\s*(;\s*-?\d+\s*,\s*-?\d+\s*){3}$")
 
 
 class _Table(BaseModel):
@@ -132,16 +133,25 @@ class Composition(_Table):
 class Transport(_Table):
     """``[transport]``: simulated four-probe measurement on one scan's map."""
 
-    contacts: str = "vdp"
+    #: a layout name, or the four (x, y) pixels I+, I-, V+, V- parsed from 'X,Y;X,Y;X,Y;X,Y' at load time
+    contacts: str | list[tuple[int, int]] = "vdp"
     model: Literal["classified", "proportional"] = "classified"
     scan: str | None = None
 
-    @field_validator("contacts")
+    @field_validator("contacts", mode="before")
     @classmethod
-    def _contacts(cls, v: str) -> str:
-        if v in ("vdp", "linear", "bar") or _CONTACT_RE.match(v):
-            return v
-        raise ValueError("contacts must be vdp, linear, bar or four pixel positions 'X,Y;X,Y;X,Y;X,Y'")
+    def _contacts(cls, v):
+        from scprobe.transport.contacts import LAYOUTS, parse_positions
+
+        if isinstance(v, str) and v.strip().lower() in LAYOUTS:
+            return v.strip().lower()
+        if not isinstance(v, str):
+            raise ValueError("contacts must be vdp, linear, bar or four pixel positions 'X,Y;X,Y;X,Y;X,Y'")
+        try:
+            return parse_positions(v)
+        except ParameterError as exc:
+            raise ValueError(f"contacts must be vdp, linear, bar or four pixel positions 'X,Y;X,Y;X,Y;X,Y' "
+                             f"({exc})") from None
 
 
 class Percolation(_Table):
@@ -158,6 +168,17 @@ class MapOptions(_Table):
     channel: str = "current"
     direction: Literal["forward", "backward"] = "forward"
     process: list[str] = []
+
+    @field_validator("process")
+    @classmethod
+    def _process(cls, v: list[str]) -> list[str]:
+        from scprobe.process import parse_steps
+
+        try:
+            parse_steps(v)
+        except ParameterError as exc:
+            raise ValueError(str(exc)) from None
+        return v
 
 
 class ThresholdOptions(_Table):

@@ -73,12 +73,14 @@ def parse_positions(text: str) -> list[tuple[int, int]]:
     parts = [p for p in re.split(r"\s*;\s*", text.strip()) if p]
     pairs = []
     for p in parts:
-        m = re.fullmatch(r"\s*(-?\d+)\s*,\s*(-?\d+)\s*", p)
+        m = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*", p)
         if not m:
-            raise ParameterError(f"contacts: {p!r} is not a pixel position X,Y")
+            raise ParameterError(f"contacts: {p!r} is not a pixel position X,Y (non-negative integers)")
         pairs.append((int(m.group(1)), int(m.group(2))))
     if len(pairs) != 4:
         raise ParameterError(f"contacts: need four positions X,Y;X,Y;X,Y;X,Y (I+, I-, V+, V-), got {len(pairs)}")
+    if len(set(pairs)) != 4:
+        raise ParameterError("contacts: the four contacts must be at different pixels")
     return pairs
 
 
@@ -92,7 +94,7 @@ def make_contacts(spec: str | Sequence[tuple[int, int]], shape: tuple, *, contac
         ``linear`` (row ``ny // 2``, columns ``floor(k nx / 8)``, k = 1, 7 current, 3, 5 voltage),
         ``bar`` (current through the whole left and right edges, voltage probes on the top edge at
         columns ``floor(nx / 4)`` and ``floor(3 nx / 4)``; in 3-D on row ``ny // 2`` of the top surface), or four explicit ``(x, y)`` pixels
-        ``I+, I-, V+, V-`` (also as the string ``"X,Y;X,Y;X,Y;X,Y"``).
+        ``I+, I-, V+, V-`` (the text form ``"X,Y;X,Y;X,Y;X,Y"`` is parsed by :func:`parse_positions`).
     shape : tuple of int
         Grid shape ``(ny, nx)`` or ``(nz, ny, nx)``.
     contact_radius_px : float
@@ -111,7 +113,9 @@ def make_contacts(spec: str | Sequence[tuple[int, int]], shape: tuple, *, contac
         raise ParameterError(f"contact radius must be between 0 and {min(ny, nx) / 4:g} px, got {contact_radius_px!r}")
     names = ROLES
     configs = ((0, 1, 2, 3),)
-    if isinstance(spec, str) and spec.strip().lower() in LAYOUTS:
+    if isinstance(spec, str) and spec.strip().lower() not in LAYOUTS:
+        raise ParameterError(f"contacts: unknown layout {spec!r}; use {', '.join(LAYOUTS)} or four (x, y) pixels")
+    if isinstance(spec, str):
         layout = spec.strip().lower()
         if layout == "vdp":
             centres = ((0, 0), (0, nx - 1), (ny - 1, nx - 1), (ny - 1, 0))
@@ -126,7 +130,7 @@ def make_contacts(spec: str | Sequence[tuple[int, int]], shape: tuple, *, contac
             centres = ((ny // 2, 0), (ny // 2, nx - 1), (row, nx // 4), (row, (3 * nx) // 4))
     else:
         layout = "explicit"
-        pairs = parse_positions(spec) if isinstance(spec, str) else [tuple(map(int, p)) for p in spec]
+        pairs = [tuple(map(int, p)) for p in spec]
         if len(pairs) != 4:
             raise ParameterError(f"contacts: need four positions (I+, I-, V+, V-), got {len(pairs)}")
         for x, y in pairs:

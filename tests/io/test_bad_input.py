@@ -51,6 +51,10 @@ def _cases(tmp_path, make_bcr, data_dir):
         p = tmp_path / f"cut-{name}"
         p.write_bytes((spm / name).read_bytes()[:cut])
         c[f"truncated {p.suffix}"] = (p, "")
+    ibw = bytearray((spm / "spot_1-1000nm.ibw").read_bytes()[:4096])
+    ibw[12:16] = (0x7FFFFFFF).to_bytes(4, "little")  # noteSize of the version-5 header
+    (tmp_path / "note.ibw").write_bytes(bytes(ibw))
+    c["ibw note size"] = (tmp_path / "note.ibw", "the file holds 4096")
     sxm = (spm / "A151216.123306-02602.sxm").read_bytes()
     p = tmp_path / "pix.sxm"
     p.write_bytes(sxm.replace(b"       128       128", b"       128       abc", 1))
@@ -64,7 +68,8 @@ def _cases(tmp_path, make_bcr, data_dir):
 
 CASES = ["empty", "wrong magic", "truncated", "missing field", "not a number", "bad length", "negative",
          "terabytes", "overflow", "directory", "missing path", "unknown format", "ibw version", "nc",
-         "truncated .sxm", "truncated .di", "truncated .gwy", "truncated .ibw", "sxm pixels", "di pixels"]
+         "truncated .sxm", "truncated .di", "truncated .gwy", "truncated .ibw", "ibw note size", "sxm pixels",
+         "di pixels"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -105,3 +110,21 @@ def test_good_file_still_reads(tmp_path, make_bcr, cli):
     code, stdout, _ = cli("info", _bcr(make_bcr, tmp_path / "ok.bcrf"), "--json")
     assert code == 0 and '"unit": "A"' in stdout
     assert bcr.read(tmp_path / "ok.bcrf")[0].data[0, 1] == pytest.approx(1e-9)
+
+
+def test_forged_ibw_note_size_allocates_nothing(tmp_path, make_bcr, data_dir):
+    """A 4 KB .ibw whose header claims a 2 GB note is refused before igor2 reads (and allocates) the note."""
+    import tracemalloc
+
+    from scprobe.errors import FormatError
+    from scprobe.io import read_channels
+
+    path, _ = _cases(tmp_path, make_bcr, data_dir)["ibw note size"]
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match="claims"):
+            read_channels(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000

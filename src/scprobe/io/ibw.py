@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import struct
 from typing import Any
 
 import numpy as np
@@ -63,9 +64,34 @@ def _split(label: str) -> tuple[str, str | None]:
     return label, None
 
 
+#: Binary header layout per version (Igor Technical Note 003): the byte sizes of the sections that follow it.
+_HEADERS = {1: ("hlh", (1,)), 2: ("hlllh", (1, 2, 3)), 3: ("hllllh", (1, 2, 3, 4)),
+            5: ("hh15l", tuple(range(2, 17)))}
+
+
+def _check_sizes(p, length: int) -> None:
+    """Refuse a header whose section sizes exceed the file, before igor2 allocates them (it reads the note
+    with one ``read(noteSize)``, so a forged size of 2 GB would be allocated from a file of a few KB)."""
+    with open(p, "rb") as fh:
+        head = fh.read(64)
+    for order in "<>":
+        if len(head) >= 2 and struct.unpack(order + "h", head[:2])[0] in _HEADERS:
+            fmt, fields = _HEADERS[struct.unpack(order + "h", head[:2])[0]]
+            if len(head) < struct.calcsize(order + fmt):
+                break
+            values = struct.unpack(order + fmt, head[:struct.calcsize(order + fmt)])
+            sizes = [values[i] for i in fields]
+            if min(sizes) < 0 or struct.calcsize(order + fmt) + sum(sizes) > length:
+                raise FormatError(p, f"Igor wave header claims {sum(sizes)} bytes of sections, "
+                                     f"but the file holds {length}")
+            return
+    raise FormatError(p, "not an Igor binary wave (unknown version in the first two bytes)")
+
+
 def read(path: str | os.PathLike) -> list[Channel]:
     """Read every layer of an Igor binary wave as channels (SI units, row 0 at the top)."""
     p = check_path(path)
+    _check_sizes(p, os.path.getsize(p))
     from igor2 import binarywave
 
     with _quiet_igor2():

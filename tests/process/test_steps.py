@@ -57,3 +57,14 @@ def test_scars_on_every_channel_and_explicit_channels(scan):
     assert only.attrs["history"][0]["params"]["channel"] == "current"
     with pytest.raises(ParameterError, match="no channel"):
         apply_steps(scan, "plane", channels=["deflection"])
+
+
+def test_levelling_a_scan_without_topography_is_refused():
+    """#18: ``poly:99`` (or any levelling) on a current-only scan used to pass silently, changing nothing."""
+    scan = make_scan({"current": np.full((16, 16), 1e-9)}, pixel_size_m=15e-9)
+    with pytest.raises(ParameterError, match="polynomial degree must be 0..11"):
+        parse_steps("poly:99")
+    for step in ("poly:3", "plane", "rows"):
+        with pytest.raises(ParameterError, match="has none"):
+            apply_steps(scan, step)
+    assert apply_steps(scan, "scars").attrs["history"][0]["step"] == "scars"

@@ -27,7 +27,7 @@ import xarray as xr
 
 from scprobe.errors import ParameterError
 from scprobe.process.crop import crop
-from scprobe.process.levelling import level_plane, level_poly
+from scprobe.process.levelling import MAX_DEGREE, level_plane, level_poly
 from scprobe.process.rows import align_rows
 from scprobe.process.scars import remove_scars
 
@@ -82,6 +82,8 @@ def _parse_one(step: str) -> tuple[str, tuple]:
         if m:
             return "rows", ("poly", int(m.group(1)))
     if name == "poly" and re.fullmatch(r"\d+", arg or "x"):
+        if int(arg) > MAX_DEGREE:
+            raise ParameterError(f"processing step {step!r}: polynomial degree must be 0..{MAX_DEGREE}")
         return "poly", (int(arg),)
     if name == "crop":
         parts = arg.split(",")
@@ -133,6 +135,9 @@ def apply_steps(scan: xr.Dataset, steps: str | Sequence[str], *,
             continue
         default = list(out.data_vars) if name == "scars" else [c for c in LEVELLING_CHANNELS if c in out]
         targets = list(channels) if channels is not None else default
+        if not targets:
+            # levelling a current map would destroy its zero reference, so it is never the silent fallback
+            raise ParameterError(f"processing step {name!r} levels the topography, and this scan has none")
         for ch in targets:
             if name == "scars":
                 out = remove_scars(out, ch)

@@ -119,3 +119,25 @@ def test_netcdf_without_scan_dims_is_refused(tmp_path):
     xr.Dataset({"a": ("t", np.arange(3.0))}).to_netcdf(tmp_path / "t.nc", engine="h5netcdf")
     with pytest.raises(FormatError, match="'y' and 'x'"):
         open_scan(tmp_path / "t.nc")
+
+
+def test_nc_write_refuses_a_disk_too_full(tmp_path):
+    """#18: h5py crashed the process (exit 139) when the disk filled during a NetCDF write; the free
+    space is now checked first, and nothing is left behind."""
+    import errno
+    import subprocess
+
+    from scprobe.scan import make_scan
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        scan = make_scan({"current": np.zeros((512, 512))}, pixel_size_m=15e-9)  # 2 MiB of float64
+        with pytest.raises(OSError) as info:
+            nc.write_scan(scan, mnt / "out" / "scan.nc")
+        assert info.value.errno == errno.ENOSPC
+        assert not any(mnt.rglob("*.nc"))
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

@@ -8,9 +8,11 @@ those, so ``read_scan(write_scan(scan))`` gives back equal attrs, not look-alike
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ _FORMAT_KEY = "scprobe_format"
 _FORMAT = "scprobe-scan-1"
 #: Largest believable ratio of in-memory size to file size (compression included).
 _MAX_EXPANSION = 1000
+#: Room for HDF5 metadata and attributes beyond the variables' bytes.
+_WRITE_MARGIN_BYTES = 1 << 20
 
 
 def _encode(attrs: dict) -> dict:
@@ -61,8 +65,24 @@ def _decode(path, attrs: dict) -> dict:
     return attrs
 
 
+def _check_free_space(scan: xr.Dataset, path: Path) -> None:
+    """Refuse a write the disk cannot hold: h5py can crash the process (not raise) when the disk fills."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    need = sum(v.nbytes for v in scan.variables.values()) + _WRITE_MARGIN_BYTES
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: writing needs about {need // 1024} KiB, "
+                                    f"{free // 1024} KiB free", str(path))
+
+
 def write_scan(scan: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write a Scan to ``path`` as NetCDF-4 (atomically); every attr survives a round trip."""
+    """Write a Scan to ``path`` as NetCDF-4 (atomically); every attr survives a round trip.
+
+    Raises ``OSError(ENOSPC)`` before writing when the disk has less free space than the data need.
+    """
+    _check_free_space(scan, Path(path))
     out = scan.copy(deep=False)
     out.attrs = _encode(dict(scan.attrs))
     out.attrs[_FORMAT_KEY] = _FORMAT

@@ -211,14 +211,21 @@ def run_batch(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
         if progress:
             progress(len(rows), total)
 
-    _run(todo, threshold_A, workers, scheduler, on_row)
+    def remove_created():
+        for d in reversed(created):  # only folders this call made, and only while empty
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+    try:
+        _run(todo, threshold_A, workers, scheduler, on_row)
+    except BaseException:  # e.g. an unreachable scheduler: rows already written stay for a resume
+        remove_created()
+        raise
     if todo and failed == len(rows):
         # nothing could be analysed: a usage error, and nothing is left behind
         for path, _ in todo:
             (rows_dir / f"{row_key(path)}.json").unlink(missing_ok=True)
-        for d in reversed(created):
-            with contextlib.suppress(OSError):
-                d.rmdir()
+        remove_created()
         first = next(r["error"] for r in rows if r["error"])
         raise ScprobeError(f"every file failed ({failed} of {total}); the first: {first}")
     csv, parquet = assemble_table(rows, out)

@@ -60,7 +60,7 @@ def run_tasks(func: Callable[..., Any], tasks: Sequence[tuple], *, workers: int 
     else:
         try:
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address at all
             raise ScprobeError(f"cannot reach dask scheduler {scheduler}: {exc}") from None
     try:
         futures = {client.submit(func, *args, retries=retries, pure=False): args for args in tasks}

@@ -185,3 +185,13 @@ def test_unreachable_scheduler_is_a_user_error(maps, tmp_path, cli, monkeypatch)
     code, out, err = cli("batch", str(folder / "map00-current-fwd.bcrf"), "--out", tmp_path / "o",
                          "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
     assert code == 2 and "cannot reach dask scheduler" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_scheduler_that_is_no_address_is_a_user_error(maps, tmp_path, cli):
+    """#18: ``--scheduler 'not a url'`` was an internal error (exit 1) and left an empty rows/ folder."""
+    folder, _ = maps
+    code, out, err = cli("batch", str(folder / "map00-current-fwd.bcrf"), "--out", tmp_path / "o",
+                         "--scheduler", "not a url")
+    assert code == 2 and err.count("error:") == 1 and "cannot reach dask scheduler not a url" in err
+    assert out == "" and not (tmp_path / "o").exists()

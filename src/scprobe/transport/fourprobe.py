@@ -78,22 +78,12 @@ class Connectivity(Result):
 
 
 @dataclass(frozen=True)
-class SolverReport(Result):
-    """The linear solves: worst relative residual, most iterations, method, unknowns."""
-
-    residual: float = quantity("1")
-    iterations: int = quantity("count")
-    method: str = quantity("")
-    n_unknowns: int = quantity("count")
-
-
-@dataclass(frozen=True)
 class TransportResult(Result):
     """Simulated four-probe measurement on a map: what contacts at the map's scale would see.
 
     ``verdict`` (one of :data:`VERDICTS`) and ``explanation`` come first; the numbers behind them
     are grouped in ``resistance`` (:class:`Resistances`), ``connectivity``
-    (:class:`Connectivity`) and ``solver`` (:class:`SolverReport`).  ``contact_span_m`` is the
+    (:class:`Connectivity`) and ``solver`` (:class:`~scprobe.transport.solver.SolveInfo`).  ``contact_span_m`` is the
     distance between the current contacts, the scale the verdict speaks for (NaN when the pixel
     size is unknown; ``contact_span_px`` then says it in pixels).  Array attributes (not in
     :meth:`to_dict`) serve the figures: ``potential`` (in R_sq per unit drive current, NaN where
@@ -112,7 +102,7 @@ class TransportResult(Result):
     noise_clamped_pixels: int | None = quantity("count")
     resistance: Resistances = None
     connectivity: Connectivity = None
-    solver: SolverReport = None
+    solver: SolveInfo = None
     pixel_size_m: tuple = internal(default=(math.nan, math.nan))
     potential: np.ndarray = internal(default=None)
     current_density: np.ndarray = internal(default=None)
@@ -414,8 +404,7 @@ def four_probe(scan_or_current, *, contacts="vdp", model: str = "classified", th
         verdict=verdict, explanation=why, model=model, contacts=cts.layout,
         contact_positions_px=[[c[1], c[0]] for c in cts.centres], contact_span_px=span_px, contact_span_m=span_m,
         threshold_A=inp.threshold_A, noise_clamped_pixels=clamped, resistance=res, connectivity=links_of,
-        solver=SolverReport(residual=info.residual, iterations=info.iterations, method=info.method,
-                            n_unknowns=info.n_unknowns),
+        solver=info,
         pixel_size_m=tuple(inp.pixel_size_m), potential=readings[0].potential[net.node], current_density=density,
         superconducting=inp.mask, clusters=conn["labels"], contact_pixels=cts.pixels)
 

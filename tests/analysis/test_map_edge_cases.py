@@ -16,7 +16,8 @@ KEYS = {"file", "channel", "direction", "shape", "pixel_size_m", "pixel_size_y_m
         "conducting_fraction",
         "above_threshold_fraction", "contrast_decades", "regions", "states", "edge_width_m",
         "junction_resistance_ohm", "spreading_resistance_ohm", "contact_limited", "tip_radius_m",
-        "resistivity_ohm_m", "artefacts", "saturated_fraction", "reference_note", "junction_source", "contact"}
+        "resistivity_ohm_m", "artefacts", "saturated_fraction", "reference_note", "junction_source", "contact",
+        "edge_cross_section"}
 
 
 def noise_scan(shape=(96, 128), seed=0):

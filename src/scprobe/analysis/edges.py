@@ -13,10 +13,13 @@ so tens of thousands of profiles take well under a second.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import erf
+
+from scprobe.results import Result, internal, quantity
 
 #: 10-90 % width of an erf step in units of sigma: 2 sqrt(2) erfinv(0.8).
 WIDTH_PER_SIGMA = 2.5631031310892007
@@ -240,3 +243,115 @@ def edge_fits(current: np.ndarray, mask: np.ndarray, pixel_size_m: tuple[float, 
         if better > first:
             fits = fit_all(better)
     return fits
+
+#: The published cross-section box: 2 * 3 + 1 rows averaged, 2 * 20 + 1 pixels across the boundary.
+BOX_HALF_ROWS, BOX_HALF_LENGTH = 3, 20
+
+
+@dataclass(frozen=True)
+class EdgeCrossSection(Result):
+    """A box-averaged profile across one boundary (the published study's edge measurement).
+
+    ``plateau_to_floor_m`` is the distance from the uA plateau to the noise floor (the published
+    "< 50 nm"), ``erf_width_m`` the 10-90 % width of an erf fitted to the same profile, ``box_px``
+    ``[row0, row1, col0, col1, edge column]`` and ``rows`` the number of rows averaged.
+    """
+
+    plateau_to_floor_m: float = quantity("m")
+    erf_width_m: float = quantity("m")
+    plateau_A: float = quantity("A")
+    box_px: list = quantity("px")
+    rows: int = quantity("count")
+    x_m: np.ndarray = internal(None)
+    current_A: np.ndarray = internal(None)
+    x_start_m: float = internal(math.nan)
+    x_floor_m: float = internal(math.nan)
+    erf_params: np.ndarray | None = internal(None)
+
+
+def edge_box(current: np.ndarray, mask: np.ndarray, labels: np.ndarray):
+    """A box across the right-hand boundary of the largest region: ``(row0, row1, col0, col1, edge col)``.
+
+    None when no region has a boundary inside the map with room for the box.
+    """
+    lab = np.asarray(labels)
+    if not (lab > 0).any():
+        return None
+    ids, counts = np.unique(lab[lab > 0], return_counts=True)
+    ny, nx = lab.shape
+    for rid in ids[np.argsort(counts)[::-1]][:5]:
+        rows = np.nonzero((lab == rid).any(axis=1))[0]
+        for r in rows[np.argsort(np.abs(rows - np.median(rows)))]:
+            cols = np.nonzero(mask[r])[0]
+            cols = cols[(lab[r, cols] == rid)]
+            if cols.size < BOX_HALF_LENGTH // 2:
+                continue
+            e = int(cols.max())
+            r0, r1 = r - BOX_HALF_ROWS, r + BOX_HALF_ROWS + 1
+            c0, c1 = e - BOX_HALF_LENGTH, e + BOX_HALF_LENGTH + 1
+            if r0 < 0 or r1 > ny or c0 < 0 or c1 > nx:
+                continue
+            # the same boundary in every row of the box: the profile is an average, not a blend of two edges
+            # and a boundary across x (its normal along the profile), so the width is not stretched by a slant
+            if all(mask[rr, e - 3:e + 1].all() and not mask[rr, e + 1:e + 6].any() for rr in range(r0, r1)):
+                return r0, r1, c0, c1, e
+    return None
+
+
+def edge_cross_section(current: np.ndarray, mask: np.ndarray, labels: np.ndarray, pixel_m: float,
+                       noise_floor_A: float) -> EdgeCrossSection | None:
+    """The published edge measurement: a box-averaged profile across one boundary and the distance from
+    its plateau to the noise floor.
+
+    Parameters
+    ----------
+    current : ndarray
+        Current map, A.
+    mask, labels : ndarray
+        Conducting mask and its region labels (as in :class:`~scprobe.analysis.MapResult`).
+    pixel_m : float
+        Pixel size along x (the profile's direction), m.
+    noise_floor_A : float
+        Noise floor, A.
+
+    Returns
+    -------
+    EdgeCrossSection or None
+        None when no region has a boundary across x with room for the box (:func:`edge_box`).
+        The plateau is the median of the profile inside the region; ``plateau_to_floor_m`` runs from
+        where the profile falls below 90 % of the plateau to where it falls below the noise floor (each
+        crossing interpolated between its two samples: linearly, and in log current for the floor).
+    """
+    from scipy.optimize import curve_fit
+
+    box = edge_box(current, mask, labels)
+    if box is None:
+        return None
+    r0, r1, c0, c1, e = box
+    prof = np.nanmean(current[r0:r1, c0:c1], axis=0)
+    x = (np.arange(c0, c1) - e) * pixel_m
+    plateau = float(np.median(prof[x < -3 * pixel_m]))
+    above = np.nonzero(prof >= 0.9 * plateau)[0]
+    start = int(above.max()) if above.size else 0
+    below = np.nonzero((prof <= noise_floor_A) & (np.arange(prof.size) > start))[0]
+    # crossings between samples, so the distance is not a whole number of pixels: linear for the 90 %
+    # level, logarithmic for the floor (the current falls by decades between two samples there)
+    x_start = float(x[start])
+    if start + 1 < prof.size and prof[start] > prof[start + 1]:
+        x_start += pixel_m * float((prof[start] - 0.9 * plateau) / (prof[start] - prof[start + 1]))
+    x_floor = math.nan
+    if below.size:
+        j = int(below[0])
+        hi, lo = float(prof[j - 1]), max(float(prof[j]), 1e-30)
+        x_floor = float(x[j])
+        if hi > noise_floor_A > 0:
+            x_floor = float(x[j - 1]) + pixel_m * math.log(hi / noise_floor_A) / math.log(hi / lo)
+    distance = x_floor - x_start
+    try:
+        p, _ = curve_fit(erf_step, x, prof, p0=[0.0, plateau, 0.0, pixel_m], maxfev=4000)
+        width = WIDTH_PER_SIGMA * abs(p[3])
+    except (RuntimeError, ValueError):
+        p, width = None, math.nan
+    return EdgeCrossSection(plateau_to_floor_m=distance, erf_width_m=width, plateau_A=plateau, box_px=[int(v) for v in box],
+                            rows=int(r1 - r0), x_m=x, current_A=prof, x_start_m=x_start, x_floor_m=x_floor,
+                            erf_params=p)

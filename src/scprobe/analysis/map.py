@@ -18,7 +18,7 @@ import xarray as xr
 
 from scprobe.analysis.artefacts import ArtefactChecks, artefact_checks
 from scprobe.analysis.contact import ContactResult, contact_resistance, junction_resistance
-from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits
+from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeCrossSection, EdgeFits, edge_cross_section
 from scprobe.analysis.mask import region_mask
 from scprobe.analysis.noise import validate_threshold
 from scprobe.analysis.regions import MIN_REGION_M2, classify_regions, label_regions, region_table
@@ -138,6 +138,8 @@ class MapResult(Result):
     regions: Regions = None
     states: list = quantity("", default_factory=list)
     edge_width_m: EdgeWidth = None
+    #: the published measurement: box-averaged cross-section of one boundary (None: no boundary fits a box)
+    edge_cross_section: EdgeCrossSection | None = None
     junction_resistance_ohm: float = quantity("Ohm", default=math.nan)
     #: where the junction resistance comes from: ``state`` (top conductance state), ``spots``
     #: (median PSF-fitted spot current), ``mask`` (median conducting current) or ``none``
@@ -339,6 +341,7 @@ def analyze_map(scan: xr.Dataset, *, channel: str = "current", direction: str = 
         above_threshold_fraction=float(detected.sum()) / n_valid, reference_note=rm.reference_note,
         contrast_decades=contrast, regions=regions, states=states,
         edge_width_m=EdgeWidth(**(edges if edges is not None else EdgeFits.empty()).summary(fast)),
+        edge_cross_section=edge_cross_section(cur, mask, labels, dx, noise.noise_floor_A),
         junction_resistance_ohm=rj, junction_source=source,
         spreading_resistance_ohm=contact.spreading_resistance_ohm if contact else None,
         contact_limited=contact.contact_limited if contact else None,

@@ -445,7 +445,8 @@ def _find_key(d: Any, name: str, units: Any = None):
 
 
 #: Truth keys of a scan and where the map result holds the measured value (dotted path) when named otherwise.
-_SCAN_ALIASES = {"region_count": "regions.count", "edge_width_m": "edge_width_m.median"}
+_SCAN_ALIASES = {"region_count": "regions.count", "edge_width_m": "edge_width_m.median",
+                 "edge_plateau_to_floor_m": "edge_cross_section.plateau_to_floor_m"}
 #: Bulk truth keys and the result key (or dotted path) that holds scprobe's value of the same quantity.
 _BULK_ALIASES = {"gamma_mJ_mol_K2": "gamma0_mJ_mol_K2", "gap_meV": "delta0_meV", "alpha": "gap_ratio",
                  "tc_onset_hc_K": "heat_capacity.tc_onset_K",

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 
-from scprobe.analysis.edges import WIDTH_PER_SIGMA, erf_step
+from scprobe.analysis.edges import erf_step
 from scprobe.report._style import (CURRENT_CMAP, GREY, OUTLINE, STATE_COLOURS, TOPO_CMAP, colorbar, display, fnum,
                                    levelled, map_panel, new_figure, outline, panel_letter, robust_limits,
                                    save_figure, styled)
@@ -33,7 +33,6 @@ from scprobe.scan import pixel_size
 FIGURE_NAMES = {"maps": "fig2_maps.png", "histogram": "current_histogram.png", "edges": "figS4_edges.png",
                 "traces": "figS5_traces.png"}
 #: Half-height (pixels) of the box averaged across a boundary in Fig. S4, and its half-length.
-BOX_HALF_ROWS, BOX_HALF_LENGTH = 3, 20
 
 
 def scan_title(scan, label: str | None = None) -> str:
@@ -155,66 +154,12 @@ def histogram_figure(scan, result, path) -> Path:
     return save_figure(fig, path)
 
 
-def edge_box(current: np.ndarray, mask: np.ndarray, labels: np.ndarray):
-    """A box across the right-hand boundary of the largest region: ``(row0, row1, col0, col1, edge col)``.
-
-    None when no region has a boundary inside the map with room for the box.
-    """
-    lab = np.asarray(labels)
-    if not (lab > 0).any():
-        return None
-    ids, counts = np.unique(lab[lab > 0], return_counts=True)
-    ny, nx = lab.shape
-    for rid in ids[np.argsort(counts)[::-1]][:5]:
-        rows = np.nonzero((lab == rid).any(axis=1))[0]
-        for r in rows[np.argsort(np.abs(rows - np.median(rows)))]:
-            cols = np.nonzero(mask[r])[0]
-            cols = cols[(lab[r, cols] == rid)]
-            if cols.size < BOX_HALF_LENGTH // 2:
-                continue
-            e = int(cols.max())
-            r0, r1 = r - BOX_HALF_ROWS, r + BOX_HALF_ROWS + 1
-            c0, c1 = e - BOX_HALF_LENGTH, e + BOX_HALF_LENGTH + 1
-            if r0 < 0 or r1 > ny or c0 < 0 or c1 > nx:
-                continue
-            # the same boundary in every row of the box: the profile is an average, not a blend of two edges
-            # and a boundary across x (its normal along the profile), so the width is not stretched by a slant
-            if all(mask[rr, e - 3:e].all() and not mask[rr, e + 2:e + 6].any() for rr in range(r0, r1)):
-                return r0, r1, c0, c1, e
-    return None
-
-
-def box_profile(current: np.ndarray, box, pixel_m: float, noise_floor_A: float) -> dict:
-    """The box-averaged profile across a boundary and the distance from its plateau to the noise floor.
-
-    The plateau is the median of the profile inside the region; the distance runs from the last
-    point at or above 90 % of the plateau to the first point at or below the noise floor, m.
-    """
-    from scipy.optimize import curve_fit
-
-    r0, r1, c0, c1, e = box
-    prof = np.nanmean(current[r0:r1, c0:c1], axis=0)
-    x = (np.arange(c0, c1) - e) * pixel_m
-    plateau = float(np.median(prof[x < -3 * pixel_m]))
-    above = np.nonzero(prof >= 0.9 * plateau)[0]
-    start = int(above.max()) if above.size else 0
-    below = np.nonzero((prof <= noise_floor_A) & (np.arange(prof.size) > start))[0]
-    distance = float(x[below[0]] - x[start]) if below.size else math.nan
-    try:
-        p, _ = curve_fit(erf_step, x, prof, p0=[0.0, plateau, 0.0, pixel_m], maxfev=4000)
-        width = WIDTH_PER_SIGMA * abs(p[3])
-    except (RuntimeError, ValueError):
-        p, width = None, math.nan
-    return {"x_m": x, "current_A": prof, "plateau_A": plateau, "distance_m": distance,
-            "x_start_m": float(x[start]), "x_floor_m": float(x[below[0]]) if below.size else math.nan,
-            "erf_params": p, "erf_width_m": width}
-
-
 @styled
 def edges_figure(scan, result, path) -> Path | None:
     """Fig. S4: (a) the box on the current map, (b) the box-averaged cross-section, (c) erf 10-90 % widths."""
     cur = _current(scan, result)
-    box = edge_box(cur, result.mask, result.labels)
+    bp = result.edge_cross_section
+    box = bp.box_px if bp is not None else None
     edges = result.edges
     if box is None and (edges is None or edges.width_m.size == 0):
         return None
@@ -223,7 +168,7 @@ def edges_figure(scan, result, path) -> Path | None:
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.1]})
     if box is not None:
         r0, r1, c0, c1, e = box
-        pad = 3 * BOX_HALF_LENGTH
+        pad = 3 * (c1 - c0) // 2
         y0, y1 = max(0, (r0 + r1) // 2 - pad), min(cur.shape[0], (r0 + r1) // 2 + pad)
         x0, x1 = max(0, e - pad), min(cur.shape[1], e + pad)
         crop = cur[y0:y1, x0:x1] * 1e6
@@ -233,25 +178,24 @@ def edges_figure(scan, result, path) -> Path | None:
         axes[0].add_patch(Rectangle(((c0 - x0) * dx * 1e6, (r0 - y0) * dy * 1e6), (c1 - c0) * dx * 1e6,
                                     (r1 - r0) * dy * 1e6, fill=False, ec="white", lw=1.2))
         colorbar(fig, axes[0], im, "current (µA)")
-        bp = box_profile(cur, box, dx, result.noise_floor_A)
         ax = axes[1]
-        ax.plot(bp["x_m"] * 1e9, np.maximum(bp["current_A"], 1e-15), "o", ms=3, color="k",
+        ax.plot(bp.x_m * 1e9, np.maximum(bp.current_A, 1e-15), "o", ms=3, color="k",
                 label=f"mean of {r1 - r0} rows")
-        if bp["erf_params"] is not None:
-            fine = np.linspace(bp["x_m"][0], bp["x_m"][-1], 300)
-            ax.plot(fine * 1e9, np.maximum(erf_step(fine, *bp["erf_params"]), 1e-15), "-", color="tab:red", lw=1,
-                    label=f"erf fit: 10-90 % width {fnum(bp['erf_width_m'] * 1e9, '.0f')} nm")
+        if bp.erf_params is not None:
+            fine = np.linspace(bp.x_m[0], bp.x_m[-1], 300)
+            ax.plot(fine * 1e9, np.maximum(erf_step(fine, *bp.erf_params), 1e-15), "-", color="tab:red", lw=1,
+                    label=f"erf fit: 10-90 % width {fnum(bp.erf_width_m * 1e9, '.0f')} nm")
         ax.axhline(result.noise_floor_A, color="tab:blue", ls=":",
                    label=f"noise floor {fnum(result.noise_floor_A * 1e12, '.3g')} pA")
-        if math.isfinite(bp["distance_m"]):
-            ax.axvspan(bp["x_start_m"] * 1e9, bp["x_floor_m"] * 1e9, color="tab:orange", alpha=0.2,
-                       label=f"plateau to noise floor: {fnum(bp['distance_m'] * 1e9, '.0f')} nm")
+        if math.isfinite(bp.plateau_to_floor_m):
+            ax.axvspan(bp.x_start_m * 1e9, bp.x_floor_m * 1e9, color="tab:orange", alpha=0.2,
+                       label=f"plateau to noise floor: {fnum(bp.plateau_to_floor_m * 1e9, '.0f')} nm")
         ax.set_yscale("log")
         ax.set_ylim(bottom=max(result.noise_floor_A / 30, 1e-15))
         ax.set_xlabel("distance across the boundary (nm)")
         ax.set_ylabel("current (A)")
-        ax.set_title(f"Box-averaged cross-section: {fnum(bp['distance_m'] * 1e9, '.0f')} nm from the "
-                     f"{fnum(bp['plateau_A'] * 1e6, '.3g')} µA plateau to the noise floor")
+        ax.set_title(f"Box-averaged cross-section: {fnum(bp.plateau_to_floor_m * 1e9, '.0f')} nm from the "
+                     f"{fnum(bp.plateau_A * 1e6, '.3g')} µA plateau to the noise floor")
         ax.legend(loc="lower left")
     else:
         for ax in axes[:2]:

@@ -14,6 +14,7 @@ so tens of thousands of profiles take well under a second.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -322,7 +323,7 @@ def edge_cross_section(current: np.ndarray, mask: np.ndarray, labels: np.ndarray
         where the profile falls below 90 % of the plateau to where it falls below the noise floor (each
         crossing interpolated between its two samples: linearly, and in log current for the floor).
     """
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     box = edge_box(current, mask, labels)
     if box is None:
@@ -348,7 +349,9 @@ def edge_cross_section(current: np.ndarray, mask: np.ndarray, labels: np.ndarray
             x_floor = float(x[j - 1]) + pixel_m * math.log(hi / noise_floor_A) / math.log(hi / lo)
     distance = x_floor - x_start
     try:
-        p, _ = curve_fit(erf_step, x, prof, p0=[0.0, plateau, 0.0, pixel_m], maxfev=4000)
+        with warnings.catch_warnings():  # only the parameters are used, not their covariance
+            warnings.simplefilter("ignore", OptimizeWarning)
+            p, _ = curve_fit(erf_step, x, prof, p0=[0.0, plateau, 0.0, pixel_m], maxfev=4000)
         width = WIDTH_PER_SIGMA * abs(p[3])
     except (RuntimeError, ValueError):
         p, width = None, math.nan

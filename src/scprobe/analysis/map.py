@@ -163,6 +163,9 @@ class MapResult(Result):
         out["states"] = field_units(State(0.0, 0.0))
         out["regions"] = self.regions.units()
         out["artefacts"] = {name: c.units() for name, c in self.artefacts.items()} | {"all_pass": ""}
+        # declared even when no boundary fits a box (the value is then null)
+        out["edge_cross_section"] = {f.name: f.metadata["unit"] for f in dataclasses.fields(EdgeCrossSection)
+                                     if "unit" in f.metadata}
         return out
 
 

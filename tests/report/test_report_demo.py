@@ -193,91 +193,64 @@ def test_report_is_self_contained_and_small(demo):
     assert not re.search(r">[^<]*(?<![\w.])-0(?![.\d])[^<]*<", html), "a '-0' is shown"
 
 
-def test_demo_report_in_headless_chromium(demo, chromium, tmp_path):
-    os.environ["SE_OFFLINE"] = "1"  # never let Selenium Manager download anything
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_demo_report_in_headless_chromium(demo, headless_chrome, offline, tmp_path):
     from selenium.webdriver.common.by import By
 
     res, _, _ = demo
     report = res.report_file
     shots = Path(os.environ.get("SCPROBE_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
-    opts = webdriver.ChromeOptions()
-    browser, chromedriver = chromium
-    opts.binary_location = browser
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000",
-                 "--force-device-scale-factor=1"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
-    try:
-        driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
-        driver.get(report.as_uri())
-        assert driver.execute_script("return window.innerWidth") == 1400
-        assert driver.execute_script("return document.images.length") >= 25
-        assert driver.execute_script(
-            "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
-        # every figure at a readable size: at least 600 CSS px wide, or its natural width when smaller
-        small = driver.execute_script("""
-            return Array.from(document.images).map(i => [i.alt, i.getBoundingClientRect().width, i.naturalWidth])
-              .filter(([a, w, n]) => w < Math.min(600, n) - 1);""")
-        assert small == []
-        # every figure has a caption written from the study, not a file name
-        caps = driver.execute_script(
-            "return Array.from(document.querySelectorAll('figure')).map(f => "
-            "(f.querySelector('figcaption') || {textContent: ''}).textContent.trim())")
-        assert caps and all(len(c) > 40 and not re.search(r"\.png$|^figures/", c) for c in caps), caps
-        # no table (or value list) wider than the page: long tables scroll inside it
-        assert driver.execute_script("return document.documentElement.scrollWidth") <= 1400
-        body_right = driver.execute_script("return document.body.getBoundingClientRect().right")
-        wide = driver.execute_script("""
-            return Array.from(document.querySelectorAll('table')).filter(t => t.offsetParent !== null)
-              .map(t => (t.closest('.scroll') || t).getBoundingClientRect().right)
-              .filter(r => r > arguments[0] + 1);""", body_right)
-        assert wide == []
-        # no "-0" anywhere in the text, and no raw JSON key as a label
-        text = driver.execute_script("return document.body.innerText")
-        assert not re.search(r"(?<![\w.])-0(?![.\d])", text)
-        labels = driver.execute_script(
-            "return Array.from(document.querySelectorAll('dt, th')).map(e => e.textContent)")
-        assert not [lab for lab in labels if "_" in lab]
-        driver.save_screenshot(str(shots / "01_top.png"))
-        for k, anchor in enumerate(("stage-map", "stage-series", "stage-compare", "stage-bulk",
-                                    "stage-composition", "truth"), start=2):
-            driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", anchor)
-            driver.save_screenshot(str(shots / f"{k:02d}_{anchor}.png"))
-        # every image opens at full resolution on click, and closes again
-        n = driver.execute_script("return document.querySelectorAll('figure a.open').length")
-        for i in range(n):
-            link = driver.find_elements(By.CSS_SELECTOR, "figure a.open")[i]
-            driver.execute_script("arguments[0].scrollIntoView()", link)
-            link.click()
-            w, nat, fixed = driver.execute_script("""
-                const f = document.querySelector('figure:target'); const img = f.querySelector('img');
-                return [img.getBoundingClientRect().width, img.naturalWidth, getComputedStyle(f).position];""")
-            assert fixed == "fixed" and abs(w - nat) <= 1, (i, w, nat)
-            if i == 0:
-                driver.save_screenshot(str(shots / "09_full_size.png"))
-            driver.find_elements(By.CSS_SELECTOR, "figure a.close")[i].click()
-            assert driver.execute_script("return document.querySelector('figure:target')") is None
-        console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-        assert console == []
-        page, anywhere = [], []
-        for entry in driver.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg["method"] == "Network.requestWillBeSent":
-                url = msg["params"]["request"]["url"]
-                anywhere.append(url)
-                if msg["params"].get("documentURL", "").startswith(report.as_uri()):
-                    page.append(url)
-        assert page and page[0] == report.as_uri()
-        assert [u for u in page if not u.startswith(("file:", "data:"))] == []
-        assert [u for u in anywhere if u.startswith(("http:", "https:", "ws:", "wss:", "ftp:"))] == []
-    finally:
-        driver.quit()
+    driver = headless_chrome(1400, 1000, "--force-device-scale-factor=1")
+    driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
+    driver.get(report.as_uri())
+    assert driver.execute_script("return window.innerWidth") == 1400
+    assert driver.execute_script("return document.images.length") >= 25
+    assert driver.execute_script(
+        "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    # every figure at a readable size: at least 600 CSS px wide, or its natural width when smaller
+    small = driver.execute_script("""
+        return Array.from(document.images).map(i => [i.alt, i.getBoundingClientRect().width, i.naturalWidth])
+          .filter(([a, w, n]) => w < Math.min(600, n) - 1);""")
+    assert small == []
+    # every figure has a caption written from the study, not a file name
+    caps = driver.execute_script(
+        "return Array.from(document.querySelectorAll('figure')).map(f => "
+        "(f.querySelector('figcaption') || {textContent: ''}).textContent.trim())")
+    assert caps and all(len(c) > 40 and not re.search(r"\.png$|^figures/", c) for c in caps), caps
+    # no table (or value list) wider than the page: long tables scroll inside it
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 1400
+    body_right = driver.execute_script("return document.body.getBoundingClientRect().right")
+    wide = driver.execute_script("""
+        return Array.from(document.querySelectorAll('table')).filter(t => t.offsetParent !== null)
+          .map(t => (t.closest('.scroll') || t).getBoundingClientRect().right)
+          .filter(r => r > arguments[0] + 1);""", body_right)
+    assert wide == []
+    # no "-0" anywhere in the text, and no raw JSON key as a label
+    text = driver.execute_script("return document.body.innerText")
+    assert not re.search(r"(?<![\w.])-0(?![.\d])", text)
+    labels = driver.execute_script(
+        "return Array.from(document.querySelectorAll('dt, th')).map(e => e.textContent)")
+    assert not [lab for lab in labels if "_" in lab]
+    driver.save_screenshot(str(shots / "01_top.png"))
+    for k, anchor in enumerate(("stage-map", "stage-series", "stage-compare", "stage-bulk",
+                                "stage-composition", "truth"), start=2):
+        driver.execute_script("document.getElementById(arguments[0]).scrollIntoView()", anchor)
+        driver.save_screenshot(str(shots / f"{k:02d}_{anchor}.png"))
+    # every image opens at full resolution on click, and closes again
+    n = driver.execute_script("return document.querySelectorAll('figure a.open').length")
+    for i in range(n):
+        link = driver.find_elements(By.CSS_SELECTOR, "figure a.open")[i]
+        driver.execute_script("arguments[0].scrollIntoView()", link)
+        link.click()
+        w, nat, fixed = driver.execute_script("""
+            const f = document.querySelector('figure:target'); const img = f.querySelector('img');
+            return [img.getBoundingClientRect().width, img.naturalWidth, getComputedStyle(f).position];""")
+        assert fixed == "fixed" and abs(w - nat) <= 1, (i, w, nat)
+        if i == 0:
+            driver.save_screenshot(str(shots / "09_full_size.png"))
+        driver.find_elements(By.CSS_SELECTOR, "figure a.close")[i].click()
+        assert driver.execute_script("return document.querySelector('figure:target')") is None
+    offline(driver, report.as_uri())
     assert (shots / "01_top.png").stat().st_size > 10_000
     if os.environ.get("SCPROBE_SCREENSHOTS"):
         shutil.copy(report, shots / "report.html")

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from scprobe.report.html import embed_png, format_value, quantity_rows, render_report, write_report
 
@@ -124,47 +122,20 @@ def test_report_regenerates_from_summary_alone(tmp_path):
     assert render_report(json.loads(summary.read_text()), tmp_path) == first
 
 
-def test_report_in_headless_chromium(tmp_path, chromium):
-    os.environ["SE_OFFLINE"] = "1"  # never let Selenium Manager download anything
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
+def test_report_in_headless_chromium(tmp_path, headless_chrome, offline):
     report = write_report(_summary(tmp_path))
-    opts = webdriver.ChromeOptions()
-    browser, chromedriver = chromium
-    opts.binary_location = browser
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2000"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=opts)
-    try:
-        driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
-        driver.get(report.as_uri())
-        assert driver.title.startswith("scprobe report")
-        assert driver.execute_script("return window.__pwned === undefined")
-        loaded = driver.execute_script(
-            "return Array.from(document.images).map(i => i.complete && i.naturalWidth)")
-        assert loaded == [40, 60]
-        console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-        assert console == []
-        page, anywhere = [], []
-        for entry in driver.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg["method"] == "Network.requestWillBeSent":
-                url = msg["params"]["request"]["url"]
-                anywhere.append(url)
-                if msg["params"].get("documentURL") == report.as_uri():
-                    page.append(url)
-        assert page and page[0] == report.as_uri()
-        assert [u for u in page if not u.startswith(("file:", "data:"))] == []
-        assert [u for u in anywhere if u.startswith(("http:", "https:", "ws:", "wss:", "ftp:"))] == []
-        shot = tmp_path / "report.png"
-        driver.save_screenshot(str(shot))
-        assert shot.stat().st_size > 10_000
-    finally:
-        driver.quit()
+    driver = headless_chrome(1280, 2000)
+    driver.get_log("performance")  # drop the browser's own start-up traffic (new-tab page)
+    driver.get(report.as_uri())
+    assert driver.title.startswith("scprobe report")
+    assert driver.execute_script("return window.__pwned === undefined")
+    loaded = driver.execute_script(
+        "return Array.from(document.images).map(i => i.complete && i.naturalWidth)")
+    assert loaded == [40, 60]
+    offline(driver, report.as_uri())
+    shot = tmp_path / "report.png"
+    driver.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
 
 
 def test_embedded_previews_are_palette_pngs_close_to_the_figures(tmp_path):

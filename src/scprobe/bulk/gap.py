@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage, optimize, special
 
-from scprobe.bulk._util import clean_xy, robust_std
+from scprobe.bulk._util import clean_xy
 from scprobe.errors import ParameterError
 from scprobe.results import Result, internal, quantity
 

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from scprobe.errors import ParameterError
-from scprobe.process._channels import as_field, map_channel
+from scprobe.process._channels import as_field, map_channel, subtract_outer
 
 #: Gwyddion's polylevel MAX_DEGREE.
 MAX_DEGREE = 11
@@ -101,18 +101,18 @@ def plane_fit(z: np.ndarray) -> tuple[float, float, float]:
     """
     z = as_field(z)
     ny, nx = z.shape
-    col_sums, row_sums = np.zeros(nx), np.empty(ny)
-    ones = np.ones(max(nx, _BLOCK_ROWS))
-    for i0 in range(0, ny, _BLOCK_ROWS):  # both sums from one pass over memory (BLAS matrix-vector products)
-        blk = z[i0:i0 + _BLOCK_ROWS]
-        row_sums[i0:i0 + _BLOCK_ROWS] = blk @ ones[:nx]
-        col_sums += ones[:blk.shape[0]] @ blk
-    if np.isfinite(col_sums).all():  # no NaN: closed form from row and column sums
-        j = np.arange(nx) - (nx - 1) / 2.0
-        i = np.arange(ny) - (ny - 1) / 2.0
-        bx = float(col_sums @ j) / (ny * float(j @ j)) if nx > 1 else 0.0
+    j = np.arange(nx) - (nx - 1) / 2.0  # centred coordinates: the normal equations decouple
+    i = np.arange(ny) - (ny - 1) / 2.0
+    # per row, sum_j z and sum_j j z: one pass over memory (BLAS, a 64-row block at a time)
+    weights = np.column_stack([np.ones(nx), j])
+    row_moments = np.empty((ny, 2))
+    for i0 in range(0, ny, _BLOCK_ROWS):
+        np.matmul(z[i0:i0 + _BLOCK_ROWS], weights, out=row_moments[i0:i0 + _BLOCK_ROWS])
+    if np.isfinite(row_moments).all():  # no NaN: closed form
+        row_sums = row_moments[:, 0]
+        bx = float(row_moments[:, 1].sum()) / (ny * float(j @ j)) if nx > 1 else 0.0
         by = float(row_sums @ i) / (nx * float(i @ i)) if ny > 1 else 0.0
-        a = float(col_sums.sum()) / z.size - bx * (nx - 1) / 2.0 - by * (ny - 1) / 2.0
+        a = float(row_sums.sum()) / z.size - bx * (nx - 1) / 2.0 - by * (ny - 1) / 2.0
         return a, bx, by
     valid = np.isfinite(z)
     ii, jj = np.nonzero(valid)
@@ -133,13 +133,7 @@ def subtract_plane(z: np.ndarray, *, subtract_offset: bool = True) -> np.ndarray
     a, bx, by = plane_fit(z)
     ny, nx = z.shape
     c = a if subtract_offset else -0.5 * (bx * nx + by * ny)
-    row_part = c + by * np.arange(ny)
-    col_part = bx * np.arange(nx)
-    out = np.empty_like(z)
-    for i0 in range(0, ny, _BLOCK_ROWS):  # row blocks keep the plane temporaries in cache
-        blk = slice(i0, i0 + _BLOCK_ROWS)
-        np.subtract(z[blk], row_part[blk, None] + col_part, out=out[blk])
-    return out
+    return subtract_outer(z, c + by * np.arange(ny), bx * np.arange(nx))
 
 
 def level_plane(scan: xr.Dataset, channel: str = "topography", *, subtract_offset: bool = True) -> xr.Dataset:

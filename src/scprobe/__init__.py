@@ -10,7 +10,7 @@ Importing scprobe registers the ``scan.scprobe`` accessor on :class:`xarray.Data
 (:mod:`scprobe.accessor`) as soon as xarray is imported, without importing xarray itself:
 ``scprobe --version`` must not pay for it.
 """
-import importlib.abc
+import importlib
 import importlib.util
 import logging
 import sys
@@ -22,8 +22,12 @@ from scprobe._version import __version__
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-class _AccessorAfterXarray(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Import :mod:`scprobe.accessor` right after xarray has been imported (a one-shot post-import hook)."""
+class _AccessorAfterXarray:
+    """Import :mod:`scprobe.accessor` right after xarray has been imported (a one-shot post-import hook).
+
+    A meta path finder and a loader by protocol (``find_spec``; ``create_module``/``exec_module``), not by
+    subclassing :mod:`importlib.abc`, whose import costs every command ~15 ms.
+    """
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "xarray":

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import special
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,11 @@ class DotFit:
 
 def blurred_disc(r_px: np.ndarray, radius_px: float, sigma_px: float) -> np.ndarray:
     """Fraction of a disc's plateau seen at distance ``r_px`` from its centre through a Gaussian PSF (0..1)."""
-    return stats.ncx2.cdf((radius_px / sigma_px) ** 2, 2, (np.asarray(r_px, dtype=float) / sigma_px) ** 2)
+    # scipy.stats.ncx2.cdf, computed as it does (chndtr, the central chdtr where nc == 0) without
+    # importing scipy.stats (~0.3 s, a third of a small map's whole command)
+    x = (radius_px / sigma_px) ** 2
+    nc = (np.asarray(r_px, dtype=float) / sigma_px) ** 2
+    return np.where(nc != 0, special.chndtr(x, 2, nc), special.chdtr(2, x))
 
 
 def fit_dot(current: np.ndarray, centre_px: tuple[float, float], *, offset_A: float = 0.0,
@@ -89,6 +93,8 @@ def fit_dot(current: np.ndarray, centre_px: tuple[float, float], *, offset_A: fl
         lo.append(0.2)
         hi.append(float(half_width_px))
     p0 = np.clip(p0, np.asarray(lo) + 1e-9, np.asarray(hi) - 1e-9)
+    from scipy import optimize  # only maps with spots fit; the import costs ~0.15 s
+
     try:
         fit = optimize.least_squares(lambda p: model(p) - v, p0, bounds=(lo, hi))
     except (ValueError, RuntimeError):

@@ -158,5 +158,25 @@ def _is_usage_error(exc: Exception) -> bool:
     return False
 
 
+#: Commands that may run tasks on dask.distributed (:mod:`scprobe.distributed`); no other command uses dask.
+_DASK_COMMANDS = frozenset({"batch", "run", "demo"})
+
+
+def _hide_dask(args: list[str]) -> None:
+    """Make dask unimportable in this process when the command never uses it.
+
+    xarray imports dask and dask.array (0.25 s CPU, a quarter of a small map's whole
+    command) on its first array, only to check that the array is not a dask array; with
+    dask absent it skips those checks, as for any install without dask.  Done in a fresh
+    process only (the console entry point, xarray and dask not imported yet), so a caller
+    that imports :func:`main` keeps its dask.
+    """
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command is not None and command not in _DASK_COMMANDS and not {"dask", "xarray"} & sys.modules.keys():
+        sys.modules["dask"] = None  # the import system's marker for "not available": import raises ImportError
+
+
 def run() -> None:
+    """Console entry point (``scprobe``, ``python -m scprobe``): runs :func:`main` and exits with its code."""
+    _hide_dask(sys.argv[1:])
     sys.exit(main())

@@ -95,9 +95,12 @@ def map_command(
     check_output(out)
     from scprobe.analysis import analyze_map
     from scprobe.io import open_scan
-    from scprobe.process import apply_steps, parse_steps
 
-    steps = parse_steps(process) if process else []
+    steps = []
+    if process:  # scprobe.process pulls in scipy.sparse: only when asked
+        from scprobe.process import apply_steps, parse_steps
+
+        steps = parse_steps(process)
     scan = open_scan(file, bias_V=bias_V)
     if steps:
         scan = apply_steps(scan, steps)

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from scipy.ndimage import find_objects as ndimage_objects
 from scipy.spatial import cKDTree
 
@@ -165,7 +165,8 @@ def detect_spots(current: np.ndarray, pixel_size_m=(1.0, 1.0), *, spot_diameter_
     d_px = spot_diameter_m / px
     min_area = max(2.0, MIN_AREA_FRACTION * math.pi * d_px ** 2 / 4, math.pi * (FWHM_PER_SIGMA * sigma) ** 2 / 4)
     max_area = math.pi * (MAX_SPOT_FACTOR * d_px) ** 2 / 4
-    z_min = float(stats.norm.isf(1.0 - confidence))
+    # scipy.stats.norm.isf(1 - confidence), as it computes it, without importing scipy.stats (~0.3 s)
+    z_min = float(-special.ndtri(1.0 - confidence))
     ny, nx = cur.shape
     # pixels of one blurred dot touch at corners where noise frays its outline: 8-connected
     labels, _ = label_regions(mask, connectivity=2)

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import spsolve
 
 from scprobe.errors import ParameterError
 from scprobe.process._channels import as_field, map_channel
@@ -134,6 +131,11 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Unmasked finite neighbours are the boundary values; image borders are
     zero-flux.  Masked pixels with no finite pixel in their connected region keep NaN.
     """
+    # imported here: scprobe.process is imported by every map analysis, scipy.sparse's solvers cost ~0.05 s
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+    from scipy.sparse.linalg import spsolve
+
     z = as_field(z)
     mask = np.asarray(mask, dtype=bool) | ~np.isfinite(z)
     out = z.copy()

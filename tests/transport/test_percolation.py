@@ -10,7 +10,7 @@ from scprobe.errors import ParameterError
 from scprobe.transport import (choose_dimension, gaussian_field, map_statistics, percolate, percolation_threshold,
                                wilson_interval)
 from scprobe.transport.extrapolate import finite_size_fit
-from scprobe.transport.percolation import indicator_to_field_length
+from scprobe.transport.percolation import indicator_to_field_length, spanning_counts
 
 
 def test_square_lattice_threshold():
@@ -22,6 +22,56 @@ def test_square_lattice_threshold():
 def test_simple_cubic_threshold():
     mean, err = percolation_threshold((48, 48, 48), realizations=10, seed=0)
     assert abs(mean - 0.3116) < 0.01  # measured 0.3104 +- 0.0034
+
+
+def _sweep(order, shape, axis):
+    """Newman-Ziff: occupy sites in ``order``, union-find with occupied neighbours, stop when a
+    cluster touches both end planes of ``axis`` (the reference for :func:`spanning_counts`)."""
+    coords = np.unravel_index(np.arange(int(np.prod(shape))), shape)
+    parent = {}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ends = {}
+    for count, site in enumerate(order, start=1):
+        parent[site] = site
+        ends[site] = {"first"} if coords[axis][site] == 0 else {"last"} if coords[axis][site] == shape[axis] - 1 else set()
+        for a in range(len(shape)):
+            for step in (-1, 1):
+                c = [int(x[site]) for x in coords]
+                c[a] += step
+                if not 0 <= c[a] < shape[a]:
+                    continue
+                nb = int(np.ravel_multi_index(c, shape))
+                if nb in parent:
+                    r1, r2 = find(nb), find(site)
+                    if r1 != r2:
+                        parent[r1] = r2
+                        ends[r2] |= ends[r1]
+        if ends[find(site)] == {"first", "last"}:
+            return count
+    raise AssertionError("nothing spans")
+
+
+def test_spanning_counts_equal_the_sweep():
+    rng = np.random.default_rng(3)
+    for shape, axis in [((2, 5), 0), ((5, 2), 1), ((13, 9), 0), ((13, 9), 1), ((40, 40), 1), ((4, 6, 5), 0),
+                        ((7, 7, 7), 2), ((12, 12, 12), 1)]:
+        m = 3
+        field = rng.standard_normal((m,) + shape).round(1)  # ties: broken by grid order
+        orders = [np.argsort(-f.ravel(), kind="stable") for f in field]
+        # any distinct increasing ranks work (a crop keeps the ranks of its whole grid)
+        ranks = np.empty((m, int(np.prod(shape))), np.int64)
+        for i, order in enumerate(orders):
+            ranks[i, order] = np.cumsum(rng.integers(1, 4, order.size))
+        got = spanning_counts(ranks.reshape((m,) + shape), axis)
+        assert got.tolist() == [_sweep(order.tolist(), shape, axis) for order in orders]
+    with pytest.raises(ParameterError):
+        spanning_counts(np.zeros((1, 1, 5), np.int64), 0)
 
 
 def test_map_statistics_recover_field_lengths():

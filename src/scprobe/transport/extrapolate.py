@@ -41,8 +41,8 @@ from scprobe.transport.contacts import make_contacts
 from scprobe.transport.fourprobe import homogeneous_readings, measure
 from scprobe.transport.inputs import superconducting_map
 from scprobe.transport.network import build_network
-from scprobe.transport.percolation import (MapStatistics, _neighbour_table, first_spanning, gaussian_field,
-                                           indicator_to_field_length, map_statistics)
+from scprobe.transport.percolation import (MapStatistics, gaussian_field, indicator_to_field_length, map_statistics,
+                                           spanning_counts)
 from scprobe.transport.solver import Forked, small_pages, work_timeout, worth_forking
 
 logger = logging.getLogger(__name__)
@@ -238,12 +238,6 @@ def _crops(shape: tuple, parts: int) -> list[tuple]:
             for idx in itertools.product(range(parts), repeat=len(shape))]
 
 
-def _critical(field_values: np.ndarray, nbrs=None) -> float:
-    """Fraction of highest-field cells at which a cluster first joins the two x faces."""
-    order = np.argsort(-field_values.ravel(), kind="stable")
-    return first_spanning(order, field_values.shape, field_values.ndim - 1, nbrs) / field_values.size
-
-
 class _Realisation:
     """The work on one sample realisation: critical fractions at three sizes and a bar four-probe measurement."""
 
@@ -251,22 +245,32 @@ class _Realisation:
 
     def __init__(self, shape: tuple, n_superconducting: int, contacts):
         self.shape, self.n_sc, self.contacts = shape, n_superconducting, contacts
-        self.nbrs = [_neighbour_table(tuple(s // k for s in shape)) for k in self.PARTS]
         self.r_ref = homogeneous_readings(shape, contacts, 1.0)[0].r_four_probe
+
+    def measure(self, field_values: np.ndarray) -> tuple[list[list[float]], float]:
+        """Critical fractions of the field and of its crops (one list per size), and R / R_homogeneous.
+
+        Cells become superconducting in decreasing field (ties in grid order).  A crop's cells keep
+        that order, so the ranks of the whole grid serve every crop.
+        """
+        order = np.argsort(-field_values.ravel(), kind="stable")
+        rank = np.empty(order.size, np.int64)
+        rank[order] = np.arange(order.size)
+        rank = rank.reshape(self.shape)
+        crit = []
+        for k in self.PARTS:
+            crops = np.stack([rank[c] for c in _crops(self.shape, k)])
+            counts = spanning_counts(crops, len(self.shape) - 1)
+            crit.append((counts / crops[0].size).tolist())
+        net = build_network(np.ones(self.shape), rank < self.n_sc, self.contacts.pixels)
+        (reading,), _ = measure(net, self.contacts, configurations=(self.contacts.configurations[0],))
+        return crit, reading.r_four_probe / self.r_ref
 
     def superconducting(self, field_values: np.ndarray) -> np.ndarray:
         """The ``n_superconducting`` cells of highest field."""
         sc = np.zeros(field_values.size, bool)
         sc[np.argsort(-field_values.ravel(), kind="stable")[:self.n_sc]] = True
         return sc.reshape(self.shape)
-
-    def measure(self, field_values: np.ndarray) -> tuple[list[list[float]], float]:
-        """Critical fractions of the field and of its crops (one list per size), and R / R_homogeneous."""
-        crit = [[_critical(np.ascontiguousarray(field_values[c]), nb) for c in _crops(self.shape, k)]
-                for k, nb in zip(self.PARTS, self.nbrs)]
-        net = build_network(np.ones(self.shape), self.superconducting(field_values), self.contacts.pixels)
-        (reading,), _ = measure(net, self.contacts, configurations=(self.contacts.configurations[0],))
-        return crit, reading.r_four_probe / self.r_ref
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ STYLE = {
 }
 #: Resolution of every PNG figure (dots per inch).
 DPI = 150
+#: zlib level of the PNG figures: level 6 (PIL's default) takes 2-3 times as long for files 10 % smaller.
+PNG_COMPRESS = 3
 TOPO_CMAP = "gray"
 CURRENT_CMAP = "inferno"
 #: Outline colours: conducting regions; a second set (B, backward, re-cooled) where two are drawn.
@@ -61,14 +63,31 @@ def save_figure(fig: Figure, path, dpi: int = DPI, tight: bool = False) -> Path:
     """Write ``fig`` atomically (never a half-written file).
 
     The format follows the suffix (``.png``, ``.pdf``, ``.svg`` for papers; PNG without one);
-    an unknown suffix raises ValueError and writes nothing.
+    an unknown suffix raises ValueError and writes nothing.  A PNG is drawn once on an Agg canvas
+    and written as RGB at :data:`PNG_COMPRESS` (``savefig`` draws a figure with a layout engine
+    twice, and writes RGBA at zlib level 6: three times the encoding time for 10 % less size).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = path.suffix.lstrip(".").lower() or "png"
     with matplotlib.rc_context(STYLE), atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png",
-                    **({"bbox_inches": "tight"} if tight else {}))
+        if fmt == "png" and not tight:
+            _write_png(fig, tmp, dpi)
+        else:
+            fig.savefig(tmp, dpi=dpi, format=fmt, **({"bbox_inches": "tight"} if tight else {}))
     return path
+
+
+def _write_png(fig: Figure, path: Path, dpi: int) -> None:
+    """One Agg draw of ``fig`` at ``dpi`` (its layout engine, if any, runs once), written as an RGB PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgba.convert("RGB").save(path, format="PNG", compress_level=PNG_COMPRESS)
 
 
 def nice_length(target_m: float) -> float:

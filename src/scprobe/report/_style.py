@@ -16,6 +16,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from scprobe.io.base import atomic_path
@@ -57,6 +58,93 @@ def styled(fn):
 def new_figure(width_in: float, height_in: float, layout: str | None = "constrained") -> Figure:
     """A pyplot-free figure (``layout`` as :class:`~matplotlib.figure.Figure` takes it)."""
     return Figure(figsize=(width_in, height_in), layout=layout)
+
+
+#: Fixed margins around a panel, inches: y tick labels and label (left), x tick labels and label (below),
+#: title (above), gap to the next panel (right); a colour bar's pad, width and room for its ticks and label.
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_RIGHT = 0.62, 0.5, 0.32, 0.3
+CBAR_PAD, CBAR_WIDTH, CBAR_ROOM = 0.1, 0.14, 0.66
+#: Height of the strip a figure title takes, inches.
+SUPTITLE_HEIGHT = 0.34
+
+
+#: Width of a map panel, inches: a 512-pixel map drawn at :data:`DPI` keeps about its own pixels.
+PANEL_WIDTH = 3.4
+#: Tallest map panel, inches (a tall map gets a narrower panel instead).
+PANEL_MAX_HEIGHT = 4.6
+
+
+def map_size(height_m: float, width_m: float, width_in: float = PANEL_WIDTH,
+             max_height_in: float = PANEL_MAX_HEIGHT) -> tuple[float, float]:
+    """``(width, height)`` in inches of a map panel of this extent at its aspect ratio."""
+    aspect = height_m / width_m if width_m > 0 and height_m > 0 else 1.0
+    aspect = min(max(aspect, 0.2), 5.0)
+    if width_in * aspect > max_height_in:
+        width_in = max_height_in / aspect
+    return width_in, width_in * aspect
+
+
+def legend_width(labels) -> float:
+    """Room, inches, for an outside legend of these labels at the style's legend font size."""
+    return 0.6 + 0.052 * max((len(t) for t in labels), default=0)
+
+
+class PanelGrid:
+    """A figure laid out once, in inches: a grid of panels of given sizes with fixed margins.
+
+    Constrained layout measures every tick label of every panel to place them, and costs as much
+    as drawing the figure; a grid of known panel sizes needs no measuring, and maps of one size
+    get panels of exactly their aspect ratio (no white band where ``imshow`` shrinks the axes).
+
+    Parameters
+    ----------
+    widths, heights : sequence of float
+        Width of each column's panel and height of each row's panel, inches.
+    cbar : sequence of int
+        Columns followed by a colour bar (their right margin makes room for one, see :meth:`colorbar`).
+    left, bottom, top, right : float or sequence of float
+        Margins of each column (left, right) and row (top, bottom), inches.
+    suptitle : bool
+        Leave a strip for ``fig.suptitle`` on top.
+    extra_right : float
+        Room right of the last column (an outside legend), inches.
+    """
+
+    def __init__(self, widths, heights, *, cbar=(), left=MARGIN_LEFT, bottom=MARGIN_BOTTOM, top=MARGIN_TOP,
+                 right=MARGIN_RIGHT, suptitle: bool = False, extra_right: float = 0.0):
+        ncol, nrow = len(widths), len(heights)
+
+        def each(v, n):
+            return list(v) if np.ndim(v) else [float(v)] * n
+
+        left, right = each(left, ncol), each(right, ncol)
+        top, bottom = each(top, nrow), each(bottom, nrow)
+        right = [CBAR_PAD + CBAR_WIDTH + CBAR_ROOM if j in cbar else r for j, r in enumerate(right)]
+        self.x0 = np.cumsum([0.0] + [l + w + r for l, w, r in zip(left, widths, right)])[:-1] + np.array(left)
+        self.y0 = (SUPTITLE_HEIGHT if suptitle else 0.0) + np.cumsum(
+            [0.0] + [t + h + b for t, h, b in zip(top, heights, bottom)])[:-1] + np.array(top)  # from the top
+        self.widths, self.heights = list(widths), list(heights)
+        self.size = (self.x0[-1] + widths[-1] + right[-1] + extra_right, self.y0[-1] + heights[-1] + bottom[-1])
+        self.fig = new_figure(*self.size, layout=None)
+        self.axes = np.empty((nrow, ncol), dtype=object)
+        for i in range(nrow):
+            for j in range(ncol):
+                self.axes[i, j] = self.fig.add_axes(self.rect(self.x0[j], self.y0[i], widths[j], heights[i]))
+
+    def rect(self, x_in: float, y_top_in: float, w_in: float, h_in: float) -> list[float]:
+        """Figure-fraction ``[left, bottom, width, height]`` of a box given in inches from the top left."""
+        fw, fh = self.size
+        return [x_in / fw, 1 - (y_top_in + h_in) / fh, w_in / fw, h_in / fh]
+
+    def colorbar(self, im, col: int, rows=None, label: str = "", shrink: float = 1.0):
+        """A colour bar right of column ``col``, as tall as the panels of ``rows`` (all rows by default)."""
+        rows = range(len(self.heights)) if rows is None else list(np.atleast_1d(rows))
+        top = self.y0[rows[0]]
+        height = self.y0[rows[-1]] + self.heights[rows[-1]] - top
+        top += height * (1 - shrink) / 2
+        cax = self.fig.add_axes(self.rect(self.x0[col] + self.widths[col] + CBAR_PAD, top, CBAR_WIDTH,
+                                          height * shrink))
+        return self.fig.colorbar(im, cax=cax, label=label)
 
 
 def save_figure(fig: Figure, path, dpi: int = DPI, tight: bool = False) -> Path:
@@ -128,6 +216,9 @@ def map_panel(ax, img, pixel_m, title: str = "", bar_colour: str = "white", **kw
     ny, nx = img.shape
     w, h = nx * dx * 1e6, ny * dy * 1e6
     im = ax.imshow(np.ma.masked_invalid(img), extent=[0, w, h, 0], interpolation="nearest", **kw)
+    # five round ticks a side: each tick is several artists, and ten per side cost a fifth of a map figure
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
     if title:

@@ -16,9 +16,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from scprobe.process.levelling import subtract_plane
-from scprobe.report._style import (CURRENT_CMAP, OUTLINE, OUTLINE_B, PERSISTENT, TOPO_CMAP, VANISHED, cmap,
-                                   colorbar, display, fnum, map_panel, new_figure, outline, panel_letter,
-                                   robust_limits, save_figure, styled)
+from scprobe.report._style import (CURRENT_CMAP, OUTLINE, OUTLINE_B, PERSISTENT, TOPO_CMAP, VANISHED, PanelGrid,
+                                   cmap, colorbar, display, fnum, map_panel, map_size, new_figure, outline,
+                                   panel_letter, robust_limits, save_figure, styled)
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
 
@@ -56,6 +56,12 @@ def _current_max(currents) -> float:
     return float(vals.max()) if vals.size and vals.max() > 0 else 1.0
 
 
+def _pair_grid(shape, pixel_m) -> PanelGrid:
+    """Two columns (scans A, B) of topography over current, a colour bar per row right of B."""
+    w, h = map_size(shape[0] * pixel_m[0], shape[1] * pixel_m[1])
+    return PanelGrid([w, w], [h, h], cbar=[1], suptitle=True)
+
+
 @styled
 def aligned_maps_figure(result, path) -> Path:
     """Topography and current of both scans on the common area, one scale per row, both outlines on B.
@@ -70,8 +76,8 @@ def aligned_maps_figure(result, path) -> Path:
     vmax = _current_max(cur)
     masks = [result.mask_a[sl], result.mask_b_aligned[sl]]
     px = result.pixel_size_m
-    fig = new_figure(10.5, 9.0)
-    axes = fig.subplots(2, 2)
+    grid = _pair_grid(cur[0].shape, px)
+    fig, axes = grid.fig, grid.axes
     for i in range(2):
         im_t = map_panel(axes[0, i], topo[i], px, f"Topography {_trace_name(result, i)}", cmap=TOPO_CMAP,
                          vmin=lo, vmax=hi)
@@ -85,8 +91,8 @@ def aligned_maps_figure(result, path) -> Path:
     axes[1, 1].legend(handles=[Line2D([], [], color=OUTLINE, ls=":", label="A's regions")] * comparable
                       + [Line2D([], [], color=OUTLINE_B, label="B's regions")], loc="upper right",
                       labelcolor="white")
-    colorbar(fig, axes[0, 1], im_t, "height (nm)")
-    colorbar(fig, axes[1, 1], im_c, "current (µA)")
+    grid.colorbar(im_t, 1, 0, "height (nm)")
+    grid.colorbar(im_c, 1, 1, "current (µA)")
     for ax, letter in zip(axes.flat, "abcd"):
         panel_letter(ax, letter)
     dy, dx = result.registration.shift_px
@@ -120,8 +126,8 @@ def spot_overlay_figure(result, path) -> Path:
     matches = np.asarray(result.spot_matches).reshape(-1, 2)
     tables = [(result.spots_a, np.asarray(result.spot_keep_a), set(matches[:, 0].tolist())),
               (result.spots_b_aligned, np.asarray(result.spot_keep_b), set(matches[:, 1].tolist()))]
-    fig = new_figure(10.5, 9.0)
-    axes = fig.subplots(2, 2)
+    grid = _pair_grid(cur[0].shape, px)
+    fig, axes = grid.fig, grid.axes
     for i in range(2):
         im_t = map_panel(axes[0, i], topo[i], px, f"Topography {_trace_name(result, i)}", cmap=TOPO_CMAP,
                          vmin=lo, vmax=hi)
@@ -133,8 +139,8 @@ def spot_overlay_figure(result, path) -> Path:
                                       label="persistent (in both traces)"),
                                Line2D([], [], marker="o", ls="", mfc="none", color=VANISHED,
                                       label="in this trace only")], loc="upper right", labelcolor="white")
-    colorbar(fig, axes[0, 1], im_t, "height (nm)")
-    colorbar(fig, axes[1, 1], im_c, "current (µA)")
+    grid.colorbar(im_t, 1, 0, "height (nm)")
+    grid.colorbar(im_c, 1, 1, "current (µA)")
     for ax, letter in zip(axes.flat, "abcd"):
         panel_letter(ax, letter)
     sp = result.spots
@@ -219,8 +225,6 @@ def series_maps_figure(series, path, scans=None, labels=None, recooled=()) -> Pa
             t = sc.attrs.get("temperature_K")
             cols.append((f"{name} (re-cooled, {fnum(t, 'g')} K)", sc))
     n = len(cols) if cols else len(temps)
-    fig = new_figure(3.3 * n + 1.2, 6.6 if cols else 3.5)
-    axes = fig.subplots(2 if cols else 1, n, squeeze=False)
     if cols:
         currents, topos, pxs = [], [], []
         for _, sc in cols:
@@ -230,25 +234,34 @@ def series_maps_figure(series, path, scans=None, labels=None, recooled=()) -> Pa
                          if "topography" in sc.data_vars else None)
             dy, dx = pixel_size(sc)
             pxs.append((dy * s, dx * s))
+        w, h = map_size(currents[0].shape[0] * pxs[0][0], currents[0].shape[1] * pxs[0][1], width_in=2.6)
+        # every topography has its own colour bar, the currents one for all
+        grid = PanelGrid([w] * n, [h, h], cbar=range(n), suptitle=False)
         vmax = _current_max(currents)
+    else:
+        currents = [np.asarray(c, dtype=float) * 1e6 for c in series.currents]
+        w, h = map_size(currents[0].shape[0] * series.pixel_size_m[0], currents[0].shape[1] * series.pixel_size_m[1],
+                        width_in=2.6)
+        grid = PanelGrid([w] * n, [h], cbar=[n - 1])
+    fig, axes = grid.fig, grid.axes
+    if cols:
         for k, (title, _) in enumerate(cols):
             if topos[k] is not None:
                 lo, hi = robust_limits(topos[k])
                 im_t = map_panel(axes[0, k], topos[k], pxs[k], f"Topography {title}", cmap=TOPO_CMAP, vmin=lo,
                                  vmax=hi)
-                colorbar(fig, axes[0, k], im_t, "height (nm)")
+                grid.colorbar(im_t, k, 0, "height (nm)")
             else:
                 axes[0, k].set_axis_off()
             im = map_panel(axes[1, k], currents[k], pxs[k], f"Current {title}", cmap=CURRENT_CMAP, vmin=0,
                            vmax=vmax)
-        fig.colorbar(im, ax=axes[1, :], label="current (µA), one scale for all", fraction=0.02, pad=0.01)
+        grid.colorbar(im, n - 1, 1, "current (µA), one scale for all")
     else:
-        currents = [np.asarray(c, dtype=float) * 1e6 for c in series.currents]
         vmax = _current_max(currents)
         for k, t in enumerate(temps):
             im = map_panel(axes[0, k], currents[k], series.pixel_size_m, f"Current at {fnum(t, 'g')} K",
                            cmap=CURRENT_CMAP, vmin=0, vmax=vmax)
-        fig.colorbar(im, ax=axes[0, :], label="current (µA), one scale for all", fraction=0.02, pad=0.01)
+        grid.colorbar(im, n - 1, 0, "current (µA), one scale for all")
     for k, ax in enumerate(axes.flat):
         panel_letter(ax, "abcdefghijklmnopqrstuvwxyz"[k % 26])
     return save_figure(fig, path)

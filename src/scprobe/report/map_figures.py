@@ -23,9 +23,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch, Rectangle
 
 from scprobe.analysis.edges import erf_step
-from scprobe.report._style import (CURRENT_CMAP, GREY, OUTLINE, STATE_COLOURS, TOPO_CMAP, colorbar, display, fnum,
-                                   levelled, map_panel, new_figure, outline, panel_letter, robust_limits,
-                                   save_figure, styled)
+from scprobe.report._style import (CURRENT_CMAP, GREY, MARGIN_RIGHT, OUTLINE, STATE_COLOURS, TOPO_CMAP, PanelGrid,
+                                   display, fnum, legend_width, levelled, map_panel, map_size, outline,
+                                   panel_letter, robust_limits, save_figure, styled)
 from scprobe.scan import channel as get_channel
 from scprobe.scan import pixel_size
 
@@ -78,34 +78,37 @@ def maps_figure(scan, result, path, label: str | None = None) -> Path:
     px = (dy * s, dx * s)
     has_topo = "topography" in scan.data_vars
     n = 3 if has_topo else 2
-    fig = new_figure(5.0 * n, 4.6)
-    axes = fig.subplots(1, n)
+    n_states = len(result.states)
+    handles = []
+    if n_states:
+        colours = [STATE_COLOURS[i % len(STATE_COLOURS)] for i in range(n_states)]
+        handles = [Patch(color=c, label=f"≈ {fnum(st.current_A * 1e6, '.3g')} µA "
+                                        f"({fnum(100 * st.fraction, '.0f')} % of plateau pixels)")
+                   for c, st in zip(colours, result.states)]
+    handles.append(Patch(facecolor="none", edgecolor=GREY, label="grey: current, same linear scale"))
+    w, h = map_size(cur.shape[0] * px[0], cur.shape[1] * px[1])
+    grid = PanelGrid([w] * n, [h], cbar=range(n - 1), suptitle=True,
+                     extra_right=legend_width([p.get_label() for p in handles]))
+    fig, axes = grid.fig, grid.axes[0]
     k = 0
     if has_topo:
         topo = display(levelled(get_channel(scan, "topography", result.direction).values))[0] * 1e9
         lo, hi = robust_limits(topo)
         im = map_panel(axes[0], topo, px, "Topography", cmap=TOPO_CMAP, vmin=lo, vmax=hi)
-        colorbar(fig, axes[0], im, "height (nm)")
+        grid.colorbar(im, 0, label="height (nm)")
         k = 1
     top = float(np.nanmax(cur)) if np.isfinite(cur).any() else 1e-9
     vmax = max(top, 10 * result.noise_floor_A) * 1e6
     im = map_panel(axes[k], cur * 1e6, px, "Tip current, conducting regions outlined", cmap=CURRENT_CMAP,
                    vmin=0, vmax=vmax)
     outline(axes[k], result.mask[::s, ::s], px, OUTLINE)
-    colorbar(fig, axes[k], im, "current (µA)")
+    grid.colorbar(im, k, label="current (µA)")
     ax = axes[k + 1]
     map_panel(ax, cur * 1e6, px, "Conductance states", cmap="gray", vmin=0, vmax=vmax)
     labels = state_labels(cur_full, result)[::s, ::s]
-    n_states = len(result.states)
-    handles = []
     if n_states:
-        colours = [STATE_COLOURS[i % len(STATE_COLOURS)] for i in range(n_states)]
         ax.imshow(np.ma.masked_less(labels, 0), cmap=ListedColormap(colours), vmin=-0.5, vmax=n_states - 0.5,
                   extent=axes[k].images[0].get_extent(), interpolation="nearest", alpha=0.85)
-        handles = [Patch(color=c, label=f"≈ {fnum(st.current_A * 1e6, '.3g')} µA "
-                                        f"({fnum(100 * st.fraction, '.0f')} % of plateau pixels)")
-                   for c, st in zip(colours, result.states)]
-    handles.append(Patch(facecolor="none", edgecolor=GREY, label="grey: current, same linear scale"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for ax, letter in zip(axes, "abc"):
         panel_letter(ax, letter)
@@ -120,8 +123,10 @@ def histogram_figure(scan, result, path) -> Path:
     # below a hundredth of the noise floor the log axis shows only the sign noise of the offset
     low_cut = max(result.noise_floor_A, 1e-15) / 100
     vals = cur[np.isfinite(cur) & (cur > low_cut)]
-    fig = new_figure(7.0, 3.8)
-    ax = fig.subplots()
+    n_states = len(result.states) if result.mixture is not None else 0
+    grid = PanelGrid([4.3], [2.9], left=0.8, extra_right=legend_width(["plateau pixels", "noise floor 1.23 pA"]
+                                                                       + ["state 5.55 µA (48 %)"] * n_states))
+    fig, ax = grid.fig, grid.axes[0, 0]
     edges = np.logspace(-15, -14, 2)
     if vals.size:
         edges = np.logspace(math.log10(vals.min()), math.log10(vals.max()) + 1e-9, 200)
@@ -164,20 +169,25 @@ def edges_figure(scan, result, path) -> Path | None:
     if box is None and (edges is None or edges.width_m.size == 0):
         return None
     dy, dx = pixel_size(scan)
-    fig = new_figure(15.0, 4.4)
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.1]})
+    height = 3.3
+    map_w = height
     if box is not None:
         r0, r1, c0, c1, e = box
         pad = 3 * (c1 - c0) // 2
         y0, y1 = max(0, (r0 + r1) // 2 - pad), min(cur.shape[0], (r0 + r1) // 2 + pad)
         x0, x1 = max(0, e - pad), min(cur.shape[1], e + pad)
         crop = cur[y0:y1, x0:x1] * 1e6
+        map_w = map_size((y1 - y0) * dy, (x1 - x0) * dx, width_in=height * 4, max_height_in=height)[0]
+    grid = PanelGrid([map_w, 4.9, 3.9], [height], cbar=[0] if box is not None else [], left=[0.62, 0.85, 0.7],
+                     right=[MARGIN_RIGHT, 0.45, 0.2])
+    fig, axes = grid.fig, grid.axes[0]
+    if box is not None:
         im = map_panel(axes[0], crop, (dy, dx), "Current near a boundary (box averaged in b)", cmap=CURRENT_CMAP,
                        vmin=0, vmax=float(np.nanmax(crop)))
         outline(axes[0], result.mask[y0:y1, x0:x1], (dy, dx), OUTLINE)
         axes[0].add_patch(Rectangle(((c0 - x0) * dx * 1e6, (r0 - y0) * dy * 1e6), (c1 - c0) * dx * 1e6,
                                     (r1 - r0) * dy * 1e6, fill=False, ec="white", lw=1.2))
-        colorbar(fig, axes[0], im, "current (µA)")
+        grid.colorbar(im, 0, label="current (µA)")
         ax = axes[1]
         ax.plot(bp.x_m * 1e9, np.maximum(bp.current_A, 1e-15), "o", ms=3, color="k",
                 label=f"mean of {r1 - r0} rows")
@@ -229,8 +239,10 @@ def traces_figure(scan, result, path, label: str | None = None) -> Path | None:
              result.channel: ("current (µA)", 1e6)}
     dy, dx = pixel_size(scan)
     # one column per channel, forward on top of backward: the pair to compare is one above the other
-    fig = new_figure(5.2 * len(chans), 8.6)
-    axes = fig.subplots(2, len(chans), squeeze=False).T
+    ny, nx = scan.sizes["y"], scan.sizes["x"]
+    w, h = map_size(ny * dy, nx * dx)
+    grid = PanelGrid([w] * len(chans), [h, h], cbar=range(len(chans)), suptitle=True)
+    fig, axes = grid.fig, grid.axes.T
     for row, ch in enumerate(chans):
         imgs = [display(np.asarray(get_channel(scan, ch, d).values, dtype=float)) for d in ("forward", "backward")]
         s = imgs[0][1]
@@ -242,7 +254,7 @@ def traces_figure(scan, result, path, label: str | None = None) -> Path | None:
                            f"{ch.capitalize()}, {('forward', 'backward')[col]}",
                            cmap=CURRENT_CMAP if ch == result.channel else ("viridis" if ch == "deflection"
                                                                            else TOPO_CMAP), vmin=lo, vmax=hi)
-        fig.colorbar(im, ax=list(axes[row]), fraction=0.046, pad=0.02, label=name)
+        grid.colorbar(im, row, label=name, shrink=0.7)
     fig.suptitle(scan_title(scan, label) + " — raw traces, no processing")
     return save_figure(fig, path)
 

@@ -36,3 +36,25 @@ def test_input_is_not_modified_and_offsets_are_removed():
     med = upper_median(out, axis=1)
     ok = np.isfinite(med)
     assert np.ptp(med[ok]) < 1e-12  # every row's median is the same after alignment
+
+
+def test_sampled_selection_is_exact_on_awkward_rows():
+    """The bracketed selection of long rows returns exactly ``sorted[n // 2]``, also where a
+    bracket misses (sorted, tied, periodic, heavy-tailed rows) and next to the plain-partition length."""
+    rng = np.random.default_rng(8)
+    n = 4096
+    rows = [rng.standard_normal((40, n)),
+            rng.integers(0, 4, (40, n)).astype(float),           # ties everywhere
+            rng.standard_normal((20, n + 904)) ** 7,              # heavy tails, length not a multiple of the stride
+            np.sort(rng.standard_normal((20, n)), axis=1),        # the strided sample is not random
+            np.sort(rng.standard_normal((20, n)), axis=1)[:, ::-1],
+            np.tile(np.r_[np.zeros(8), np.ones(8)], (20, n // 16)),  # periodic with the sampling stride
+            np.where(np.arange(n) % 8 == 0, 10.0, 0.0) + rng.standard_normal((20, n)),  # every sample misses
+            np.where(np.arange(n) % 8 == 0, 10.0, 0.0) * (np.arange(20) % 2)[:, None]
+            + rng.standard_normal((20, n)),                       # every other row's sample misses
+            np.zeros((4, 2048)), rng.standard_normal((9, 2047)), rng.standard_normal((9, 2049))]
+    for z in rows:
+        want = np.sort(z, axis=1)[:, z.shape[1] // 2]
+        got = upper_median(z, axis=1)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(row_shifts(z, "median"), want - want.mean())

@@ -25,6 +25,8 @@ from scprobe.process._channels import as_field, map_channel
 
 ROW_METHODS = ("median", "mediandiff", "poly")
 _BLOCK_ROWS = 32  # rows per block: the block's buffer stays in cache
+_SAMPLE = 512  # values per row sampled to bracket the median
+_SAMPLED_MIN_LENGTH = 2048  # shorter rows are partitioned whole (the bracketing does not pay)
 _THREADED_PIXELS = 1 << 20  # fields from this size on take the row medians in two threads
 
 
@@ -61,10 +63,61 @@ def _medians_of_rows(z: np.ndarray, diff: bool, start: int, stop: int, out: np.n
         else:
             b[...] = z[i0:i1]
         if np.isfinite(b).all():
-            b.partition(nx // 2, axis=1)
-            out[i0:i1] = b[:, nx // 2]
+            out[i0:i1] = _select_upper_medians(b)
         else:
             out[i0:i1] = upper_median(b, axis=1)
+
+
+def _select_upper_medians(b: np.ndarray) -> np.ndarray:
+    """``sorted(row)[n // 2]`` of each row of the finite block ``b`` (a scratch buffer: reordered).
+
+    Long rows use the sampling idea of Floyd and Rivest's selection, vectorised over the block
+    (numpy's partition costs ~10 ns per value, the steps below ~3 together): two order statistics
+    of a strided sample of :data:`_SAMPLE` values bracket the median by about two standard errors;
+    counting the values below and inside the bracket gives the median's rank among the ~9 % inside,
+    which are gathered and partitioned instead of the whole row.  Rows whose median falls outside
+    their bracket (a few %) are partitioned whole.  The result is exact either way.
+    """
+    rows, n = b.shape
+    k = n // 2
+    if n < _SAMPLED_MIN_LENGTH:
+        b.partition(k, axis=1)
+        return b[:, k].copy()
+    sample = b[:, ::n // _SAMPLE].copy()
+    m = sample.shape[1]
+    centre, half = k * m // n, int(np.sqrt(m)) + 1  # the sample rank's standard error is sqrt(m) / 2
+    lo, hi = max(centre - half, 0), min(centre + half, m - 1)
+    sample.partition([lo, hi], axis=1)
+    below = b < sample[:, lo, None]
+    inside = b <= sample[:, hi, None]
+    n_below = np.count_nonzero(below, axis=1)
+    n_inside = np.count_nonzero(inside, axis=1) - n_below
+    inside ^= below
+    rank = k - n_below  # the median's rank among the row's values inside its bracket
+    bracketed = (rank >= 0) & (rank < n_inside)
+    out = np.empty(rows)
+    missed = np.flatnonzero(~bracketed)
+    if missed.size:
+        out[missed] = np.partition(b[missed], k, axis=1)[:, k]
+        inside[missed] = False
+        n_inside[missed] = 0
+        rank[missed] = 0
+        if missed.size == rows:
+            return out
+    values = np.compress(inside.ravel(), b.ravel())  # row after row
+    # One partition for all rows: row r's values are placed after top - rank[r] copies of -inf
+    # (and followed by +inf), so every row's median lands at the same column ``top``.
+    top = int(rank.max())
+    lead = top - rank
+    width = int((lead + n_inside).max())
+    padded = np.empty((rows, width))
+    padded[:, :top] = -np.inf
+    padded[:, top:] = np.inf
+    first = np.cumsum(n_inside) - n_inside  # where each row's values start in ``values``
+    padded.ravel()[np.repeat(np.arange(rows) * width + lead - first, n_inside) + np.arange(values.size)] = values
+    padded.partition(top, axis=1)
+    out[bracketed] = padded[bracketed, top]
+    return out
 
 
 def upper_median(values: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -28,6 +28,23 @@ def bandpass(image: np.ndarray, sigma_px=1.0) -> np.ndarray:
     return ndimage.gaussian_filter(image, BANDPASS_PX[0] * s) - ndimage.gaussian_filter(image, BANDPASS_PX[1] * s)
 
 
+def _bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``images`` (k, ny, nx) at points (``rows``, ``cols``), edges replicated: (k, n).
+
+    ``ndimage.map_coordinates(order=1, mode="nearest")`` of each image, with the weights
+    and neighbours found once for all of them."""
+    k, ny, nx = images.shape
+    flat = images.reshape(k, -1)
+    r0, c0 = np.floor(rows), np.floor(cols)
+    wr, wc = rows - r0, cols - c0
+    r0, c0 = r0.astype(np.intp), c0.astype(np.intp)
+    ra, rb = np.clip(r0, 0, ny - 1) * nx, np.clip(r0 + 1, 0, ny - 1) * nx
+    ca, cb = np.clip(c0, 0, nx - 1), np.clip(c0 + 1, 0, nx - 1)
+    top = flat.take(ra + ca, axis=1) * (1 - wc) + flat.take(ra + cb, axis=1) * wc
+    bottom = flat.take(rb + ca, axis=1) * (1 - wc) + flat.take(rb + cb, axis=1) * wc
+    return top * (1 - wr) + bottom * wr
+
+
 def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px: float, keep: int):
     """Distinct local maxima ``(|ncc|, scale, angle, (row, col))`` of any of ``tmpls`` (same shape,
     same pitch as ``sem``) rotated and scaled inside ``sem``, best first, at most ``keep``.
@@ -38,26 +55,30 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
     the template centre.  Maxima closer than ``separation_px`` at a similar rotation
     and scale are one candidate.
     """
-    ty, tx = tmpls[0].shape
+    tmpls = np.asarray(tmpls, dtype=float)
+    ty, tx = tmpls.shape[1:]
     half = int(np.ceil(0.5 * np.hypot(ty, tx) * max(scales))) + 1
     size = 2 * half + 1
     H, W = sem.shape
-    out_shape = (H + size - 1, W + size - 1)
-    shape = tuple(sfft.next_fast_len(n, real=True) for n in out_shape)
+    # Circular correlation is enough: only centres whose footprint lies inside the SEM image count,
+    # and there no kernel offset wraps around, so the FFT need only hold the image and the kernel.
+    shape = tuple(sfft.next_fast_len(max(n, size), real=True) for n in (H, W))
     f_sem = sfft.rfft2(sem, shape)
     f_sem2 = sfft.rfft2(sem ** 2, shape)
     vv, uu = np.mgrid[-half:half + 1, -half:half + 1].astype(float)
     cy, cx = (ty - 1) / 2, (tx - 1) / 2
 
-    def corr(f_image, f_kernel):
-        # full correlation; output (i, j) has the kernel centre at SEM pixel (i - half, j - half)
-        return sfft.irfft2(f_image * f_kernel, shape)[:out_shape[0], :out_shape[1]]
+    def spectra(kernels):
+        # kernel offset (v, u) stored at index (v mod L0, u mod L1): correlate(c) = sum_k image[c + k] kernel[k]
+        wrapped = np.zeros((len(kernels),) + shape)
+        wrapped[:, :size, :size] = kernels
+        return np.conj(sfft.rfft2(np.roll(wrapped, (-half, -half), axis=(1, 2)), axes=(1, 2)))
 
-    def spectrum(kernel):
-        return sfft.rfft2(kernel[::-1, ::-1], shape)
+    def corr(f_image, f_kernels):
+        # centre (row, col) of the kernel at SEM pixel (row, col)
+        return sfft.irfft2(f_image * f_kernels, shape, axes=(1, 2))[:, :H, :W]
 
-    iy, ix = np.ogrid[0:out_shape[0], 0:out_shape[1]]
-    iy, ix = iy - half, ix - half
+    iy, ix = np.ogrid[0:H, 0:W]
     corners = np.array([[-tx / 2, -ty / 2], [tx / 2, -ty / 2], [tx / 2, ty / 2], [-tx / 2, ty / 2]])
     peak_size = max(3, int(separation_px) | 1)
     found = []
@@ -75,21 +96,24 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
                       & (iy + d[:, 1].min() >= -0.5) & (iy + d[:, 1].max() <= H - 0.5))
             if not inside.any():
                 continue
-            f_foot = spectrum(foot.astype(float))
-            s1 = corr(f_sem, f_foot)
-            var = np.maximum(corr(f_sem2, f_foot) - s1 ** 2 / n, 1e-6 * n)
-            score = np.zeros(out_shape)
-            for t in tmpls:
-                patch = ndimage.map_coordinates(t, [my, mx], order=1, mode="nearest") * foot
-                patch[foot] -= patch[foot].mean()
-                norm = np.sqrt((patch ** 2).sum())
-                if norm > 0:
-                    score = np.maximum(score, np.abs(corr(f_sem, spectrum(patch))) / norm)
+            kernels = np.zeros((1 + len(tmpls), size, size))
+            kernels[0] = foot
+            patches = _bilinear(tmpls, my[foot], mx[foot])
+            patches -= patches.mean(axis=1, keepdims=True)
+            norms = np.sqrt((patches ** 2).sum(axis=1))
+            kernels[1:, foot] = patches
+            f_k = spectra(kernels)
+            s1, s2 = corr(f_sem, f_k[:1])[0], corr(f_sem2, f_k[:1])[0]
+            var = np.maximum(s2 - s1 ** 2 / n, 1e-6 * n)
+            live = norms > 0
+            score = np.zeros((H, W))
+            if live.any():
+                score = np.max(np.abs(corr(f_sem, f_k[1:][live])) / norms[live, None, None], axis=0)
             score = np.where(inside, score / np.sqrt(var), 0.0)
             peaks = np.flatnonzero((score == ndimage.maximum_filter(score, peak_size)) & (score > 0))
             for k in peaks[np.argsort(score.flat[peaks])[::-1][:3]]:
-                ky, kx = np.unravel_index(k, out_shape)
-                found.append((float(score.flat[k]), s, a, (ky - half, kx - half)))
+                ky, kx = np.unravel_index(k, (H, W))
+                found.append((float(score.flat[k]), s, a, (int(ky), int(kx))))
     found.sort(key=lambda c: -c[0])
     da = np.abs(np.diff(angles_rad)).min() if len(angles_rad) > 1 else np.pi
     ds = np.log(scales[1] / scales[0]) if len(scales) > 1 else 1.0
@@ -102,6 +126,19 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
         if len(kept) == keep:
             break
     return kept
+
+
+class _PixelSet:
+    """SEM pixels (row, col) with what the fine objective needs of them at every step: their
+    homogeneous SEM coordinates, m, and their grey levels about their mean."""
+
+    def __init__(self, pixels: np.ndarray, sem: np.ndarray, sem_px: float):
+        self.pixels = pixels
+        sem_m = (pixels[:, ::-1] + 0.5) * sem_px
+        self.homogeneous = np.column_stack([sem_m, np.ones(len(pixels))])
+        v = sem[pixels[:, 0], pixels[:, 1]]
+        self.centred = v - v.mean()
+        self.sum_sq = float(self.centred @ self.centred)
 
 
 class FineModel:
@@ -129,7 +166,7 @@ class FineModel:
         self.ny, self.nx = self.coeffs[0].shape
         self.centre_map = np.array([self.nx * self.dx, self.ny * self.dy]) / 2
         rows, cols = np.mgrid[0:self.sem.shape[0], 0:self.sem.shape[1]]
-        self.all_pixels = np.column_stack([rows.ravel(), cols.ravel()])
+        self.all_pixels = _PixelSet(np.column_stack([rows.ravel(), cols.ravel()]), self.sem, self.sem_px)
 
     def transform(self, p) -> SimilarityTransform:
         """Scan metres -> SEM metres."""
@@ -138,10 +175,20 @@ class FineModel:
         return SimilarityTransform(scale=s, rotation=a,
                                    translation=np.asarray(p[2:]) * self.sem_px - rot(self.centre_map)[0])
 
+    def _pixel_set(self, pixels) -> _PixelSet:
+        return pixels if isinstance(pixels, _PixelSet) else _PixelSet(np.asarray(pixels), self.sem, self.sem_px)
+
     def scan_px(self, p, pixels) -> np.ndarray:
         """Scan pixel coordinates (x, y) of SEM pixel centres ``pixels`` (row, col)."""
-        sem_m = (pixels[:, ::-1] + 0.5) * self.sem_px
-        return self.transform(p).inverse(sem_m) / np.array([self.dx, self.dy]) - 0.5
+        # the inverse transform applied as skimage applies it, to the homogeneous coordinates kept with the pixels
+        matrix = self.transform(p).inverse.params
+        xy_h = self._pixel_set(pixels).homogeneous @ matrix.T
+        if np.array_equal(matrix[2], [0.0, 0.0, 1.0]):  # affine: the homogeneous divisor is exactly 1
+            sem_m = xy_h[:, :-1]
+        else:
+            divs = xy_h[:, -1]
+            sem_m = xy_h[:, :-1] / np.where(divs == 0, np.finfo(float).eps, divs)[:, None]
+        return sem_m / np.array([self.dx, self.dy]) - 0.5
 
     def pixels(self, p, margin_px: float, max_count: int | None = None, where=None) -> np.ndarray:
         """SEM pixels (row, col) that see the scan field at least ``margin_px`` SEM px inside its edge.
@@ -154,38 +201,46 @@ class FineModel:
             & (xy[:, 1] >= my - 0.5) & (xy[:, 1] <= self.ny - 0.5 - my)
         if where is not None:
             ok &= where(xy)
-        pix = self.all_pixels[ok]
+        pix = self.all_pixels.pixels[ok]
         if max_count and len(pix) > max_count:
             step = int(np.ceil(np.sqrt(len(pix) / max_count)))
             pix = pix[(pix[:, 0] % step == 0) & (pix[:, 1] % step == 0)]
         return pix
 
+    def channels_at(self, p, pixels) -> np.ndarray:
+        """Warped channels at ``pixels``, one row per channel."""
+        xy = self.scan_px(p, pixels)
+        coords = np.stack([xy[:, 1], xy[:, 0]])
+        out = np.empty((len(self.coeffs), len(xy)))
+        for c, row in zip(self.coeffs, out):
+            ndimage.map_coordinates(c, coords, output=row, order=3, prefilter=False, mode="nearest")
+        return out
+
     def design(self, p, pixels) -> np.ndarray:
         """Warped channels at ``pixels`` and a constant column."""
-        xy = self.scan_px(p, pixels)
-        cols = [ndimage.map_coordinates(c, [xy[:, 1], xy[:, 0]], order=3, prefilter=False, mode="nearest")
-                for c in self.coeffs]
-        return np.column_stack(cols + [np.ones(len(pixels))])
-
-    def fit(self, p, pixels) -> tuple[np.ndarray, np.ndarray]:
-        """(observed, predicted) grey levels at ``pixels``: least-squares mix of the channels."""
-        a = self.design(p, pixels)
-        v = self.sem[pixels[:, 0], pixels[:, 1]]
-        coef, *_ = np.linalg.lstsq(a, v, rcond=None)
-        return v, a @ coef
+        return np.column_stack([*self.channels_at(p, pixels), np.ones(len(self._pixel_set(pixels).pixels))])
 
     def correlation(self, p, pixels) -> float:
-        """Multiple correlation of the SEM grey levels with the warped channels (0..1)."""
-        v, pred = self.fit(p, pixels)
-        if len(v) < 8 or not np.std(pred) > 0:
+        """Multiple correlation of the SEM grey levels with the warped channels (0..1).
+
+        The correlation of the grey levels with their least-squares prediction, from the
+        normal equations of the centred channels: ``R^2 = b.beta / |v - mean v|^2``."""
+        pts = self._pixel_set(pixels)
+        if len(pts.pixels) < 8 or not pts.sum_sq > 0:
             return 0.0
-        return float(np.corrcoef(v, pred)[0, 1])
+        x = self.channels_at(p, pts)
+        x -= x.mean(axis=1, keepdims=True)
+        b = x @ pts.centred
+        beta, *_ = np.linalg.lstsq(x @ x.T, b, rcond=None)
+        explained = float(b @ beta)
+        return min(1.0, np.sqrt(explained / pts.sum_sq)) if explained > 0 else 0.0
 
     def refine(self, p0, pixels, steps, xatol) -> tuple[np.ndarray, float]:
         """Nelder-Mead from ``p0`` with initial steps ``(ln scale, rad, px)``; returns (p, correlation)."""
         p0 = np.asarray(p0, dtype=float)
+        pts = self._pixel_set(pixels)
         simplex = p0 + np.vstack([np.zeros(4), np.diag([steps[0], steps[1], steps[2], steps[2]])])
-        res = optimize.minimize(lambda p: -self.correlation(p, pixels), p0, method="Nelder-Mead",
+        res = optimize.minimize(lambda p: -self.correlation(p, pts), p0, method="Nelder-Mead",
                                 options={"initial_simplex": simplex, "xatol": xatol, "fatol": 1e-8,
                                          "maxiter": 2000})
         return res.x, -float(res.fun)
@@ -197,11 +252,12 @@ class FineModel:
 
     def local_shift_px(self, p, pixels, coef) -> np.ndarray:
         """Shift (x, y), SEM px, that best aligns ``pixels`` alone for the channel mix ``coef``."""
+        pts = self._pixel_set(pixels)
         obs = self.sem[pixels[:, 0], pixels[:, 1]]
 
         def cost(shift):
             q = np.concatenate([p[:2], p[2:] + shift])
-            return -float(np.corrcoef(obs, self.design(q, pixels) @ coef)[0, 1])
+            return -float(np.corrcoef(obs, self.design(q, pts) @ coef)[0, 1])
 
         res = optimize.minimize(cost, np.zeros(2), method="Nelder-Mead",
                                 options={"initial_simplex": [[0, 0], [0.5, 0], [0, 0.5]], "xatol": 1e-3,

@@ -6,6 +6,10 @@ for why the extent is taken at half the local plateau current).
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +21,9 @@ from scprobe.errors import ParameterError
 
 BOUNDARIES = ("auto", "half-max", "threshold")
 _DEFAULT_RADIUS_PX = 4
+#: Bytes of current maps whose masks are kept: the stages of a study ask for the masks of the same
+#: maps (map, then compare, series, transport, composition), and in one process each is found once.
+_CACHE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,11 +87,37 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
         true boundary of a sharp region blurred by the tip); ``threshold``: every
         detected pixel.  ``auto``: ``threshold`` when ``threshold_A`` is given, else
         ``half-max``.
+
+    Notes
+    -----
+    The last masks found in this process are kept, keyed by the map's bytes and the
+    arguments, and a copy is returned when the same map is asked for again.
     """
     if boundary not in BOUNDARIES:
         raise ParameterError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
     threshold_A = validate_threshold(threshold_A)
-    cur = np.asarray(current, dtype=float)
+    cur = np.ascontiguousarray(current, dtype=float)
+    key = (hashlib.blake2b(cur.view(np.uint8).ravel(), digest_size=20).digest(), cur.shape,
+           tuple(float(p) for p in pixel_size_m), threshold_A, boundary)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    if hit is not None:
+        return copy.deepcopy(hit)  # a caller may change its copy's arrays, never the kept one
+    result = _region_mask(cur, pixel_size_m, threshold_A, boundary)
+    with _CACHE_LOCK:
+        _CACHE[key] = copy.deepcopy(result)
+        while len(_CACHE) > 1 and sum(8 * int(np.prod(k[1])) for k in _CACHE) > _CACHE_BYTES:
+            _CACHE.popitem(last=False)
+    return result
+
+
+_CACHE: OrderedDict[tuple, RegionMask] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _region_mask(cur: np.ndarray, pixel_size_m, threshold_A: float | None, boundary: str) -> RegionMask:
     noise = noise_stats(cur)
     thr = default_threshold(noise) if threshold_A is None else float(threshold_A)
     with np.errstate(invalid="ignore"):

@@ -2,7 +2,8 @@
 
 The topography of the sample does not change between temperatures or between
 the forward and backward traces, so it is the channel to align on: phase
-correlation (:func:`skimage.registration.phase_cross_correlation`) of the
+correlation (:func:`~scprobe.compare.phasecorr.phase_correlation_shift`, skimage's
+``phase_cross_correlation`` with a cheaper sub-pixel step) of the
 levelled, windowed topographies gives the shift, the other channels confirm it,
 and the topography residual after alignment says whether the two scans show the
 same area at all.
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 from scipy import ndimage
-from skimage.registration import phase_cross_correlation
 
+from scprobe.compare.phasecorr import phase_correlation_shift
 from scprobe.errors import ParameterError
 from scprobe.process.levelling import subtract_plane
 from scprobe.process.rows import align_rows_array
@@ -179,7 +180,7 @@ def phase_shift(a: np.ndarray, b: np.ndarray, *, upsample: int = 100,
     if a.shape != b.shape:
         raise ParameterError(f"images to register have shapes {a.shape} and {b.shape}")
     pa, pb = _prepare(a, slow_scan), _prepare(b, slow_scan)
-    shift, _, _ = phase_cross_correlation(pa, pb, upsample_factor=upsample)
+    shift = phase_correlation_shift(pa, pb, upsample)
     # the peak's distinctness does not need full resolution: judge it on binned images
     factor = max(1, math.ceil(max(pa.shape) / CONFIRM_SIZE))
     fa = scipy.fft.fft2(_bin(pa, factor))

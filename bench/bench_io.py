@@ -4,9 +4,11 @@
 the xarray Scan and records the file's sha256 (provenance) -- from the same bytes it
 decodes, hashed in a thread meanwhile.  Peers measured in the same run, interleaved:
 
-* ``numpy.fromfile`` of the float32 payload: the floor any reader pays (target: ratio <= 1.5);
-* ``numpy.fromfile(...).astype(float64)``: the same data in scprobe's float64;
-* ``hashlib.sha256`` of the file's bytes alone: the provenance cost that overlaps the decode.
+* ``numpy.fromfile(...) * 1.0``: the payload read and scaled into float64, what scprobe
+  returns -- the peer of #20 (target: ``open_scan`` <= 1.5 x it);
+* ``numpy.fromfile`` of the float32 payload alone: information, the floor of any reader;
+* ``hashlib.sha256`` of the file's bytes alone: the provenance cost that overlaps the decode
+  (with SHA-NI ~1.7 GB/s: the hash, not the decode, sets the pace of ``open_scan``).
 
 Run: ``python bench/bench_io.py [--size N] [--repeat R]``; prints medians and ratios.
 """
@@ -49,8 +51,7 @@ def main() -> None:
         _, offset, _ = bcr.read_header(path)
         fns = {
             "numpy.fromfile (float32)": lambda: np.fromfile(path, dtype="<f4", count=n * n, offset=offset),
-            "numpy.fromfile -> float64": lambda: np.fromfile(path, dtype="<f4", count=n * n,
-                                                             offset=offset).astype(np.float64),
+            "numpy.fromfile * 1.0": lambda: np.fromfile(path, dtype="<f4", count=n * n, offset=offset) * 1.0,
             "sha256 of the file": lambda: hashlib.sha256(path.read_bytes()).hexdigest(),
             "scprobe open_scan": lambda: open_scan(path),
         }
@@ -62,12 +63,14 @@ def main() -> None:
     for name, sec in t.items():
         print(f"  {name:<28} {sec * 1e3:8.1f} ms")
     print(f"  (max relative error of open_scan vs written data {err:.1e}; provenance sha256 kept)")
-    base = t["numpy.fromfile (float32)"]
-    print(f"  ratio open_scan / numpy.fromfile          = {t['scprobe open_scan'] / base:.2f}  (target <= 1.5)")
-    print(f"  ratio open_scan / numpy.fromfile->float64 = "
-          f"{t['scprobe open_scan'] / t['numpy.fromfile -> float64']:.2f}")
-    print(f"  ratio sha256 alone / numpy.fromfile       = {t['sha256 of the file'] / base:.2f}  "
+    peer = t["numpy.fromfile * 1.0"]
+    ratio = t["scprobe open_scan"] / peer
+    print(f"  ratio open_scan / numpy.fromfile * 1.0    = {ratio:.2f}  (target <= 1.5: "
+          f"{'met' if ratio <= 1.5 else 'NOT met'})")
+    print(f"  ratio sha256 alone / numpy.fromfile * 1.0 = {t['sha256 of the file'] / peer:.2f}  "
           "(the floor while provenance hashes every byte)")
+    print(f"  ratio open_scan / numpy.fromfile float32  = {t['scprobe open_scan'] / t['numpy.fromfile (float32)']:.2f}"
+          "  (information: no float64, no provenance)")
 
 
 if __name__ == "__main__":

@@ -215,11 +215,19 @@ class HashingReader:
 
     Each buffer handed to :meth:`readinto` is hashed in a background thread while the
     caller decodes it (hashlib releases the GIL), so provenance costs no second read
-    and, with a free core, little time.  At most one buffer is being hashed at a time:
-    a caller that alternates two buffers never overwrites bytes not yet hashed.
+    and, with a free core, little time.  The caller rotates ``buffers`` buffers: filling
+    one waits only for the hash of the buffer filled ``buffers`` calls before, so the
+    reading and decoding thread runs ahead while the (slower) hash thread never idles.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    buffers : int
+        How many buffers the caller rotates (never overwritten before they are hashed).
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, buffers: int = 2):
         from concurrent.futures import ThreadPoolExecutor
 
         self.path = Path(path)
@@ -227,6 +235,7 @@ class HashingReader:
         self._hash = hashlib.sha256()
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending: list = []
+        self._buffers = max(1, int(buffers))
 
     def __enter__(self) -> HashingReader:
         return self
@@ -240,7 +249,7 @@ class HashingReader:
 
     def readinto(self, buf) -> None:
         """Fill ``buf`` (any writable buffer) with the next bytes of the file; FormatError if the file ends."""
-        while self._pending:  # the buffer hashed two calls ago may be this one
+        while len(self._pending) >= self._buffers:  # hashes finish in order: the oldest may be this buffer
             self._pending.pop(0).result()
         view = memoryview(buf).cast("B")
         got = 0

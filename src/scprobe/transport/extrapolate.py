@@ -245,10 +245,9 @@ class _Realisation:
 
     def __init__(self, shape: tuple, n_superconducting: int, contacts):
         self.shape, self.n_sc, self.contacts = shape, n_superconducting, contacts
-        self.r_ref = homogeneous_readings(shape, contacts, 1.0)[0].r_four_probe
 
     def measure(self, field_values: np.ndarray) -> tuple[list[list[float]], float]:
-        """Critical fractions of the field and of its crops (one list per size), and R / R_homogeneous.
+        """Critical fractions of the field and of its crops (one list per size), and the four-probe R.
 
         Cells become superconducting in decreasing field (ties in grid order).  A crop's cells keep
         that order, so the ranks of the whole grid serve every crop.
@@ -264,7 +263,7 @@ class _Realisation:
             crit.append((counts / crops[0].size).tolist())
         net = build_network(np.ones(self.shape), rank < self.n_sc, self.contacts.pixels)
         (reading,), _ = measure(net, self.contacts, configurations=(self.contacts.configurations[0],))
-        return crit, reading.r_four_probe / self.r_ref
+        return crit, reading.r_four_probe
 
     def superconducting(self, field_values: np.ndarray) -> np.ndarray:
         """The ``n_superconducting`` cells of highest field."""
@@ -305,13 +304,15 @@ def _realise(dim: int, stats: MapStatistics, lengths_m: tuple, sample_size_m: fl
     # worked on in a forked child meanwhile, so the numbers do not depend on whether it ran
     helper = Forked(lambda: worker, fork=worth_forking(realizations * int(np.prod(shape))),
                     timeout_s=work_timeout(int(np.prod(shape))))
-    results, example = [], None
+    results, example, r_ref = [], None, None
     try:
         for i in range(0, realizations, 2):
             first = gaussian_field(shape, lengths_px, stats.orientation_deg, rng)
             second = gaussian_field(shape, lengths_px, stats.orientation_deg, rng) if i + 1 < realizations else None
             if second is not None:
                 helper.submit("measure", second)
+            if r_ref is None:  # the homogeneous sheet is solved while the child works on the first pair
+                r_ref = homogeneous_readings(shape, cts, 1.0)[0].r_four_probe
             results.append(worker.measure(first))
             if progress is not None:
                 progress()
@@ -324,7 +325,8 @@ def _realise(dim: int, stats: MapStatistics, lengths_m: tuple, sample_size_m: fl
                 example = example if dim == 2 else example[0]
     finally:
         helper.close()
-    return _Sweeps(cell, n, extrapolated, [r[0] for r in results], np.array([r[1] for r in results]), example)
+    return _Sweeps(cell, n, extrapolated, [r[0] for r in results], np.array([r[1] for r in results]) / r_ref,
+                   example)
 
 
 # ---------------------------------------------------------------- step 4: extrapolate

@@ -108,10 +108,12 @@ class PanelGrid:
         Leave a strip for ``fig.suptitle`` on top.
     extra_right : float
         Room right of the last column (an outside legend), inches.
+    panels : bool
+        Add an axes in every cell (``axes``); off: add them with :meth:`panel` (panels spanning cells).
     """
 
     def __init__(self, widths, heights, *, cbar=(), left=MARGIN_LEFT, bottom=MARGIN_BOTTOM, top=MARGIN_TOP,
-                 right=MARGIN_RIGHT, suptitle: bool = False, extra_right: float = 0.0):
+                 right=MARGIN_RIGHT, suptitle: bool = False, extra_right: float = 0.0, panels: bool = True):
         ncol, nrow = len(widths), len(heights)
 
         def each(v, n):
@@ -127,9 +129,17 @@ class PanelGrid:
         self.size = (self.x0[-1] + widths[-1] + right[-1] + extra_right, self.y0[-1] + heights[-1] + bottom[-1])
         self.fig = new_figure(*self.size, layout=None)
         self.axes = np.empty((nrow, ncol), dtype=object)
-        for i in range(nrow):
+        for i in range(nrow if panels else 0):
             for j in range(ncol):
-                self.axes[i, j] = self.fig.add_axes(self.rect(self.x0[j], self.y0[i], widths[j], heights[i]))
+                self.axes[i, j] = self.panel(i, j)
+
+    def panel(self, row, col, row_end=None, col_end=None, **kw):
+        """An axes over the panels of rows ``row..row_end`` and columns ``col..col_end`` (inclusive)."""
+        row_end = row if row_end is None else row_end
+        col_end = col if col_end is None else col_end
+        w = self.x0[col_end] + self.widths[col_end] - self.x0[col]
+        h = self.y0[row_end] + self.heights[row_end] - self.y0[row]
+        return self.fig.add_axes(self.rect(self.x0[col], self.y0[row], w, h), **kw)
 
     def rect(self, x_in: float, y_top_in: float, w_in: float, h_in: float) -> list[float]:
         """Figure-fraction ``[left, bottom, width, height]`` of a box given in inches from the top left."""

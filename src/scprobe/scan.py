@@ -83,7 +83,8 @@ def make_scan(
     channels : mapping of str to ndarray
         Channel name (``topography``, ``deflection``, ``current`` or any other) to
         data in SI units: 2-D ``(y, x)``, or 3-D ``(direction, y, x)`` when
-        ``directions`` is given.  Row 0 is the top row.
+        ``directions`` is given.  Row 0 is the top row.  A lazily indexed array
+        (:class:`xarray.core.indexing.ExplicitlyIndexed`, as xarray's backends make) stays lazy.
     pixel_size_m : float
         Pixel pitch along x (fast axis), metres.
     pixel_size_y_m : float, optional
@@ -116,8 +117,10 @@ def make_scan(
     units = {**UNITS, **(units or {})}
     shape = None
     data_vars = {}
+    from xarray.core import indexing
+
     for name, arr in channels.items():
-        a = np.asarray(arr, dtype=float)
+        a = arr if isinstance(arr, indexing.ExplicitlyIndexed) else np.asarray(arr, dtype=float)
         dims = ("direction", "y", "x") if directions is not None else ("y", "x")
         if a.ndim != len(dims):
             raise ParameterError(f"channel {name!r} has {a.ndim} dims, expected {dims}")

@@ -169,8 +169,9 @@ def artefact_checks(scan: xr.Dataset, current: np.ndarray, mask: np.ndarray, noi
         if name == channel or name not in scan.data_vars:
             return None
         try:
-            # the regular subsample only: statistics need ~1e6 pixels, and no full-size copy is made
-            return np.asarray(get_channel(scan, name, d).values[::s, ::s], dtype=float)
+            # the regular subsample only: statistics need ~1e6 pixels, and no full-size copy is made (sliced
+            # before .values: a channel opened to decode on access decodes only these pixels)
+            return np.asarray(get_channel(scan, name, d)[::s, ::s].values, dtype=float)
         except Exception:  # the other trace may be absent
             return None
 

@@ -101,7 +101,8 @@ def map_command(
         from scprobe.process import apply_steps, parse_steps
 
         steps = parse_steps(process)
-    scan = open_scan(file, bias_V=bias_V)
+    # the other channels are only sampled (artefact checks): decoded when asked for, from their raw samples
+    scan = open_scan(file, bias_V=bias_V, decode=None if steps else (channel,))
     if steps:
         scan = apply_steps(scan, steps)
     result = analyze_map(scan, channel=channel, direction=direction, threshold_A=threshold_A,

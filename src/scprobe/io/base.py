@@ -64,7 +64,9 @@ class Channel:
         Channel name as the file gives it (title, wave name, Daisy channel).
     data : ndarray, shape (ny, nx)
         Floating-point values in SI units of ``unit``; void pixels are NaN.
-        float64 (decoded straight from the file's bytes, so ``make_scan`` needs no copy).
+        float64 (decoded straight from the file's bytes, so ``make_scan`` needs no copy), or,
+        read with ``lazy=True``, an array-like (``shape``, indexing, ``numpy.asarray``) that
+        decodes the same values from the raw samples when asked for.
     unit : str
         SI base unit of the values (``m``, ``A``, ``V`` ...; ``""`` if none).
     size_m : (float, float)

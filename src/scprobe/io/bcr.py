@@ -37,6 +37,8 @@ from scprobe.io.base import (FILE_Z_UNITS, Channel, HashingReader, atomic_write,
 from scprobe.io.naming import quantity_from_name
 
 FORMATS = ("bcrstm", "bcrf", "bcrstm_unicode", "bcrf_unicode")
+#: :func:`read` can keep the raw samples and decode on access (``lazy=True``).
+SUPPORTS_LAZY = True
 _ASCII_HEADER = 2048
 _FLOAT_VOID = 1.7e38
 _INT_VOID = 32767
@@ -117,12 +119,26 @@ _CHUNK = 1 << 18  # values per block: a raw block and its float64 result stay in
 _BLOCKS = 4
 
 
+def _decode_into(raw: np.ndarray, scale: float, out: np.ndarray) -> None:
+    """``out[...] = raw * scale`` in double (as Gwyddion), void samples NaN.
+
+    Voids follow Gwyddion whatever 'voidpixels' says: float > 1.7e38 (and NaN),
+    int16 == 32767; found on the raw values, before scaling.
+    """
+    if raw.dtype.kind == "f":
+        void = None if raw.max() <= _FLOAT_VOID else ~(raw <= _FLOAT_VOID)
+    else:
+        void = raw == _INT_VOID
+        void = void if void.any() else None
+    np.multiply(raw, scale, out=out, dtype=np.float64)
+    if void is not None:
+        out[void] = np.nan
+
+
 def _decode(path: Path, header_bytes: int, count: int, dtype: np.dtype, scale: float) -> tuple[np.ndarray, str]:
     """Read the file once, block by block: float64 SI values (voids NaN) and the file's sha256.
 
-    Voids follow Gwyddion whatever 'voidpixels' says: float > 1.7e38 (and NaN),
-    int16 == 32767; found on the raw values, before scaling.  Each raw block is
-    hashed in a thread while it is decoded (:class:`~scprobe.io.base.HashingReader`).
+    Each raw block is hashed in a thread while it is decoded (:class:`~scprobe.io.base.HashingReader`).
     """
     out = np.empty(count, dtype=np.float64)
     blocks = [np.empty(min(count, _CHUNK), dtype=dtype) for _ in range(_BLOCKS)]
@@ -131,20 +147,51 @@ def _decode(path: Path, header_bytes: int, count: int, dtype: np.dtype, scale: f
         for i, start in enumerate(range(0, count, _CHUNK)):
             raw = blocks[i % _BLOCKS][:min(_CHUNK, count - start)]
             reader.readinto(raw)
-            if raw.dtype.kind == "f":
-                void = None if raw.max() <= _FLOAT_VOID else ~(raw <= _FLOAT_VOID)
-            else:
-                void = raw == _INT_VOID
-                void = void if void.any() else None
-            blk = out[start:start + raw.size]
-            np.multiply(raw, scale, out=blk, dtype=np.float64)  # in double, as Gwyddion
-            if void is not None:
-                blk[void] = np.nan
+            _decode_into(raw, scale, out[start:start + raw.size])
         return out, reader.hexdigest()
 
 
-def read(path: str | os.PathLike) -> list[Channel]:
-    """Read a BCR/BCRF file into one :class:`~scprobe.io.base.Channel` (SI units, voids NaN)."""
+def _read_raw(path: Path, header_bytes: int, count: int, dtype: np.dtype) -> tuple[np.ndarray, str]:
+    """Read the file once: its raw samples (as stored, native byte order) and its sha256."""
+    raw = np.empty(count, dtype=dtype)
+    with HashingReader(path, buffers=count) as reader:  # every block is its own buffer: none is reused
+        reader.readinto(bytearray(header_bytes))
+        for start in range(0, count, 4 * _CHUNK):
+            reader.readinto(raw[start:start + 4 * _CHUNK])
+        sha256 = reader.hexdigest()
+    return raw.astype(dtype.newbyteorder("="), copy=False), sha256
+
+
+class DecodedOnAccess:
+    """A channel's float64 SI values, decoded from the file's raw samples each time they are asked for.
+
+    Holds the raw samples (float32 or int16: a half or a quarter of the float64 values'
+    memory); indexing decodes only the selected pixels, ``numpy.asarray`` the whole field,
+    both with exactly the operations of the eager read (:func:`_decode_into`).
+    """
+
+    def __init__(self, raw: np.ndarray, scale: float):
+        self.raw, self.scale = raw, float(scale)
+        self.shape, self.ndim, self.dtype = raw.shape, raw.ndim, np.dtype(np.float64)
+
+    def __getitem__(self, key) -> np.ndarray:
+        raw = self.raw[key]
+        out = np.empty(raw.shape, dtype=np.float64)
+        _decode_into(raw, self.scale, out)
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self[...]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def read(path: str | os.PathLike, *, lazy: bool = False) -> list[Channel]:
+    """Read a BCR/BCRF file into one :class:`~scprobe.io.base.Channel` (SI units, voids NaN).
+
+    With ``lazy`` the channel's data is a :class:`DecodedOnAccess` over the raw samples
+    (decoded when asked for; the same values), except for a ``zmin`` file (shifted by its
+    minimum: decoded now).
+    """
     p = Path(path)
     meta, header_bytes, fmt = read_header(p)
     nx = to_int(p, "xpixels", meta.get("xpixels"))
@@ -168,11 +215,14 @@ def read(path: str | os.PathLike) -> list[Channel]:
     else:
         bit2nm = to_float(p, "bit2nm", meta["bit2nm"]) if "bit2nm" in meta else 0.0
         scale = bit2nm * q if bit2nm > 0 else 1.0
+    zmin = to_float(p, "zmin", meta["zmin"]) if "zmin" in meta else 0.0
     # read once: provenance hashes the same bytes that are decoded
-    data, sha256 = _decode(p, header_bytes, nx * ny, dtype, scale)
-    data = data.reshape(ny, nx)
-    if "zmin" in meta:
-        zmin = to_float(p, "zmin", meta["zmin"])
+    if lazy and not zmin > 0:
+        raw, sha256 = _read_raw(p, header_bytes, nx * ny, dtype)
+        data = DecodedOnAccess(raw.reshape(ny, nx), scale)
+    else:
+        data, sha256 = _decode(p, header_bytes, nx * ny, dtype, scale)
+        data = data.reshape(ny, nx)
         if zmin > 0 and not np.isnan(data).all():
             data += zmin * q - float(np.nanmin(data))
 

@@ -6,11 +6,12 @@ of them (or all, or a folder) and gets one Scan with ``topography``,
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,46 @@ def _assign(ch: Channel, path: Path, mapping: Mapping[str, str] | None) -> tuple
     return quantity or _key(base_name(ch.name)), direction
 
 
+class _DecodedTraces(xr.backends.BackendArray):
+    """One channel's traces decoded on access: ``(direction, y, x)`` over per-direction parts, or ``(y, x)``.
+
+    A part is a channel's data (an ndarray, or an array-like that decodes what is indexed),
+    or None for a trace the files do not hold (NaN, as an eagerly opened scan has it).
+    """
+
+    def __init__(self, parts: list, shape: tuple[int, ...]):
+        self.parts, self.shape, self.dtype = parts, shape, np.dtype(np.float64)
+
+    def __getitem__(self, key):
+        return xr.core.indexing.explicit_indexing_adapter(key, self.shape, xr.core.indexing.IndexingSupport.BASIC,
+                                                          self._get)
+
+    def _trace(self, i: int, key: tuple) -> np.ndarray:
+        part = self.parts[i]
+        if part is None:
+            return np.full(np.broadcast_to(np.nan, self.shape[-2:])[key].shape, np.nan)
+        return np.asarray(part[key], dtype=np.float64)
+
+    def _get(self, key: tuple) -> np.ndarray:
+        if len(self.shape) == 2:
+            return self._trace(0, key)
+        picks = range(len(self.parts))[key[0]]
+        if isinstance(picks, int):
+            return self._trace(picks, key[1:])
+        traces = [self._trace(i, key[1:]) for i in picks]
+        return np.stack(traces) if traces else np.empty((0,) + self._trace(0, key[1:]).shape)
+
+
+def _quantity_by_name(path: Path, mapping: Mapping[str, str] | None) -> str | None:
+    """The channel a Daisy file name announces (``scan-current-fwd.bcrf`` -> ``current``), before reading it."""
+    parts = split_filename(path)
+    if parts is None:
+        return None
+    if mapping and parts[1] in mapping:
+        return mapping[parts[1]]
+    return quantity_from_name(parts[1])
+
+
 def open_scan(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -101,6 +142,7 @@ def open_scan(
     siblings: bool = True,
     temperature_K: float | None = None,
     bias_V: float | None = None,
+    decode: Collection[str] | None = None,
 ) -> xr.Dataset:
     """Open one scan from one or more files.
 
@@ -115,6 +157,13 @@ def open_scan(
         Pick up sibling files of a single path (default True).
     temperature_K, bias_V : float, optional
         Override what the headers say (K, V).
+    decode : collection of str, optional
+        The channels to decode to float64 now (default: all).  The others keep the file's raw
+        samples (float32 or int16: half the memory or less) and decode them when asked for, a
+        slice only its pixels, to the same values (xarray's lazy indexing, as for its own
+        backends): a command that analyses the current and only samples the other channels
+        passes ``("current",)``.  Their provenance sha256 is taken now, from the bytes kept.
+        Formats other than BCR/BCRF are always decoded now.
 
     Returns
     -------
@@ -152,8 +201,11 @@ def open_scan(
         return _override(scan, temperature_K, bias_V)
     entries: dict[tuple[str, str], tuple[Channel, Path]] = {}
     for f in files:
-        for ch in read_channels(f):
+        lazy = decode is not None and _quantity_by_name(f, mapping) not in (None, *decode)
+        for ch in read_channels(f, lazy=lazy):
             key = _assign(ch, f, mapping)
+            if decode is not None and key[0] in decode and not isinstance(ch.data, np.ndarray):
+                ch = dataclasses.replace(ch, data=np.asarray(ch.data))  # the name did not tell: decoded after all
             if key in entries:
                 # Two files claim the same channel and direction: keep the first, name the second.
                 other = entries[key][1]
@@ -177,13 +229,14 @@ def open_scan(
     names = list(dict.fromkeys(q for (q, _) in entries))
     channels, units = {}, {}
     for q in names:
-        stack = []
-        for d in dirs:
-            ch = entries.get((q, d), (None, None))[0]
-            stack.append(ch.data if ch is not None else np.full(shape, np.nan))
-            if ch is not None:
-                units[q] = ch.unit
-        channels[q] = np.stack(stack) if len(dirs) > 1 else stack[0]
+        traces = [entries.get((q, d), (None, None))[0] for d in dirs]
+        units.update({q: ch.unit for ch in traces if ch is not None})
+        if all(ch is None or isinstance(ch.data, np.ndarray) for ch in traces):
+            stack = [ch.data if ch is not None else np.full(shape, np.nan) for ch in traces]
+            channels[q] = np.stack(stack) if len(dirs) > 1 else stack[0]
+        else:
+            channels[q] = xr.core.indexing.LazilyIndexedArray(_DecodedTraces(
+                [ch.data if ch is not None else None for ch in traces], ((len(dirs),) if len(dirs) > 1 else ()) + shape))
     current = entries.get(("current", "forward"), (first_ch, first_path))[0]
     md = dict(current.metadata)
     temp = temperature_K if temperature_K is not None else _first(entries, "temperature_K")

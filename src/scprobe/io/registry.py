@@ -106,13 +106,20 @@ def image_extensions() -> set[str]:
     return {e for f in FORMATS if f.kind == "image" for e in f.extensions}
 
 
-def read_channels(path: str | os.PathLike) -> list:
-    """Read every image channel of a file (see :class:`scprobe.io.base.Channel`)."""
+def read_channels(path: str | os.PathLike, *, lazy: bool = False) -> list:
+    """Read every image channel of a file (see :class:`scprobe.io.base.Channel`).
+
+    ``lazy``: a reader that can (``SUPPORTS_LAZY``) keeps the raw samples and decodes them on
+    access; the others decode now.
+    """
     fmt = detect(path)
     if fmt.kind != "image":
         raise FormatError(path, f"is a {fmt.name} file ({fmt.kind}), not an image/scan file")
     try:
-        return fmt.reader().read(Path(path))
+        reader = fmt.reader()
+        if lazy and getattr(reader, "SUPPORTS_LAZY", False):
+            return reader.read(Path(path), lazy=True)
+        return reader.read(Path(path))
     except FormatError:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OSError, EOFError, UnicodeDecodeError,

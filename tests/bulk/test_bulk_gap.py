@@ -119,3 +119,14 @@ def test_fit_bad_input():
         fit_alpha_model(T, T, tc0_K=14.0, sigma0_K=0.3, gaps=3)
     with pytest.raises(ParameterError, match="alpha"):
         alpha_model_ces([0.5], alpha=9.0)
+
+
+def test_stored_gap_table_is_the_solved_one():
+    """The package's stored delta(t) is what the bisection solve gives, bit for bit (regenerate with
+    ``np.save(gap._GAP_FILE, gap._solve_gap_table()[1])`` after changing the solve or the grid)."""
+    from scprobe.bulk import gap
+
+    t, delta = gap._solve_gap_table()
+    stored_t, stored = gap._gap_table()
+    assert np.array_equal(t, stored_t) and stored.dtype == np.float64
+    assert np.array_equal(delta, stored)

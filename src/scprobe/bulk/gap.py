@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage, optimize, special
@@ -47,8 +48,19 @@ _T_GRID = np.concatenate([np.linspace(0.0, 0.9, 361)[1:], np.linspace(0.9, 1.0, 
 _U = np.linspace(0.0, 60.0, 3001)
 
 
+#: :func:`_solve_gap_table`'s delta on :data:`_T_GRID`, stored: the solve costs 0.8 s CPU, more than all the
+#: rest of ``scprobe bulk`` on small files (tests/bulk/test_bulk_gap.py checks it is the same array, bit for bit).
+_GAP_FILE = Path(__file__).with_name("bcs_gap_delta.npy")
+
+
 @lru_cache(maxsize=1)
 def _gap_table() -> tuple[np.ndarray, np.ndarray]:
+    """delta(t) = Delta(T)/Delta(0) of weak-coupling BCS on a grid of t in (0, 1], as solved by
+    :func:`_solve_gap_table` (read from the package's stored copy)."""
+    return _T_GRID, np.load(_GAP_FILE)
+
+
+def _solve_gap_table() -> tuple[np.ndarray, np.ndarray]:
     """delta(t) = Delta(T)/Delta(0) of weak-coupling BCS on a grid of t in (0, 1].
 
     Solves ln(1/delta) = 2 int_0^inf f(E)/E d(epsilon) (energies in units of Delta(0),

@@ -157,3 +157,32 @@ def test_embedded_previews_are_palette_pngs_close_to_the_figures(tmp_path):
     diff = np.abs(np.asarray(preview.convert("RGB"), dtype=int) - full)
     assert diff.mean() < 3 and np.percentile(diff, 99) < 30
     assert embed_png(tmp_path / "missing.png") is None
+
+
+def test_previews_kept_while_drawing_are_used_only_while_fresh(tmp_path):
+    import os
+
+    from PIL import Image
+
+    from scprobe.report._preview import PREVIEW_DIR, palette_png, previews_under
+    from scprobe.report._style import new_figure, save_figure
+
+    def draw(path):
+        fig = new_figure(3, 2)
+        fig.subplots().imshow(np.random.default_rng(0).standard_normal((32, 32)))
+        return save_figure(fig, path)
+
+    outside = draw(tmp_path / "figures" / "a.png")  # no renderer: no preview kept
+    assert not (tmp_path / PREVIEW_DIR).exists()
+    with previews_under(tmp_path):
+        path = draw(tmp_path / "figures" / "b.png")
+    kept = tmp_path / PREVIEW_DIR / "figures" / "b.png"
+    with Image.open(path) as im:
+        assert kept.read_bytes() == palette_png(im)  # the same preview the report would make from the file
+    assert embed_png(path, tmp_path) == "data:image/png;base64," + base64.b64encode(kept.read_bytes()).decode()
+    # a figure redrawn after its preview: the preview is stale and the file is read instead
+    kept.write_bytes(b"not a png")
+    old = path.stat().st_mtime_ns - 10**9
+    os.utime(kept, ns=(old, old))
+    assert embed_png(path, tmp_path) == embed_png(path)
+    assert embed_png(outside, tmp_path) == embed_png(outside)

@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from scprobe.io.base import atomic_path
+from scprobe.report._preview import save_preview
 
 #: rc parameters of every figure (applied while a figure is drawn and saved).
 STYLE = {
@@ -168,16 +169,19 @@ def save_figure(fig: Figure, path, dpi: int = DPI, tight: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower() or "png"
+    image = None
     with matplotlib.rc_context(STYLE), atomic_path(path) as tmp:
         if fmt == "png" and not tight:
-            _write_png(fig, tmp, dpi)
+            image = _write_png(fig, tmp, dpi)
         else:
             fig.savefig(tmp, dpi=dpi, format=fmt, **({"bbox_inches": "tight"} if tight else {}))
+    if image is not None:
+        save_preview(path, image)  # the report's copy, while the pixels are at hand (when the renderer asks)
     return path
 
 
-def _write_png(fig: Figure, path: Path, dpi: int) -> None:
-    """One Agg draw of ``fig`` at ``dpi`` (its layout engine, if any, runs once), written as an RGB PNG."""
+def _write_png(fig: Figure, path: Path, dpi: int):
+    """One Agg draw of ``fig`` at ``dpi`` (its layout engine, if any, runs once), written as an RGB PNG; the image."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
@@ -185,7 +189,9 @@ def _write_png(fig: Figure, path: Path, dpi: int) -> None:
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    rgba.convert("RGB").save(path, format="PNG", compress_level=PNG_COMPRESS)
+    rgb = rgba.convert("RGB")
+    rgb.save(path, format="PNG", compress_level=PNG_COMPRESS)
+    return rgb
 
 
 def nice_length(target_m: float) -> float:

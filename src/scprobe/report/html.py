@@ -13,7 +13,6 @@ Every value is formatted from the unit its result declares (the ``units`` record
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
 import os
@@ -26,6 +25,7 @@ from PIL import Image
 
 from scprobe.io import atomic_write
 from scprobe.process import STEPS
+from scprobe.report._preview import cached_preview, palette_png
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -218,28 +218,22 @@ def _cell(value: Any, unit: str | None) -> str:
     return text
 
 
-#: Colours of the embedded figure previews (the figure files themselves stay full colour).
-PREVIEW_COLOURS = 256
-
-
-def embed_png(path: Path) -> str | None:
+def embed_png(path: Path, root: Path | None = None) -> str | None:
     """``data:image/png;base64,...`` of a figure as a 256-colour palette PNG; None when the file is missing.
 
-    Colour-mapped panels use at most a colormap's 256 entries plus antialiased edges, so the
-    palette preview differs from the figure by ~1 % of full scale per pixel while being 4-5 times
-    smaller.  The full-colour files stay in ``figures/``.
+    The preview kept when the figure was drawn (``root/.previews``, see :mod:`scprobe.report._preview`)
+    is used when it is as new as the file; otherwise it is made from the file.  The full-colour files
+    stay in ``figures/``.
     """
-    try:
-        with Image.open(path) as im:
-            im.load()
-            preview = im.convert("RGB").quantize(PREVIEW_COLOURS, method=Image.Quantize.FASTOCTREE,
-                                                 dither=Image.Dither.NONE)
-    except (OSError, ValueError):
-        return None
-    buf = io.BytesIO()
-    # zlib level 6: level 9 (``optimize``) takes 5 times as long for previews 7 % smaller
-    preview.save(buf, format="PNG", compress_level=6)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    data = cached_preview(path, root) if root is not None else None
+    if data is None:
+        try:
+            with Image.open(path) as im:
+                im.load()
+                data = palette_png(im)
+        except (OSError, ValueError):
+            return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -588,7 +582,7 @@ def report_context(summary: dict, base: Path) -> dict[str, Any]:
             for f in rec.get("figures", []):
                 n_fig += 1
                 w, h = _image_size(base / f)
-                figures.append({"id": f"fig-{n_fig}", "name": f, "src": embed_png(base / f),
+                figures.append({"id": f"fig-{n_fig}", "name": f, "src": embed_png(base / f, base),
                                 "caption": caption(name, unit, f, res),
                                 "wide": bool(h) and (w / h >= WIDE_ASPECT or w >= WIDE_PX)})
             units.append({"name": unit, "status": rec.get("status"), "note": rec.get("note"),

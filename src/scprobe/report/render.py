@@ -7,12 +7,14 @@ same names the stage commands (``scprobe map --out`` ...) use.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scprobe.report import bulk_figures, compare_figures, composition_figures, map_figures, transport_figures
+from scprobe.report._preview import previews_under
 from scprobe.report.html import write_report
 
 
@@ -67,12 +69,18 @@ FIGURE_SETS = {"map": _map, "compare": _compare, "series": _series, "transport":
 class Renderer:
     """Draws figures and writes the report for :func:`~scprobe.study.runner.run_study` (picklable for dask)."""
 
-    def figures(self, stage: str, unit: str, objects: dict[str, Any], outdir: str | os.PathLike) -> list[Path]:
-        """The figures of one unit from the objects its stage returned; the PNG paths written."""
+    def figures(self, stage: str, unit: str, objects: dict[str, Any], outdir: str | os.PathLike,
+                root: str | os.PathLike | None = None) -> list[Path]:
+        """The figures of one unit from the objects its stage returned; the PNG paths written.
+
+        With ``root`` (the run's output folder, which holds ``outdir``) each figure's report preview
+        is kept in ``root/.previews`` as it is drawn, so writing the report decodes no figure again.
+        """
         draw = FIGURE_SETS.get(stage)
         if draw is None or not objects:
             return []
-        return [Path(p) for p in draw(objects, Path(outdir), unit) if p is not None]
+        with previews_under(root) if root is not None else contextlib.nullcontext():
+            return [Path(p) for p in draw(objects, Path(outdir), unit) if p is not None]
 
     def report(self, summary_file: str | os.PathLike, report_file: str | os.PathLike) -> Path:
         """``report.html`` from ``summary.json`` and the figures it lists."""

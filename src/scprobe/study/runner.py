@@ -65,7 +65,7 @@ STAGES: dict[str, StageDef] = {
 class Renderer(Protocol):
     """What :func:`run_study` needs to draw: a unit's figures, then the report (picklable for dask)."""
 
-    def figures(self, stage: str, unit: str, objects: dict[str, Any], outdir: Path) -> list[Path]: ...
+    def figures(self, stage: str, unit: str, objects: dict[str, Any], outdir: Path, root: Path) -> list[Path]: ...
 
     def report(self, summary_file: Path, report_file: Path) -> Path: ...
 
@@ -123,7 +123,7 @@ def run_unit(study_path: str, out_dir: str, stage: str, unit: Unit, render: Rend
         study = load_study(study_path)
         res = STAGES[stage].run(study, out, unit)
         fig_dir = out / "figures" / stage / unit_slug(unit.key)
-        figures = render.figures(stage, unit.key, res.objects, fig_dir) if render is not None else []
+        figures = render.figures(stage, unit.key, res.objects, fig_dir, root=out) if render is not None else []
         rec.update(result=jsonable(res.result), units=jsonable(res.units), figures=relpaths(figures, out),
                    files=relpaths(res.files, out), note=res.note, status=res.status)
     except Exception as exc:  # a failing stage is recorded, and the run goes on
@@ -184,7 +184,8 @@ def run_study(study_path: str | os.PathLike, out_dir: str | os.PathLike, *, work
         :class:`~scprobe.study.StudyError` before anything is written).
     out_dir : path-like
         Output folder: ``summary.json``, ``report.html``, ``figures/<stage>/``,
-        ``data/<scan>.nc|.gwy``, ``logs/`` (tracebacks of failed units).
+        ``data/<scan>.nc|.gwy``, ``logs/`` (tracebacks of failed units), ``.previews/`` (the
+        report's 256-colour copies of the figures, made as they are drawn).
     workers : int
         1 runs in this process; more runs units on a local dask cluster of that many
         single-threaded worker processes.

@@ -91,7 +91,8 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
     Notes
     -----
     The last masks found in this process are kept, keyed by the map's bytes and the
-    arguments, and a copy is returned when the same map is asked for again.
+    arguments, and a copy is returned when the same map is asked for again
+    (``region_mask.cache_clear()`` forgets them).
     """
     if boundary not in BOUNDARIES:
         raise ParameterError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
@@ -115,6 +116,8 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
 
 _CACHE: OrderedDict[tuple, RegionMask] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+#: ``region_mask.cache_clear()`` forgets the kept masks (as for :func:`functools.lru_cache`), e.g. to time it.
+region_mask.cache_clear = _CACHE.clear
 
 
 def _region_mask(cur: np.ndarray, pixel_size_m, threshold_A: float | None, boundary: str) -> RegionMask:

@@ -175,20 +175,27 @@ class FineModel:
         return SimilarityTransform(scale=s, rotation=a,
                                    translation=np.asarray(p[2:]) * self.sem_px - rot(self.centre_map)[0])
 
-    def _pixel_set(self, pixels) -> _PixelSet:
+    def pixel_set(self, pixels) -> _PixelSet:
+        """``pixels`` (row, col) prepared for repeated evaluation (see :meth:`correlation`)."""
         return pixels if isinstance(pixels, _PixelSet) else _PixelSet(np.asarray(pixels), self.sem, self.sem_px)
 
     def scan_px(self, p, pixels) -> np.ndarray:
         """Scan pixel coordinates (x, y) of SEM pixel centres ``pixels`` (row, col)."""
+        return self._rows_cols(p, pixels)[::-1].T
+
+    def _rows_cols(self, p, pixels) -> np.ndarray:
+        """Scan pixel coordinates of ``pixels`` as ``[rows, cols]`` (the layout ndimage takes)."""
         # the inverse transform applied as skimage applies it, to the homogeneous coordinates kept with the pixels
         matrix = self.transform(p).inverse.params
-        xy_h = self._pixel_set(pixels).homogeneous @ matrix.T
-        if np.array_equal(matrix[2], [0.0, 0.0, 1.0]):  # affine: the homogeneous divisor is exactly 1
-            sem_m = xy_h[:, :-1]
-        else:
+        xy_h = self.pixel_set(pixels).homogeneous @ matrix.T
+        if not np.array_equal(matrix[2], [0.0, 0.0, 1.0]):  # affine: the homogeneous divisor is exactly 1
             divs = xy_h[:, -1]
-            sem_m = xy_h[:, :-1] / np.where(divs == 0, np.finfo(float).eps, divs)[:, None]
-        return sem_m / np.array([self.dx, self.dy]) - 0.5
+            xy_h = xy_h / np.where(divs == 0, np.finfo(float).eps, divs)[:, None]
+        out = np.empty((2, len(xy_h)))
+        np.divide(xy_h[:, 1], self.dy, out=out[0])
+        np.divide(xy_h[:, 0], self.dx, out=out[1])
+        out -= 0.5
+        return out
 
     def pixels(self, p, margin_px: float, max_count: int | None = None, where=None) -> np.ndarray:
         """SEM pixels (row, col) that see the scan field at least ``margin_px`` SEM px inside its edge.
@@ -209,23 +216,22 @@ class FineModel:
 
     def channels_at(self, p, pixels) -> np.ndarray:
         """Warped channels at ``pixels``, one row per channel."""
-        xy = self.scan_px(p, pixels)
-        coords = np.stack([xy[:, 1], xy[:, 0]])
-        out = np.empty((len(self.coeffs), len(xy)))
+        coords = self._rows_cols(p, pixels)
+        out = np.empty((len(self.coeffs), coords.shape[1]))
         for c, row in zip(self.coeffs, out):
             ndimage.map_coordinates(c, coords, output=row, order=3, prefilter=False, mode="nearest")
         return out
 
     def design(self, p, pixels) -> np.ndarray:
         """Warped channels at ``pixels`` and a constant column."""
-        return np.column_stack([*self.channels_at(p, pixels), np.ones(len(self._pixel_set(pixels).pixels))])
+        return np.column_stack([*self.channels_at(p, pixels), np.ones(len(self.pixel_set(pixels).pixels))])
 
     def correlation(self, p, pixels) -> float:
         """Multiple correlation of the SEM grey levels with the warped channels (0..1).
 
         The correlation of the grey levels with their least-squares prediction, from the
         normal equations of the centred channels: ``R^2 = b.beta / |v - mean v|^2``."""
-        pts = self._pixel_set(pixels)
+        pts = self.pixel_set(pixels)
         if len(pts.pixels) < 8 or not pts.sum_sq > 0:
             return 0.0
         x = self.channels_at(p, pts)
@@ -238,7 +244,7 @@ class FineModel:
     def refine(self, p0, pixels, steps, xatol) -> tuple[np.ndarray, float]:
         """Nelder-Mead from ``p0`` with initial steps ``(ln scale, rad, px)``; returns (p, correlation)."""
         p0 = np.asarray(p0, dtype=float)
-        pts = self._pixel_set(pixels)
+        pts = self.pixel_set(pixels)
         simplex = p0 + np.vstack([np.zeros(4), np.diag([steps[0], steps[1], steps[2], steps[2]])])
         res = optimize.minimize(lambda p: -self.correlation(p, pts), p0, method="Nelder-Mead",
                                 options={"initial_simplex": simplex, "xatol": xatol, "fatol": 1e-8,
@@ -252,7 +258,7 @@ class FineModel:
 
     def local_shift_px(self, p, pixels, coef) -> np.ndarray:
         """Shift (x, y), SEM px, that best aligns ``pixels`` alone for the channel mix ``coef``."""
-        pts = self._pixel_set(pixels)
+        pts = self.pixel_set(pixels)
         obs = self.sem[pixels[:, 0], pixels[:, 1]]
 
         def cost(shift):

@@ -228,7 +228,8 @@ def register_scan(sem: np.ndarray, sem_pixel_size_m: float, topography: np.ndarr
     # chance: the same SEM pixels (a disc inside the field) against the field turned away from the match
     centre = np.array([model.nx, model.ny]) / 2 - 0.5
     radius = 0.5 * min(model.nx, model.ny) - margin * sem_pixel_size_m / min(dx, dy)
-    disc = model.pixels(best, 0.0, FINE_POINTS, where=lambda xy: np.hypot(*(xy - centre).T) <= radius)
+    disc = model.pixel_set(model.pixels(best, 0.0, FINE_POINTS,
+                                        where=lambda xy: np.hypot(*(xy - centre).T) <= radius))
     turned = [model.correlation(best + [0, np.deg2rad(t), 0, 0], disc) for t in range(30, 331, 15)]
     chance, spread = float(np.mean(turned)), float(np.std(turned))
     significance = (model.correlation(best, disc) - chance) / max(spread, 1e-3)

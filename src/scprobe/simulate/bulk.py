@@ -115,9 +115,10 @@ def _bcs_gap_kTc(t: float, terms: int = 4000) -> float:
     if t >= 1:
         return 0.0
     w = math.pi * t * (2 * np.arange(terms) + 1)
+    inv_w, w2 = 1 / w, w * w  # the same for every D tried (~11 per t): computed once
 
     def g(D):
-        s = float(np.sum(1 / w - 1 / np.sqrt(w * w + D * D))) + D * D / (16 * (math.pi * t) ** 3 * terms ** 2)
+        s = float(np.add.reduce(inv_w - 1 / np.sqrt(w2 + D * D))) + D * D / (16 * (math.pi * t) ** 3 * terms ** 2)
         return 2 * math.pi * t * s - math.log(1 / t)
 
     return float(optimize.brentq(g, 1e-12, 3 * ALPHA_BCS, xtol=1e-13))

@@ -202,12 +202,43 @@ def edx_maps(ls: Landscape, cp: CompositionParams, domain_yx: tuple[np.ndarray, 
     """
     sigma_px = cp.edx_interaction_m / _FWHM_PER_SIGMA / ls.pixel_size_m
     maps = composition_maps(ls, cp)
+    ys, xs = (np.asarray(c, dtype=float) for c in domain_yx)
+    shape = ls.mask.shape
     out = {}
+    if not (ys.min() >= 0 and ys.max() <= shape[0] - 1 and xs.min() >= 0 and xs.max() <= shape[1] - 1):
+        for el, mean in cp.edx_counts.items():  # pixels beyond the domain's edge: the whole map, plainly
+            blurred = ndimage.gaussian_filter(maps[el], sigma_px, mode="nearest", truncate=3.0)
+            local = ndimage.map_coordinates(blurred, [ys, xs], order=1, mode="nearest")
+            out[el] = mean * local / cp.matrix_at_pct[el]
+        return out
+    # The blur is only needed at the EDX pixels' bilinear neighbours: along y on the columns within the
+    # kernel's reach of them, then along x on their rows only. Each output is the same sum of the same
+    # numbers as in the blur of the whole map (ndimage filters every line alone), and the bilinear
+    # weights are ndimage's, so the counts are the same bits.
+    (r0, r1, wy), (c0, c1, wx) = (_linear_taps(c, n) for c, n in zip((ys, xs), shape))
+    reach = int(3.0 * sigma_px + 0.5)  # gaussian_filter1d's kernel radius at truncate=3
+    lo, hi = max(0, int(min(c0.min(), c1.min())) - reach), int(max(c0.max(), c1.max())) + reach + 1
+    rows = np.unique(np.concatenate([r0.ravel(), r1.ravel()]))
+    at = np.searchsorted(rows, (r0, r1))
     for el, mean in cp.edx_counts.items():
-        blurred = ndimage.gaussian_filter(maps[el], sigma_px, mode="nearest", truncate=3.0)
-        local = ndimage.map_coordinates(blurred, list(domain_yx), order=1, mode="nearest")
+        along_y = ndimage.gaussian_filter1d(maps[el][:, lo:hi], sigma_px, axis=0, mode="nearest", truncate=3.0)
+        blurred = ndimage.gaussian_filter1d(along_y[rows], sigma_px, axis=1, mode="nearest", truncate=3.0)
+        local = 0.0
+        for ri, wr in zip(at, wy):
+            for ci, wc in zip((c0, c1), wx):
+                local = local + blurred[ri, ci - lo] * wr * wc
         out[el] = mean * local / cp.matrix_at_pct[el]
     return out
+
+
+def _linear_taps(coord: np.ndarray, n: int):
+    """Indices and weights of :func:`ndimage.map_coordinates` ``order=1`` along an axis of length ``n``
+    for coordinates inside it (0 .. n - 1): ``(i0, i1, (w0, w1))``, computed as ndimage computes them."""
+    start = np.floor(coord)
+    w0 = 1.0 - (coord - start)
+    i0 = start.astype(np.intp)
+    i1 = np.where(i0 + 1 < n, i0 + 1, max(n - 2, 0))  # at the last pixel ndimage mirrors (weight 0)
+    return i0, i1, (w0, 1.0 - w0)
 
 
 def edx_truth(expected: dict[str, np.ndarray], field: np.ndarray) -> dict:

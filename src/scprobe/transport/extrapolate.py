@@ -300,29 +300,37 @@ def _realise(dim: int, stats: MapStatistics, lengths_m: tuple, sample_size_m: fl
     worker = _Realisation(shape, int(round(f * np.prod(shape))), cts)
     # one stream per dimension, so the 2-D answer is the same whether or not 3-D ran
     rng = np.random.default_rng([seed, dim])
-    # realisations come in pairs: the fields are drawn here in order, the second of each pair is
-    # worked on in a forked child meanwhile, so the numbers do not depend on whether it ran
+    # the fields are drawn here, in order; whenever the forked child is idle it gets the next one,
+    # and this process works on the one after (so neither core waits for the other when one
+    # realisation needs a solve and the next does not).  Each result is kept under its index, so
+    # the numbers do not depend on which process computed them, or on whether the child ran.
     helper = Forked(lambda: worker, fork=worth_forking(realizations * int(np.prod(shape))),
                     timeout_s=work_timeout(int(np.prod(shape))))
-    results, example, r_ref = [], None, None
+    results, drawn, in_child, r_ref, example = [None] * realizations, 0, None, None, None
+
+    def draw():
+        nonlocal drawn, example
+        field_values = gaussian_field(shape, lengths_px, stats.orientation_deg, rng)
+        if drawn == 0:
+            example = worker.superconducting(field_values)
+            example = example if dim == 2 else example[0]
+        drawn += 1
+        return drawn - 1, field_values
+
     try:
-        for i in range(0, realizations, 2):
-            first = gaussian_field(shape, lengths_px, stats.orientation_deg, rng)
-            second = gaussian_field(shape, lengths_px, stats.orientation_deg, rng) if i + 1 < realizations else None
-            if second is not None:
-                helper.submit("measure", second)
-            if r_ref is None:  # the homogeneous sheet is solved while the child works on the first pair
+        while drawn < realizations or in_child is not None:
+            if in_child is None and drawn < realizations:
+                in_child, field_values = draw()
+                helper.submit("measure", field_values)
+            if r_ref is None:  # the homogeneous sheet is solved while the child works on the first field
                 r_ref = homogeneous_readings(shape, cts, 1.0)[0].r_four_probe
-            results.append(worker.measure(first))
+            if in_child is not None and (helper.done() or drawn == realizations):
+                results[in_child], in_child = helper.collect(), None
+            else:
+                i, field_values = draw()
+                results[i] = worker.measure(field_values)
             if progress is not None:
                 progress()
-            if second is not None:
-                results.append(helper.collect())
-                if progress is not None:
-                    progress()
-            if example is None:
-                example = worker.superconducting(first)
-                example = example if dim == 2 else example[0]
     finally:
         helper.close()
     return _Sweeps(cell, n, extrapolated, [r[0] for r in results], np.array([r[1] for r in results]) / r_ref,

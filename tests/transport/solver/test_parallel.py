@@ -44,8 +44,29 @@ def test_forked_calls(fork):
         box.submit("times", 5)
         assert box.collect()[0] == 35
         assert box.get().value == 7
+        box.submit("times", 6)
+        deadline = time.monotonic() + 60.0
+        while not box.done():  # without a child it is done at once: collect() does the work
+            assert fork and time.monotonic() < deadline
+            time.sleep(0.01)
+        assert box.collect()[0] == 42
     finally:
         box.close()
+
+
+@needs_fork
+def test_done_with_a_dead_child():
+    box = Forked(Box, 2, fork=True, timeout_s=60.0, die_in_child=True)
+    try:
+        box.submit("times", 4)
+        deadline = time.monotonic() + 60.0
+        while not box.done():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        value, pid = box.collect()
+    finally:
+        box.close()
+    assert value == 8 and pid == PARENT
 
 
 @needs_fork

@@ -144,6 +144,16 @@ class Forked:
         except (EOFError, OSError):
             return False, None
 
+    def done(self) -> bool:
+        """Whether :meth:`collect` would return without waiting for the child (always true without
+        one: the work then runs in :meth:`collect`)."""
+        if self._process is None:
+            return True
+        try:
+            return self._conn.poll(0)
+        except (EOFError, OSError):
+            return True  # a dead child: collect() does the work here
+
     def collect(self):
         """The answer to the last :meth:`submit`."""
         name, args = self._pending

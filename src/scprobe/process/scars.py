@@ -130,52 +130,125 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
     Unmasked finite neighbours are the boundary values; image borders are
     zero-flux.  Masked pixels with no finite pixel in their connected region keep NaN.
-    """
-    # imported here: scprobe.process is imported by every map analysis, scipy.sparse's solvers cost ~0.05 s
-    from scipy import sparse
-    from scipy.sparse.csgraph import connected_components
-    from scipy.sparse.linalg import spsolve
 
+    The unknowns are numbered by (connected region, column, row): a vertical neighbour is then the
+    next unknown and a horizontal one at most the region's pixels in two columns away, so each
+    region's matrix is banded with a small half-bandwidth for scars (a few rows tall).  Regions are
+    grouped by half-bandwidth (powers of two) and each group is solved by a banded Cholesky
+    factorisation, linear in the number of unknowns; groups with a wide band (large 2-D voids)
+    go to the sparse LU solver.
+    """
     z = as_field(z)
     mask = np.asarray(mask, dtype=bool) | ~np.isfinite(z)
     out = z.copy()
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
+    if not mask.any():
         return out
+    ny, nx = z.shape
+    idx = np.flatnonzero(mask)
+    region = _region_labels(mask, idx)
+    iy, ix = np.divmod(idx, nx)
+    order = np.argsort(region * z.size + ix * ny + iy)
+    idx, region = idx[order], region[order]
+    equations = _laplace_equations(z, mask, idx)
+    # a region's half-bandwidth: its farthest horizontal coupling; a region without a known
+    # neighbour has a singular (pure Neumann) system and stays NaN
+    band = np.zeros(region.max() + 1, dtype=np.int64)
+    np.maximum.at(band, region[equations.right], equations.right_offset)
+    known = np.bincount(region, weights=equations.n_known, minlength=band.size) > 0
+    # groups by the next power of two, at least 2 (scipy's tridiagonal path fails on one unknown)
+    width = np.left_shift(1, np.ceil(np.log2(np.maximum(band, 2))).astype(np.int64))
+    group = np.where(known, width, 0)[region]
+    filled = out.ravel()
+    filled[idx[group == 0]] = np.nan
+    for width in np.unique(group[group > 0]):
+        members = np.flatnonzero(group == width)  # whole regions, in the (region, column, row) order
+        filled[idx[members]] = _solve_group(equations, members, int(width))
+    return out
+
+
+def _region_labels(mask: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """4-connected region number (from 0) of each masked pixel ``idx`` (row-major flat indices, sorted)."""
+    # imported here: scprobe.process is imported by every map analysis, scipy's solvers cost ~0.05 s
+    from scipy import ndimage, sparse
+    from scipy.sparse.csgraph import connected_components
+
+    if idx.size * 16 >= mask.size:
+        return ndimage.label(mask)[0].ravel()[idx].astype(np.int64) - 1
+    # few masked pixels: the components of their own neighbour graph cost less than labelling the image
+    nx = mask.shape[1]
+    right = np.flatnonzero((idx[:-1] + 1 == idx[1:]) & ((idx[:-1] + 1) % nx != 0))
+    below = np.minimum(np.searchsorted(idx, idx + nx), idx.size - 1)
+    has_below = np.flatnonzero(idx[below] == idx + nx)
+    graph = sparse.coo_matrix((np.ones(right.size + has_below.size),
+                               (np.concatenate([right, has_below]), np.concatenate([right + 1, below[has_below]]))),
+                              shape=(idx.size, idx.size))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+class _Equations:
+    """The 5-point Laplace equations of the unknowns ``idx`` (in their order): ``degree * u -
+    (unknown neighbours) = rhs``, with the couplings below (to the next unknown) and to the right."""
+
+    def __init__(self, degree, rhs, n_known, below, right, right_offset):
+        self.degree, self.rhs, self.n_known = degree, rhs, n_known
+        self.below, self.right, self.right_offset = below, right, right_offset
+
+
+def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray) -> _Equations:
     ny, nx = z.shape
     number = np.full(z.size, -1, dtype=np.int64)
     number[idx] = np.arange(idx.size)
     iy, ix = np.divmod(idx, nx)
-    rows, cols = [], []
-    diag = np.zeros(idx.size)
+    zflat, mflat = z.ravel(), mask.ravel()
+    degree = np.zeros(idx.size)
     rhs = np.zeros(idx.size)
     n_known = np.zeros(idx.size)
-    zflat, mflat = z.ravel(), mask.ravel()
-    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-        jy, jx = iy + dy, ix + dx
-        inside = (jy >= 0) & (jy < ny) & (jx >= 0) & (jx < nx)
-        nb = np.where(inside, jy * nx + jx, 0)
-        diag += inside
+    couplings = {}
+    for name, inside, step in (("up", iy > 0, -nx), ("below", iy < ny - 1, nx),
+                               ("left", ix > 0, -1), ("right", ix < nx - 1, 1)):
+        degree += inside
+        nb = np.where(inside, idx + step, 0)
         unknown = inside & mflat[nb]
         known = inside & ~unknown
-        rows.append(np.flatnonzero(unknown))
-        cols.append(number[nb[unknown]])
         rhs[known] += zflat[nb[known]]
         n_known += known
-    vals = [-np.ones(r.size) for r in rows] + [diag]
-    rows.append(np.arange(idx.size))
-    cols.append(np.arange(idx.size))
-    a = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(idx.size, idx.size))
-    # A masked region with no known neighbour makes the system singular: leave it NaN.
-    _, comp = connected_components(a, directed=False)
-    solvable = (np.bincount(comp, weights=n_known) > 0)[comp]
-    sub = np.flatnonzero(solvable)
-    filled = out.ravel()
-    if sub.size:
-        filled[idx[sub]] = spsolve(a[sub][:, sub].tocsc(), rhs[sub])
-    filled[idx[~solvable]] = np.nan
-    return out
+        if name in ("below", "right"):
+            couplings[name] = np.flatnonzero(unknown)
+    right = couplings["right"]
+    return _Equations(degree, rhs, n_known, couplings["below"], right, number[idx[right] + 1] - right)
+
+
+_MAX_BAND = 64  # wider bands (2-D voids) are solved by sparse LU: the banded cost grows as width^2
+
+
+def _solve_group(eq: _Equations, members: np.ndarray, width: int) -> np.ndarray:
+    """Solve the equations of ``members`` (whole regions, in order) with half-bandwidth <= ``width``."""
+    from scipy import sparse
+    from scipy.linalg import solveh_banded
+    from scipy.sparse.linalg import spsolve
+    from threadpoolctl import threadpool_limits
+
+    n = members.size
+    local = np.full(eq.degree.size, -1, dtype=np.int64)
+    local[members] = np.arange(n)
+    # couplings inside the group: from p to p + 1 (below) and p + offset (right), both within a region
+    below = local[eq.below]
+    below = below[below >= 0]
+    right = local[eq.right]
+    keep = right >= 0
+    right, offset = right[keep], eq.right_offset[keep]
+    if width > _MAX_BAND:
+        a = sparse.csc_matrix(
+            (np.concatenate([eq.degree[members], -np.ones(2 * (below.size + right.size))]),
+             (np.concatenate([np.arange(n), below, below + 1, right, right + offset]),
+              np.concatenate([np.arange(n), below + 1, below, right + offset, right]))), shape=(n, n))
+        return spsolve(a, eq.rhs[members])
+    bands = np.zeros((width + 1, n))  # upper banded storage: bands[width + p - q, q] = A[p, q], p <= q
+    bands[width] = eq.degree[members]
+    bands[width - 1, below + 1] = -1.0
+    bands[width - offset, right + offset] = -1.0
+    with threadpool_limits(1, "blas"):  # per-column BLAS calls: threads only add overhead
+        return solveh_banded(bands, eq.rhs[members], overwrite_ab=True, check_finite=False)
 
 
 def remove_scars_array(z: np.ndarray, **kwargs) -> np.ndarray:

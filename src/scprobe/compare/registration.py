@@ -14,7 +14,10 @@ of ``b``.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,13 +124,37 @@ def level(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
     return align_rows_array(z.T, "median").T
 
 
+#: Recently prepared images by content: a study registers the same topography (the reference scan's,
+#: a scan's forward trace) against several others, each in its own compare unit.
+_PREPARED: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_PREPARED_LOCK = threading.Lock()
+_PREPARED_BYTES = 64 * 2**20
+
+
 def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float, float] = (1.0, 99.0)) -> np.ndarray:
     """Levelled, clipped, zero-mean, Tukey-windowed copy for phase correlation.
 
     Plane and line-offset removal and percentile clipping keep tilt, piezo jumps
     and the tallest terraces from dominating; the window keeps the non-periodic
-    scan borders out of the spectrum.
+    scan borders out of the spectrum.  The last images prepared are kept, keyed by
+    their bytes, and a copy is returned when one comes again.
     """
+    z = np.ascontiguousarray(image, dtype=float)
+    key = (hashlib.blake2b(z.view(np.uint8).ravel(), digest_size=20).digest(), z.shape, slow_scan, tuple(clip))
+    with _PREPARED_LOCK:
+        hit = _PREPARED.get(key)
+        if hit is not None:
+            _PREPARED.move_to_end(key)
+            return hit.copy()
+    out = _prepare_uncached(z, slow_scan, clip)
+    with _PREPARED_LOCK:
+        _PREPARED[key] = out.copy()
+        while len(_PREPARED) > 1 and sum(v.nbytes for v in _PREPARED.values()) > _PREPARED_BYTES:
+            _PREPARED.popitem(last=False)
+    return out
+
+
+def _prepare_uncached(image: np.ndarray, slow_scan: str, clip: tuple[float, float]) -> np.ndarray:
     z = level(image, slow_scan)
     ok = np.isfinite(z)
     all_ok = bool(ok.all())

@@ -71,12 +71,11 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
     def spectra(kernels):
         # kernel offset (v, u) stored at index (v mod L0, u mod L1): correlate(c) = sum_k image[c + k] kernel[k]
         wrapped = np.zeros((len(kernels),) + shape)
-        wrapped[:, :size, :size] = kernels
-        return np.conj(sfft.rfft2(np.roll(wrapped, (-half, -half), axis=(1, 2)), axes=(1, 2)))
-
-    def corr(f_image, f_kernels):
-        # centre (row, col) of the kernel at SEM pixel (row, col)
-        return sfft.irfft2(f_image * f_kernels, shape, axes=(1, 2))[:, :H, :W]
+        wrapped[:, :half + 1, :half + 1] = kernels[:, half:, half:]
+        wrapped[:, :half + 1, -half:] = kernels[:, half:, :half]
+        wrapped[:, -half:, :half + 1] = kernels[:, :half, half:]
+        wrapped[:, -half:, -half:] = kernels[:, :half, :half]
+        return np.conj(sfft.rfft2(wrapped, axes=(1, 2)))
 
     iy, ix = np.ogrid[0:H, 0:W]
     corners = np.array([[-tx / 2, -ty / 2], [tx / 2, -ty / 2], [tx / 2, ty / 2], [-tx / 2, ty / 2]])
@@ -103,12 +102,16 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
             norms = np.sqrt((patches ** 2).sum(axis=1))
             kernels[1:, foot] = patches
             f_k = spectra(kernels)
-            s1, s2 = corr(f_sem, f_k[:1])[0], corr(f_sem2, f_k[:1])[0]
-            var = np.maximum(s2 - s1 ** 2 / n, 1e-6 * n)
             live = norms > 0
+            # one inverse FFT call for the footprint's sums of SEM and SEM^2 and every live template;
+            # output (row, col) has the kernel centre at SEM pixel (row, col)
+            c = sfft.irfft2(np.concatenate([f_sem * f_k[:1], f_sem2 * f_k[:1], f_sem * f_k[1:][live]]), shape,
+                            axes=(1, 2))[:, :H, :W]
+            s1, s2 = c[0], c[1]
+            var = np.maximum(s2 - s1 ** 2 / n, 1e-6 * n)
             score = np.zeros((H, W))
             if live.any():
-                score = np.max(np.abs(corr(f_sem, f_k[1:][live])) / norms[live, None, None], axis=0)
+                score = np.max(np.abs(c[2:]) / norms[live, None, None], axis=0)
             score = np.where(inside, score / np.sqrt(var), 0.0)
             peaks = np.flatnonzero((score == ndimage.maximum_filter(score, peak_size)) & (score > 0))
             for k in peaks[np.argsort(score.flat[peaks])[::-1][:3]]:

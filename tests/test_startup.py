@@ -40,7 +40,7 @@ def _modules_of_command(args: list[str], tmp_path) -> dict[str, bool]:
              "{m: v is not None for m, v in sys.modules.items()})))\n"
              f"sys.argv = ['scprobe', *{args!r}]\n"
              "runpy.run_module('scprobe', run_name='__main__')\n")
-    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stderr
     return json.loads(out.read_text())
 
@@ -81,5 +81,5 @@ def test_dask_stays_importable_for_commands_that_use_it_and_for_callers_of_main(
     code = ("import sys\nfrom scprobe.cli import _hide_dask\n"
             "_hide_dask(['--debug', 'batch', 'x'])\nimport dask\n"
             "_hide_dask(['map', 'x'])\nassert sys.modules['dask'] is not None\nprint('ok')")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr

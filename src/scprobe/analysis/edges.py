@@ -326,7 +326,8 @@ def edge_cross_section(current: np.ndarray, mask: np.ndarray, labels: np.ndarray
     box = edge_box(current, mask, labels)
     if box is None:
         return None
-    from scipy.optimize import OptimizeWarning, curve_fit  # ~0.15 s: only when there is an edge to fit
+    # imported here (~0.15 s): only when there is an edge to fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     r0, r1, c0, c1, e = box
     prof = np.nanmean(current[r0:r1, c0:c1], axis=0)

@@ -32,13 +32,14 @@ from scprobe.results import Result, quantity
 from scprobe.scan import channel as scan_channel
 from scprobe.scan import pixel_size
 
+
 def tukey(m: int, alpha: float) -> np.ndarray:
     """Symmetric Tukey (tapered cosine) window of ``m`` points: :func:`scipy.signal.windows.tukey`, the
     same operations, so the same bits, without importing scipy.signal (~0.45 s, also stats and optimize)."""
     if m <= 1:
         return np.ones(m)
     n = np.arange(0, m, dtype=np.float64)
-    width = int(math.floor(alpha * (m - 1) / 2.0))
+    width = math.floor(alpha * (m - 1) / 2.0)
     n1, n2, n3 = n[:width + 1], n[width + 1:m - width - 1], n[m - width - 1:]
     w1 = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * n1 / alpha / (m - 1))))
     w3 = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * n3 / alpha / (m - 1))))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from xarray.core import indexing  # xarray's lazy indexing, as its backends use it
 
 from scprobe.errors import FormatError
 from scprobe.io.base import Channel, check_scan, real_path
@@ -106,8 +107,7 @@ class _DecodedTraces(xr.backends.BackendArray):
         self.parts, self.shape, self.dtype = parts, shape, np.dtype(np.float64)
 
     def __getitem__(self, key):
-        return xr.core.indexing.explicit_indexing_adapter(key, self.shape, xr.core.indexing.IndexingSupport.BASIC,
-                                                          self._get)
+        return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.BASIC, self._get)
 
     def _trace(self, i: int, key: tuple) -> np.ndarray:
         part = self.parts[i]
@@ -230,12 +230,14 @@ def open_scan(
     channels, units = {}, {}
     for q in names:
         traces = [entries.get((q, d), (None, None))[0] for d in dirs]
-        units.update({q: ch.unit for ch in traces if ch is not None})
+        for ch in traces:
+            if ch is not None:
+                units[q] = ch.unit
         if all(ch is None or isinstance(ch.data, np.ndarray) for ch in traces):
             stack = [ch.data if ch is not None else np.full(shape, np.nan) for ch in traces]
             channels[q] = np.stack(stack) if len(dirs) > 1 else stack[0]
         else:
-            channels[q] = xr.core.indexing.LazilyIndexedArray(_DecodedTraces(
+            channels[q] = indexing.LazilyIndexedArray(_DecodedTraces(
                 [ch.data if ch is not None else None for ch in traces], ((len(dirs),) if len(dirs) > 1 else ()) + shape))
     current = entries.get(("current", "forward"), (first_ch, first_path))[0]
     md = dict(current.metadata)

@@ -12,7 +12,12 @@ What is timed (like with like, as far as the two APIs allow):
   input, so its time **includes allocating and first-touching the new 128 MiB result**, which Gwyddion's
   in-place timing does not (the cost of that alone is printed as "fresh array"); large fields use two threads.
 
-Usage: python bench/bench_process.py [--size N] [--repeat R] [--ops plane,scars,...]
+The default field is white noise (``standard_normal``, seed 1), as in gwy-oracle's README; ``--field current``
+or ``--field topography`` uses that channel of a map from scprobe's simulator (bench_map's sample and instrument:
+line offsets, scars, noise), where scar removal has real scars to mark and fill (4.7 million pixels on the
+4096^2 topography).
+
+Usage: python bench/bench_process.py [--size N] [--repeat R] [--ops plane,scars,...] [--field random|current|topography]
 """
 from __future__ import annotations
 
@@ -70,18 +75,29 @@ def gwyddion_once(exe, gwy_args, path) -> tuple[float, bool]:
     return float(out["median_s"]), bool(out["threads"])
 
 
+def make_field(kind: str, size: int) -> np.ndarray:
+    """The benchmark field: white noise, or one channel of a simulated map."""
+    if kind == "random":
+        return np.random.default_rng(1).standard_normal((size, size))
+    from scprobe.simulate import InstrumentParams, SampleParams, measure, sample_landscape
+
+    landscape = sample_landscape(SampleParams(), seed=1, shape=(size, size))
+    return np.asarray(measure(landscape, InstrumentParams(), 1.5, 0.1, seed=1)[kind], dtype=float)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of: " + ", ".join(OPS))
+    ap.add_argument("--field", choices=("random", "current", "topography"), default="random")
     args = ap.parse_args()
-    z = np.random.default_rng(1).standard_normal((args.size, args.size))
+    z = make_field(args.field, args.size)
     scan = make_scan({"topography": z}, pixel_size_m=1e-9)
     exe = oracle()
     if exe is None:
         raise SystemExit("gwy-oracle not found (bash ../shared/tools/gwy-oracle/build.sh, or set SCPROBE_SHARED)")
-    print(f"field {args.size} x {args.size} float64 ({z.nbytes / 2**20:.0f} MiB); scprobe and Gwyddion timed "
+    print(f"{args.field} field {args.size} x {args.size} float64 ({z.nbytes / 2**20:.0f} MiB); scprobe and Gwyddion timed "
           f"alternately, median of {args.repeat} each; ratio = scprobe / Gwyddion (wall)")
     print("Gwyddion: in place on a pre-touched copy of the input (copy and file loading not timed), one thread.")
     print("scprobe: returns a new array (its allocation and page faults are timed), no file loading; cpu s counts"

@@ -34,15 +34,10 @@ def _vertical_rms(z: np.ndarray) -> float:
     return float(np.sqrt(total / z.size))
 
 
-def _mark_positive(z: np.ndarray, hard: float, soft: float, min_len: int, max_width: int) -> np.ndarray:
+def _mark_one_sign(z: np.ndarray, sign: int, soft_step: float, hard_step: float, min_len: int,
+                   width: int) -> np.ndarray:
+    """Scars of ``sign * z`` (+1: standing above their surroundings, -1: below), see :func:`mark_scars`."""
     ny, nx = z.shape
-    width = min(max_width, ny - 2)
-    if min_len > nx or width < 1:
-        return np.zeros(z.shape, dtype=bool)
-    rms = _vertical_rms(z)
-    if rms == 0.0:
-        return np.zeros(z.shape, dtype=bool)
-    soft_step, hard_step = soft * rms, hard * rms
     # A marked pixel always stands >= soft_step above the scar's surroundings, so only
     # "candidate" and "definite" (>= hard_step) need to be kept, as booleans.
     low = np.zeros(z.shape, dtype=bool)
@@ -50,13 +45,18 @@ def _mark_positive(z: np.ndarray, hard: float, soft: float, min_len: int, max_wi
     n_start = ny - (width + 1)
     for i0 in range(0, n_start, _BLOCK_ROWS):
         i1 = min(i0 + _BLOCK_ROWS, n_start)
-        base = z[i0:i1]
-        found = np.zeros(base.shape, dtype=bool)
-        top = z[i0 + 1:i1 + 1].copy()
+        rows = i1 - i0
+        w = z[i0:i1 + width + 1]  # the block's start rows and the rows a scar starting there can reach
+        if sign < 0:
+            w = -w  # a block-sized copy, not a negated field
+        base = w[:rows]
+        found = np.zeros((rows, nx), dtype=bool)
+        top = w[1:rows + 1].copy()
+        bottom = np.empty((rows, nx))
         for k in range(1, width + 1):
             if k > 1:
-                np.minimum(top, z[i0 + k:i1 + k], out=top)
-            bottom = np.maximum(base, z[i0 + k + 1:i1 + k + 1])
+                np.minimum(top, w[k:rows + k], out=top)
+            np.maximum(base, w[k + 1:rows + k + 1], out=bottom)
             first = (top - bottom) >= soft_step
             if k > 1:
                 first &= ~found
@@ -66,7 +66,7 @@ def _mark_positive(z: np.ndarray, hard: float, soft: float, min_len: int, max_wi
             bottom += hard_step
             for kk in range(1, k + 1):
                 low[i0 + kk:i1 + kk] |= first
-                high[i0 + kk:i1 + kk] |= first & (z[i0 + kk:i1 + kk] >= bottom)
+                high[i0 + kk:i1 + kk] |= first & (w[kk:rows + kk] >= bottom)
     return _long_runs_with_high(low, high, min_len)
 
 
@@ -118,10 +118,15 @@ def mark_scars(z: np.ndarray, *, hard: float = 0.666, soft: float = 0.25, min_le
         raise ParameterError("scar thresholds must be > 0, min_len and max_width >= 1")
     hard = max(hard, soft)
     mask = np.zeros(z.shape, dtype=bool)
-    if kind in ("both", "positive"):
-        mask |= _mark_positive(z, hard, soft, int(min_len), int(max_width))
-    if kind in ("both", "negative"):
-        mask |= _mark_positive(-z, hard, soft, int(min_len), int(max_width))
+    width = min(int(max_width), z.shape[0] - 2)
+    if min_len > z.shape[1] or width < 1:
+        return mask
+    rms = _vertical_rms(z)  # the same for -z
+    if rms == 0.0:
+        return mask
+    for sign, wanted in ((1, ("both", "positive")), (-1, ("both", "negative"))):
+        if kind in wanted:
+            mask |= _mark_one_sign(z, sign, soft * rms, hard * rms, int(min_len), width)
     return mask
 
 
@@ -145,11 +150,17 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return out
     ny, nx = z.shape
     idx = np.flatnonzero(mask)
-    region = _region_labels(mask, idx)
+    # masked pixels whose right neighbour is masked: in this row-major list, that neighbour is the next one
+    right = np.flatnonzero((idx[:-1] + 1 == idx[1:]) & ((idx[:-1] + 1) % nx != 0))
+    region = _region_labels(mask, idx, right)
     iy, ix = np.divmod(idx, nx)
     order = np.argsort(region * z.size + ix * ny + iy)
+    position = np.empty(idx.size, dtype=np.int64)
+    position[order] = np.arange(idx.size)
+    right_of = np.full(idx.size, -1, dtype=np.int64)  # in the new order
+    right_of[position[right]] = position[right + 1]
     idx, region = idx[order], region[order]
-    equations = _laplace_equations(z, mask, idx)
+    equations = _laplace_equations(z, mask, idx, right_of)
     # a region's half-bandwidth: its farthest horizontal coupling; a region without a known
     # neighbour has a singular (pure Neumann) system and stays NaN
     band = np.zeros(region.max() + 1, dtype=np.int64)
@@ -166,8 +177,9 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _region_labels(mask: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """4-connected region number (from 0) of each masked pixel ``idx`` (row-major flat indices, sorted)."""
+def _region_labels(mask: np.ndarray, idx: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """4-connected region number (from 0) of each masked pixel ``idx`` (row-major flat indices, sorted;
+    ``idx[right + 1]`` is the right neighbour of ``idx[right]``)."""
     # imported here: scprobe.process is imported by every map analysis, scipy's solvers cost ~0.05 s
     from scipy import ndimage, sparse
     from scipy.sparse.csgraph import connected_components
@@ -176,7 +188,6 @@ def _region_labels(mask: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return ndimage.label(mask)[0].ravel()[idx].astype(np.int64) - 1
     # few masked pixels: the components of their own neighbour graph cost less than labelling the image
     nx = mask.shape[1]
-    right = np.flatnonzero((idx[:-1] + 1 == idx[1:]) & ((idx[:-1] + 1) % nx != 0))
     below = np.minimum(np.searchsorted(idx, idx + nx), idx.size - 1)
     has_below = np.flatnonzero(idx[below] == idx + nx)
     graph = sparse.coo_matrix((np.ones(right.size + has_below.size),
@@ -194,10 +205,8 @@ class _Equations:
         self.below, self.right, self.right_offset = below, right, right_offset
 
 
-def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray) -> _Equations:
+def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray, right_of: np.ndarray) -> _Equations:
     ny, nx = z.shape
-    number = np.full(z.size, -1, dtype=np.int64)
-    number[idx] = np.arange(idx.size)
     iy, ix = np.divmod(idx, nx)
     zflat, mflat = z.ravel(), mask.ravel()
     degree = np.zeros(idx.size)
@@ -215,7 +224,7 @@ def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray) -> _Equ
         if name in ("below", "right"):
             couplings[name] = np.flatnonzero(unknown)
     right = couplings["right"]
-    return _Equations(degree, rhs, n_known, couplings["below"], right, number[idx[right] + 1] - right)
+    return _Equations(degree, rhs, n_known, couplings["below"], right, right_of[right] - right)
 
 
 _MAX_BAND = 64  # wider bands (2-D voids) are solved by sparse LU: the banded cost grows as width^2
@@ -258,7 +267,10 @@ def remove_scars_array(z: np.ndarray, **kwargs) -> np.ndarray:
     if not scars.any():
         return z.copy()
     filled = laplace_fill(z, scars)
-    return np.where(np.isfinite(z), filled, np.nan)
+    voids = ~np.isfinite(z)
+    if voids.any():
+        filled[voids] = np.nan
+    return filled
 
 
 def remove_scars(scan: xr.Dataset, channel: str = "topography", *, hard: float = 0.666, soft: float = 0.25,

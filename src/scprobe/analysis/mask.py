@@ -107,6 +107,8 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
     if hit is not None:
         return copy.deepcopy(hit)  # a caller may change its copy's arrays, never the kept one
     result = _region_mask(cur, pixel_size_m, threshold_A, boundary)
+    if cur.nbytes > _CACHE_BYTES // 4:  # a large map is rarely asked for twice in one process: keep no copy
+        return result
     with _CACHE_LOCK:
         _CACHE[key] = copy.deepcopy(result)
         while len(_CACHE) > 1 and sum(8 * int(np.prod(k[1])) for k in _CACHE) > _CACHE_BYTES:

@@ -148,6 +148,8 @@ def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float
             _PREPARED.move_to_end(key)
             return hit.copy()
     out = _prepare_uncached(z, slow_scan, clip)
+    if out.nbytes > _PREPARED_BYTES // 4:  # large images: no copy kept
+        return out
     with _PREPARED_LOCK:
         _PREPARED[key] = out.copy()
         while len(_PREPARED) > 1 and sum(v.nbytes for v in _PREPARED.values()) > _PREPARED_BYTES:

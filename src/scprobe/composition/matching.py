@@ -10,6 +10,8 @@ position and so pull the match towards whole-pixel offsets.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage, optimize
@@ -173,10 +175,20 @@ class FineModel:
 
     def transform(self, p) -> SimilarityTransform:
         """Scan metres -> SEM metres."""
+        return SimilarityTransform(matrix=self._matrix(p))
+
+    def _matrix(self, p) -> np.ndarray:
+        """Homogeneous matrix of :meth:`transform`, built with skimage's operations (so the same bits)
+        without its objects: the objective needs it at every step."""
         s, a = np.exp(p[0]), p[1]
-        rot = SimilarityTransform(scale=s, rotation=a)
-        return SimilarityTransform(scale=s, rotation=a,
-                                   translation=np.asarray(p[2:]) * self.sem_px - rot(self.centre_map)[0])
+        linear = np.eye(3)
+        linear[:2, :2] = [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]
+        if s != 1:
+            linear[:2, :2] *= s
+        centre = np.hstack([self.centre_map, 1.0])[None, :] @ linear.T  # divisor exactly 1: affine
+        matrix = linear.copy()
+        matrix[0:2, 2] = np.asarray(p[2:]) * self.sem_px - centre[0, :2]
+        return matrix
 
     def pixel_set(self, pixels) -> _PixelSet:
         """``pixels`` (row, col) prepared for repeated evaluation (see :meth:`correlation`)."""
@@ -189,7 +201,7 @@ class FineModel:
     def _rows_cols(self, p, pixels) -> np.ndarray:
         """Scan pixel coordinates of ``pixels`` as ``[rows, cols]`` (the layout ndimage takes)."""
         # the inverse transform applied as skimage applies it, to the homogeneous coordinates kept with the pixels
-        matrix = self.transform(p).inverse.params
+        matrix = np.linalg.inv(self._matrix(p))
         xy_h = self.pixel_set(pixels).homogeneous @ matrix.T
         if not np.array_equal(matrix[2], [0.0, 0.0, 1.0]):  # affine: the homogeneous divisor is exactly 1
             divs = xy_h[:, -1]

@@ -15,6 +15,8 @@ towards the same solution in ``gwy_data_field_laplace_solve``).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import xarray as xr
 
@@ -23,6 +25,7 @@ from scprobe.process._channels import as_field, map_channel
 
 SCAR_TYPES = ("both", "positive", "negative")
 _BLOCK_ROWS = 32  # keeps the block's temporaries in cache
+_MAX_BAND = 64  # wider bands (2-D voids) are solved by sparse LU: the banded cost grows as width^2
 
 
 def _vertical_rms(z: np.ndarray) -> float:
@@ -143,6 +146,8 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
     factorisation, linear in the number of unknowns; groups with a wide band (large 2-D voids)
     go to the sparse LU solver.
     """
+    from threadpoolctl import threadpool_limits
+
     z = as_field(z)
     mask = np.asarray(mask, dtype=bool) | ~np.isfinite(z)
     out = z.copy()
@@ -171,9 +176,10 @@ def laplace_fill(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
     group = np.where(known, width, 0)[region]
     filled = out.ravel()
     filled[idx[group == 0]] = np.nan
-    for width in np.unique(group[group > 0]):
-        members = np.flatnonzero(group == width)  # whole regions, in the (region, column, row) order
-        filled[idx[members]] = _solve_group(equations, members, int(width))
+    with threadpool_limits(1, "blas"):  # the banded solver makes per-column BLAS calls: threads only add overhead
+        for width in np.unique(group[group > 0]):
+            members = np.flatnonzero(group == width)  # whole regions, in the (region, column, row) order
+            filled[idx[members]] = _solve_group(equations, members, int(width))
     return out
 
 
@@ -196,13 +202,16 @@ def _region_labels(mask: np.ndarray, idx: np.ndarray, right: np.ndarray) -> np.n
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
-class _Equations:
-    """The 5-point Laplace equations of the unknowns ``idx`` (in their order): ``degree * u -
-    (unknown neighbours) = rhs``, with the couplings below (to the next unknown) and to the right."""
+class _Equations(NamedTuple):
+    """The 5-point Laplace equations of the unknowns (in their order): ``degree * u - (unknown
+    neighbours) = rhs``; couplings from ``below`` to the next unknown, from ``right`` to ``right + right_offset``."""
 
-    def __init__(self, degree, rhs, n_known, below, right, right_offset):
-        self.degree, self.rhs, self.n_known = degree, rhs, n_known
-        self.below, self.right, self.right_offset = below, right, right_offset
+    degree: np.ndarray
+    rhs: np.ndarray
+    n_known: np.ndarray
+    below: np.ndarray
+    right: np.ndarray
+    right_offset: np.ndarray
 
 
 def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray, right_of: np.ndarray) -> _Equations:
@@ -227,15 +236,11 @@ def _laplace_equations(z: np.ndarray, mask: np.ndarray, idx: np.ndarray, right_o
     return _Equations(degree, rhs, n_known, couplings["below"], right, right_of[right] - right)
 
 
-_MAX_BAND = 64  # wider bands (2-D voids) are solved by sparse LU: the banded cost grows as width^2
-
-
 def _solve_group(eq: _Equations, members: np.ndarray, width: int) -> np.ndarray:
     """Solve the equations of ``members`` (whole regions, in order) with half-bandwidth <= ``width``."""
     from scipy import sparse
     from scipy.linalg import solveh_banded
     from scipy.sparse.linalg import spsolve
-    from threadpoolctl import threadpool_limits
 
     n = members.size
     local = np.full(eq.degree.size, -1, dtype=np.int64)
@@ -256,8 +261,7 @@ def _solve_group(eq: _Equations, members: np.ndarray, width: int) -> np.ndarray:
     bands[width] = eq.degree[members]
     bands[width - 1, below + 1] = -1.0
     bands[width - offset, right + offset] = -1.0
-    with threadpool_limits(1, "blas"):  # per-column BLAS calls: threads only add overhead
-        return solveh_banded(bands, eq.rhs[members], overwrite_ab=True, check_finite=False)
+    return solveh_banded(bands, eq.rhs[members], overwrite_ab=True, check_finite=False)
 
 
 def remove_scars_array(z: np.ndarray, **kwargs) -> np.ndarray:

@@ -28,6 +28,7 @@ _BLOCK_ROWS = 32  # rows per block: the block's buffer stays in cache
 _SAMPLE = 512  # values per row sampled to bracket the median
 _SAMPLED_MIN_LENGTH = 2048  # shorter rows are partitioned whole (the bracketing does not pay)
 _THREADED_PIXELS = 1 << 20  # fields from this size on take the row medians in two threads
+_CHUNK_ROWS = 8 * _BLOCK_ROWS  # rows per piece of work handed to a thread
 
 
 def _row_upper_medians(z: np.ndarray, diff: bool) -> np.ndarray:
@@ -42,12 +43,14 @@ def _row_upper_medians(z: np.ndarray, diff: bool) -> np.ndarray:
     out = np.full(n, np.nan)
     if nx == 0 or n == 0:
         return out
-    halves = [(0, n)] if n * nx < _THREADED_PIXELS else [(0, n // 2), (n // 2, n)]
-    if len(halves) == 1:
+    if n * nx < _THREADED_PIXELS:
         _medians_of_rows(z, diff, 0, n, out)
-    else:
-        with ThreadPoolExecutor(len(halves)) as pool:
-            list(pool.map(lambda h: _medians_of_rows(z, diff, h[0], h[1], out), halves))
+        return out
+    # chunks handed out one at a time: a thread the scheduler holds back (a busy machine) takes
+    # fewer, so the wall time never exceeds the single-thread time by more than a chunk
+    chunks = [(i, min(i + _CHUNK_ROWS, n)) for i in range(0, n, _CHUNK_ROWS)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda c: _medians_of_rows(z, diff, c[0], c[1], out), chunks))
     return out
 
 

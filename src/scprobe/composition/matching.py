@@ -10,7 +10,10 @@ position and so pull the match towards whole-pixel offsets.
 """
 from __future__ import annotations
 
+import functools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import fft as sfft
@@ -133,6 +136,17 @@ def coarse_candidates(sem: np.ndarray, tmpls, scales, angles_rad, separation_px:
     return kept
 
 
+#: Objective evaluations on at least this many SEM pixels interpolate their channels in threads.
+_THREADED_POINTS = 4096
+
+
+@functools.lru_cache(maxsize=1)
+def _threads() -> ThreadPoolExecutor | None:
+    """A small pool for the channel interpolations (None on one core); the same numbers either way."""
+    n = min(3, os.cpu_count() or 1)
+    return ThreadPoolExecutor(n, thread_name_prefix="scprobe-interp") if n > 1 else None
+
+
 class _PixelSet:
     """SEM pixels (row, col) with what the fine objective needs of them at every step: their
     homogeneous SEM coordinates, m, and their grey levels about their mean."""
@@ -233,8 +247,16 @@ class FineModel:
         """Warped channels at ``pixels``, one row per channel."""
         coords = self._rows_cols(p, pixels)
         out = np.empty((len(self.coeffs), coords.shape[1]))
-        for c, row in zip(self.coeffs, out):
-            ndimage.map_coordinates(c, coords, output=row, order=3, prefilter=False, mode="nearest")
+
+        def interpolate(i):
+            ndimage.map_coordinates(self.coeffs[i], coords, output=out[i], order=3, prefilter=False, mode="nearest")
+
+        if coords.shape[1] >= _THREADED_POINTS and _threads() is not None:
+            # ndimage releases the GIL: the channels are interpolated side by side, each into its own row
+            list(_threads().map(interpolate, range(len(self.coeffs))))
+        else:
+            for i in range(len(self.coeffs)):
+                interpolate(i)
         return out
 
     def design(self, p, pixels) -> np.ndarray:

@@ -246,8 +246,8 @@ def map_panel(ax, img, pixel_m, title: str = "", bar_colour: str = "white", **kw
     w, h = nx * dx * 1e6, ny * dy * 1e6
     im = ax.imshow(np.ma.masked_invalid(img), extent=[0, w, h, 0], interpolation="nearest", **kw)
     # five round ticks a side: each tick is several artists, and ten per side cost a fifth of a map figure
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.yaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
     if title:

@@ -6,14 +6,11 @@ for why the extent is taken at half the local plateau current).
 """
 from __future__ import annotations
 
-import copy
-import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from scprobe._memo import ContentMemo
 from scprobe.analysis.edges import WIDTH_PER_SIGMA, EdgeFits, edge_fits
 from scprobe.analysis.noise import NoiseResult, default_threshold, noise_stats, reference_note, validate_threshold
 from scprobe.analysis.regions import half_max_mask
@@ -21,9 +18,6 @@ from scprobe.errors import ParameterError
 
 BOUNDARIES = ("auto", "half-max", "threshold")
 _DEFAULT_RADIUS_PX = 4
-#: Bytes of current maps whose masks are kept: the stages of a study ask for the masks of the same
-#: maps (map, then compare, series, transport, composition), and in one process each is found once.
-_CACHE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,28 +92,13 @@ def region_mask(current: np.ndarray, pixel_size_m: tuple[float, float], threshol
         raise ParameterError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
     threshold_A = validate_threshold(threshold_A)
     cur = np.ascontiguousarray(current, dtype=float)
-    key = (hashlib.blake2b(cur.view(np.uint8).ravel(), digest_size=20).digest(), cur.shape,
-           tuple(float(p) for p in pixel_size_m), threshold_A, boundary)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-    if hit is not None:
-        return copy.deepcopy(hit)  # a caller may change its copy's arrays, never the kept one
-    result = _region_mask(cur, pixel_size_m, threshold_A, boundary)
-    if cur.nbytes > _CACHE_BYTES // 4:  # a large map is rarely asked for twice in one process: keep no copy
-        return result
-    with _CACHE_LOCK:
-        _CACHE[key] = copy.deepcopy(result)
-        while len(_CACHE) > 1 and sum(8 * int(np.prod(k[1])) for k in _CACHE) > _CACHE_BYTES:
-            _CACHE.popitem(last=False)
-    return result
+    return _KEPT(_region_mask, cur, tuple(float(p) for p in pixel_size_m), threshold_A, boundary)
 
 
-_CACHE: OrderedDict[tuple, RegionMask] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+#: The last masks found in this process (a study asks for the masks of the same maps in every stage).
+_KEPT = ContentMemo(64 * 2**20)
 #: ``region_mask.cache_clear()`` forgets the kept masks (as for :func:`functools.lru_cache`), e.g. to time it.
-region_mask.cache_clear = _CACHE.clear
+region_mask.cache_clear = _KEPT.clear
 
 
 def _region_mask(cur: np.ndarray, pixel_size_m, threshold_A: float | None, boundary: str) -> RegionMask:

@@ -14,16 +14,14 @@ of ``b``.
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
 from scipy import ndimage
 
+from scprobe._memo import ContentMemo
 from scprobe.compare.phasecorr import phase_correlation_shift
 from scprobe.errors import ParameterError
 from scprobe.process.levelling import subtract_plane
@@ -125,11 +123,9 @@ def level(image: np.ndarray, slow_scan: str = "horizontal") -> np.ndarray:
     return align_rows_array(z.T, "median").T
 
 
-#: Recently prepared images by content: a study registers the same topography (the reference scan's,
-#: a scan's forward trace) against several others, each in its own compare unit.
-_PREPARED: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_PREPARED_LOCK = threading.Lock()
-_PREPARED_BYTES = 64 * 2**20
+#: Recently prepared images: a study registers the same topography (the reference scan's, a scan's
+#: forward trace) against several others, each in its own compare unit.
+_KEPT = ContentMemo(64 * 2**20)
 
 
 def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float, float] = (1.0, 99.0)) -> np.ndarray:
@@ -140,21 +136,7 @@ def _prepare(image: np.ndarray, slow_scan: str = "horizontal", clip: tuple[float
     scan borders out of the spectrum.  The last images prepared are kept, keyed by
     their bytes, and a copy is returned when one comes again.
     """
-    z = np.ascontiguousarray(image, dtype=float)
-    key = (hashlib.blake2b(z.view(np.uint8).ravel(), digest_size=20).digest(), z.shape, slow_scan, tuple(clip))
-    with _PREPARED_LOCK:
-        hit = _PREPARED.get(key)
-        if hit is not None:
-            _PREPARED.move_to_end(key)
-            return hit.copy()
-    out = _prepare_uncached(z, slow_scan, clip)
-    if out.nbytes > _PREPARED_BYTES // 4:  # large images: no copy kept
-        return out
-    with _PREPARED_LOCK:
-        _PREPARED[key] = out.copy()
-        while len(_PREPARED) > 1 and sum(v.nbytes for v in _PREPARED.values()) > _PREPARED_BYTES:
-            _PREPARED.popitem(last=False)
-    return out
+    return _KEPT(_prepare_uncached, np.ascontiguousarray(image, dtype=float), slow_scan, tuple(clip))
 
 
 def _prepare_uncached(image: np.ndarray, slow_scan: str, clip: tuple[float, float]) -> np.ndarray:
